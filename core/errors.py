@@ -1,0 +1,164 @@
+"""Typed domain errors.
+
+Each carries the facts a front-end needs to explain the refusal in the user's language; the
+core never formats user-facing text. ``code`` is stable and used to pick the message.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any, ClassVar
+
+
+class DomainError(Exception):
+    code: ClassVar[str] = "domain_error"
+
+    def __init__(self, **facts: Any) -> None:
+        self.facts = facts
+        super().__init__(f"{self.code}: {facts}" if facts else self.code)
+
+
+class NotFound(DomainError):
+    code = "not_found"
+
+    def __init__(self, entity: str, entity_id: object) -> None:
+        super().__init__(entity=entity, entity_id=entity_id)
+
+
+class AccessDenied(DomainError):
+    code = "access_denied"
+
+    def __init__(self, action: str) -> None:
+        super().__init__(action=action)
+
+
+class PrivateChatRequired(DomainError):
+    code = "private_chat_required"
+
+
+class ValidationFailed(DomainError):
+    code = "validation_failed"
+
+    def __init__(self, field: str, problem: str) -> None:
+        super().__init__(field=field, problem=problem)
+
+
+class PeriodClosed(DomainError):
+    """A closed period can no longer be edited (000 §4.6)."""
+
+    code = "period_closed"
+
+    def __init__(self, period_id: int | None, day: date | None = None) -> None:
+        super().__init__(period_id=period_id, day=day)
+
+
+class NoPeriod(DomainError):
+    """The day is in no study period (holidays, summer)."""
+
+    code = "no_period"
+
+    def __init__(self, day: date) -> None:
+        super().__init__(day=day)
+
+
+class NotLessonDay(DomainError):
+    """Lesson records and absences are entered on the lesson day (000 §3.9; 003 reg.2 §2.1.1)."""
+
+    code = "not_lesson_day"
+
+    def __init__(self, lesson_day: date, today: date) -> None:
+        super().__init__(lesson_day=lesson_day, today=today)
+
+
+class LessonInFuture(DomainError):
+    code = "lesson_in_future"
+
+    def __init__(self, lesson_day: date) -> None:
+        super().__init__(lesson_day=lesson_day)
+
+
+class LessonCancelled(DomainError):
+    code = "lesson_cancelled"
+
+    def __init__(self, lesson_id: int) -> None:
+        super().__init__(lesson_id=lesson_id)
+
+
+class HomeworkWindowClosed(DomainError):
+    """Homework at most 2 h after the class's last lesson that day (003 reg.2 §2.1.2-2.1.3)."""
+
+    code = "homework_window_closed"
+
+    def __init__(self, deadline: datetime) -> None:
+        super().__init__(deadline=deadline)
+
+
+class MarkDeadlinePassed(DomainError):
+    """Oral marks within a day, written works within 5 or 7 days (003 reg.2 §2.1.4)."""
+
+    code = "mark_deadline_passed"
+
+    def __init__(self, lesson_day: date, deadline: date) -> None:
+        super().__init__(lesson_day=lesson_day, deadline=deadline)
+
+
+class FirstGradeNoMarks(DomainError):
+    """Grade 1: attendance only, no marks and no homework (000 §3.6; 004 §5.5)."""
+
+    code = "first_grade_no_marks"
+
+
+class FirstGradeNoHomework(DomainError):
+    code = "first_grade_no_homework"
+
+
+class CorrectionWindowPassed(DomainError):
+    """Authors fix their mistakes within 7 days (001 §8.6); later only a deputy or admin."""
+
+    code = "correction_window_passed"
+
+    def __init__(self, deadline: datetime) -> None:
+        super().__init__(deadline=deadline)
+
+
+class ReasonRequired(DomainError):
+    code = "reason_required"
+
+
+class FinalWindowClosed(DomainError):
+    """Period marks by the period's last day, at most 2 days after (003 §4.4; 004 §5.8)."""
+
+    code = "final_window_closed"
+
+    def __init__(self, opens_on: date, closes_on: date) -> None:
+        super().__init__(opens_on=opens_on, closes_on=closes_on)
+
+
+class StudentNotInLesson(DomainError):
+    code = "student_not_in_lesson"
+
+    def __init__(self, student_id: int, lesson_id: int) -> None:
+        super().__init__(student_id=student_id, lesson_id=lesson_id)
+
+
+class NotAbsent(DomainError):
+    code = "not_absent"
+
+
+class AlreadySuperseded(DomainError):
+    code = "already_superseded"
+
+
+class InviteInvalid(DomainError):
+    """An unknown, used, revoked or expired code; ``why`` says which."""
+
+    code = "invite_invalid"
+
+    def __init__(self, why: str) -> None:
+        super().__init__(why=why)
+
+
+class ConsentRequired(DomainError):
+    """A guardian sees nothing before consenting (001 §1.5)."""
+
+    code = "consent_required"

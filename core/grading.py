@@ -1,0 +1,83 @@
+"""Grading maths: the weighted average, rounding by the school's threshold and the forecast of
+a period mark (003 reg.3 §3). Exact arithmetic: averages are Fractions, never floats."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from dataclasses import dataclass
+from fractions import Fraction
+
+# How far "what would change it" looks ahead; past this a change is out of reach.
+MAX_LOOKAHEAD = 30
+
+
+@dataclass(frozen=True, slots=True)
+class Scored:
+    points: int
+    weight: Fraction
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    """``count`` more marks of ``value`` (weight 1) move the period mark to ``result``."""
+
+    value: int
+    count: int
+    result: int
+
+
+@dataclass(frozen=True, slots=True)
+class Forecast:
+    average: Fraction | None
+    mark: int | None  # None while fewer than the minimum number of marks
+    marks_needed: int  # how many more marks before a period mark can be given
+    up: Change | None  # the fewest 5s (or 4s) that raise the mark
+    down: Change | None  # the fewest 2s that lower it
+
+
+def weight_of(text: str) -> Fraction:
+    return Fraction(text)
+
+
+def weighted_average(marks: Iterable[Scored]) -> Fraction | None:
+    total = Fraction(0)
+    weights = Fraction(0)
+    for m in marks:
+        total += m.points * m.weight
+        weights += m.weight
+    return total / weights if weights else None
+
+
+def round_mark(average: Fraction, threshold: Fraction) -> int:
+    """3.5 -> 4 with threshold 1/2; with 3/5 it takes 3.6. Clamped to 1..5."""
+    whole = math.floor(average)
+    mark = whole + 1 if average - whole >= threshold else whole
+    return max(1, min(5, mark))
+
+
+def _first_change(
+    total: Fraction, weights: Fraction, current: int, value: int, threshold: Fraction
+) -> Change | None:
+    for n in range(1, MAX_LOOKAHEAD + 1):
+        mark = round_mark((total + n * value) / (weights + n), threshold)
+        if mark != current:
+            return Change(value=value, count=n, result=mark)
+    return None
+
+
+def forecast(marks: list[Scored], threshold: Fraction, min_marks: int) -> Forecast:
+    average = weighted_average(marks)
+    needed = max(0, min_marks - len(marks))
+    if average is None or needed:
+        return Forecast(average, None, needed, None, None)
+    current = round_mark(average, threshold)
+    total = sum((m.points * m.weight for m in marks), Fraction(0))
+    weights = sum((m.weight for m in marks), Fraction(0))
+    up = None
+    if current < 5:
+        up = _first_change(total, weights, current, 5, threshold)
+    down = None
+    if current > 2:
+        down = _first_change(total, weights, current, 2, threshold)
+    return Forecast(average, current, 0, up, down)

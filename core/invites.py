@@ -1,0 +1,204 @@
+"""One-time invite codes: the only way to get access (000 §3.1; 002 §3.1.2; 004 §5.2).
+
+Guardians and students get theirs from the class teacher, staff from the administrator.
+A code is 128 random bits in base64url (fits a Telegram deep link), used once, expiring.
+Only its SHA-256 is stored, so a stolen database leaks no working codes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+
+from core import access
+from core.access import Viewer
+from core.clock import Clock
+from core.errors import AccessDenied, InviteInvalid, NotFound, ValidationFailed
+from core.events import AccountLinked
+from core.model import Account, AccountLink, Invite, PersonRole
+from core.ports import UnitOfWork, UnitOfWorkFactory
+
+CODE_BYTES = 16  # 128 bits
+DEFAULT_TTL_DAYS = 14
+MAX_CODE_LENGTH = 64  # Telegram's limit for a /start parameter
+
+
+def new_code() -> str:
+    return secrets.token_urlsafe(CODE_BYTES)
+
+
+def hash_code(code: str) -> str:
+    return hashlib.sha256(code.strip().encode()).hexdigest()
+
+
+def looks_like_code(text: str) -> bool:
+    text = text.strip()
+    return 16 <= len(text) <= MAX_CODE_LENGTH and all(
+        c.isascii() and (c.isalnum() or c in "-_") for c in text
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class IssuedInvite:
+    code: str
+    invite: Invite
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class InviteService:
+    """Invites: staff codes by the admin, guardian and student codes by the class teacher."""
+
+    uow: UnitOfWorkFactory
+    clock: Clock
+
+    async def _target(
+        self, uow: UnitOfWork, role: PersonRole, person_id: int
+    ) -> tuple[str, int | None]:
+        """The person's name and, for guardians and students, the class it is issued for."""
+        if role == PersonRole.STUDENT:
+            student = await uow.students.get(person_id)
+            if student is None:
+                raise NotFound("student", person_id)
+            return student.full_name, student.class_id
+        if role == PersonRole.GUARDIAN:
+            guardian = await uow.guardians.get(person_id)
+            if guardian is None:
+                raise NotFound("guardian", person_id)
+            links = await uow.guardian_links.for_guardian(person_id)
+            if not links:
+                raise ValidationFailed("guardian", "no_children")
+            child = await uow.students.get(links[0].student_id)
+            return guardian.full_name, child.class_id if child else None
+        staff = await uow.staff.get(person_id)
+        if staff is None:
+            raise NotFound("staff", person_id)
+        return staff.full_name, None
+
+    async def _may_issue(
+        self, uow: UnitOfWork, viewer: Viewer, role: PersonRole, person_id: int
+    ) -> None:
+        if viewer.is_admin:
+            return
+        if role == PersonRole.STUDENT:
+            student = await uow.students.get(person_id)
+            if student and student.class_id in viewer.class_teacher_of:
+                return
+        elif role == PersonRole.GUARDIAN:
+            for link in await uow.guardian_links.for_guardian(person_id):
+                child = await uow.students.get(link.student_id)
+                if child and child.class_id in viewer.class_teacher_of:
+                    return
+        raise AccessDenied("issue_invite")
+
+    async def issue(
+        self,
+        viewer: Viewer,
+        role: PersonRole,
+        person_id: int,
+        ttl_days: int = DEFAULT_TTL_DAYS,
+    ) -> IssuedInvite:
+        if ttl_days < 1:
+            raise ValidationFailed("ttl_days", "must_be_positive")
+        async with self.uow() as uow:
+            issued = await self._issue(uow, viewer, role, person_id, ttl_days)
+            await uow.commit()
+            return issued
+
+    async def issue_many(
+        self,
+        viewer: Viewer,
+        targets: list[tuple[PersonRole, int]],
+        ttl_days: int = DEFAULT_TTL_DAYS,
+    ) -> list[IssuedInvite]:
+        """Several codes in one transaction: all are issued or none."""
+        async with self.uow() as uow:
+            issued = [await self._issue(uow, viewer, r, pid, ttl_days) for r, pid in targets]
+            await uow.commit()
+            return issued
+
+    async def _issue(
+        self, uow: UnitOfWork, viewer: Viewer, role: PersonRole, person_id: int, ttl_days: int
+    ) -> IssuedInvite:
+        name, class_id = await self._target(uow, role, person_id)
+        await self._may_issue(uow, viewer, role, person_id)
+        if role == PersonRole.CLASS_TEACHER and not any(
+            c.class_teacher_id == person_id for c in await uow.classes.list_all()
+        ):
+            raise ValidationFailed("role", "not_a_class_teacher")
+        now = self.clock.now()
+        code = new_code()
+        invite = Invite(
+            code_hash=hash_code(code),
+            role=role,
+            person_id=person_id,
+            created_at=now,
+            expires_at=now + timedelta(days=ttl_days),
+            created_by=viewer.staff_id,
+            class_id=class_id,
+        )
+        await uow.invites.add(invite)
+        return IssuedInvite(code, invite, name)
+
+    async def redeem(
+        self,
+        messenger: str,
+        external_id: str,
+        code: str,
+        display_name: str = "",
+        locale: str = "ru",
+    ) -> AccountLink:
+        """Link a messenger account to the person behind the code; the code is spent."""
+        if not looks_like_code(code):
+            raise InviteInvalid("unknown")
+        now = self.clock.now()
+        async with self.uow() as uow:
+            invite = await uow.invites.by_hash(hash_code(code))
+            if invite is None:
+                raise InviteInvalid("unknown")
+            if invite.revoked_at is not None:
+                raise InviteInvalid("revoked")
+            if invite.used_at is not None:
+                raise InviteInvalid("used")
+            if invite.expires_at <= now:
+                raise InviteInvalid("expired")
+            account = await uow.accounts.by_external(messenger, external_id)
+            if account is None:
+                account = await uow.accounts.add(
+                    Account(messenger, external_id, now, locale=locale, display_name=display_name)
+                )
+            account.active = True
+            link_role = _link_role(invite.role)
+            existing = [
+                x
+                for x in await uow.account_links.active_for_account(account.id)  # type: ignore[arg-type]
+                if x.role == link_role and x.person_id == invite.person_id
+            ]
+            link = (
+                existing[0]
+                if existing
+                else await uow.account_links.add(
+                    AccountLink(account.id, link_role, invite.person_id, now)  # type: ignore[arg-type]
+                )
+            )
+            invite.used_at = now
+            invite.used_by = account.id
+            uow.emit(AccountLinked(account.id, link_role.value, invite.person_id))  # type: ignore[arg-type]
+            await uow.commit()
+            return link
+
+    async def revoke(self, viewer: Viewer, invite_id: int) -> None:
+        access.require_admin(viewer)
+        async with self.uow() as uow:
+            invite = await uow.invites.get(invite_id)
+            if invite is None:
+                raise NotFound("invite", invite_id)
+            invite.revoked_at = self.clock.now()
+            await uow.commit()
+
+
+def _link_role(role: PersonRole) -> PersonRole:
+    """Every staff code links the staff member; their rights come from the school's data."""
+    return PersonRole.STAFF if role.is_staff else role

@@ -1,0 +1,287 @@
+"""The ports the core needs from storage: repositories and a unit of work.
+
+Repositories never commit; the unit of work does, once, and writes the emitted events into
+the outbox in the same transaction. Entities loaded through a unit of work are tracked:
+changing an attribute and committing saves it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
+from types import TracebackType
+from typing import Protocol, Self, TypeVar
+
+from core.events import Event
+from core.model import (
+    Account,
+    AccountLink,
+    AttendanceRecord,
+    AuditEntry,
+    Bell,
+    ClassGroup,
+    FinalMark,
+    Guardian,
+    GuardianLink,
+    Holiday,
+    Homework,
+    Invite,
+    Lesson,
+    Mark,
+    Period,
+    PersonRole,
+    Remark,
+    School,
+    SchoolYear,
+    Staff,
+    StaffRole,
+    Student,
+    Subgroup,
+    SubgroupMember,
+    Subject,
+    Teaching,
+    TimetableEntry,
+    WorkType,
+)
+
+T = TypeVar("T")
+
+
+class Repository(Protocol[T]):
+    async def get(self, entity_id: int) -> T | None: ...
+
+    async def add(self, entity: T) -> T:
+        """Stage the entity and assign its id (flushes)."""
+        ...
+
+    async def add_all(self, entities: Sequence[T]) -> None:
+        """Stage many at once and assign their ids."""
+        ...
+
+    async def list_all(self) -> list[T]: ...
+
+
+class SchoolRepo(Repository[School], Protocol):
+    async def first(self) -> School | None: ...
+
+
+class WorkTypeRepo(Repository[WorkType], Protocol):
+    async def for_school(self, school_id: int) -> list[WorkType]: ...
+
+
+class YearRepo(Repository[SchoolYear], Protocol):
+    async def containing(self, day: date) -> SchoolYear | None: ...
+
+
+class PeriodRepo(Repository[Period], Protocol):
+    async def for_year(self, year_id: int) -> list[Period]:
+        """Ordered by start."""
+        ...
+
+
+class HolidayRepo(Repository[Holiday], Protocol):
+    async def for_year(self, year_id: int) -> list[Holiday]: ...
+
+
+class BellRepo(Repository[Bell], Protocol):
+    async def for_school(self, school_id: int) -> list[Bell]:
+        """Ordered by slot."""
+        ...
+
+
+class SubjectRepo(Repository[Subject], Protocol):
+    async def for_school(self, school_id: int) -> list[Subject]: ...
+
+
+class ClassRepo(Repository[ClassGroup], Protocol):
+    async def for_year(self, year_id: int) -> list[ClassGroup]:
+        """Ordered by grade, then letter."""
+        ...
+
+    async def by_name(self, year_id: int, grade: int, letter: str) -> ClassGroup | None: ...
+
+    async def taught_by(self, staff_id: int) -> list[ClassGroup]: ...
+
+
+class SubgroupRepo(Repository[Subgroup], Protocol):
+    async def for_class(self, class_id: int) -> list[Subgroup]: ...
+
+    async def add_member(self, member: SubgroupMember) -> None: ...
+
+    async def member_ids(self, subgroup_id: int) -> list[int]: ...
+
+    async def of_student(self, student_id: int) -> frozenset[int]: ...
+
+
+class StaffRepo(Repository[Staff], Protocol):
+    async def many(self, ids: Sequence[int]) -> list[Staff]: ...
+
+
+class StaffRoleRepo(Repository[StaffRole], Protocol):
+    async def for_staff(self, staff_id: int) -> list[StaffRole]: ...
+
+
+class TeachingRepo(Repository[Teaching], Protocol):
+    async def for_staff(self, staff_id: int) -> list[Teaching]: ...
+
+    async def for_class(self, class_id: int) -> list[Teaching]: ...
+
+
+class StudentRepo(Repository[Student], Protocol):
+    async def in_class(self, class_id: int, on: date | None = None) -> list[Student]:
+        """Ordered by surname; with ``on``, only those enrolled that day."""
+        ...
+
+    async def many(self, ids: Sequence[int]) -> list[Student]: ...
+
+
+class GuardianRepo(Repository[Guardian], Protocol):
+    async def many(self, ids: Sequence[int]) -> list[Guardian]: ...
+
+
+class GuardianLinkRepo(Repository[GuardianLink], Protocol):
+    async def for_guardian(self, guardian_id: int) -> list[GuardianLink]: ...
+
+    async def for_student(self, student_id: int) -> list[GuardianLink]: ...
+
+
+class TimetableRepo(Repository[TimetableEntry], Protocol):
+    async def for_class(self, class_id: int) -> list[TimetableEntry]: ...
+
+    async def for_school_year(self, year_id: int) -> list[TimetableEntry]: ...
+
+
+class LessonRepo(Repository[Lesson], Protocol):
+    async def for_class(self, class_id: int, start: date, end: date) -> list[Lesson]:
+        """Lessons of the class and of all its subgroups, by day and slot, ends included."""
+        ...
+
+    async def for_teacher(self, staff_id: int, start: date, end: date) -> list[Lesson]:
+        """Lessons taught or substituted by this teacher, by day and slot."""
+        ...
+
+    async def find(
+        self, class_id: int, day: date, slot: int, subgroup_id: int | None
+    ) -> Lesson | None: ...
+
+
+class HomeworkRepo(Repository[Homework], Protocol):
+    async def for_lesson(self, lesson_id: int) -> Homework | None: ...
+
+    async def due_for_class(self, class_id: int, start: date, end: date) -> list[Homework]:
+        """Homework of the class and its subgroups due in [start, end], by due date."""
+        ...
+
+
+class MarkRepo(Repository[Mark], Protocol):
+    async def for_student(self, student_id: int, start: date, end: date) -> list[Mark]:
+        """Current (not superseded) marks by day, then id."""
+        ...
+
+    async def for_lesson(self, lesson_id: int) -> list[Mark]:
+        """Current marks of a lesson."""
+        ...
+
+    async def history(self, student_id: int) -> list[Mark]:
+        """Every mark of the student, superseded ones included, by creation time."""
+        ...
+
+
+class AttendanceRepo(Repository[AttendanceRecord], Protocol):
+    async def find(self, lesson_id: int, student_id: int) -> AttendanceRecord | None: ...
+
+    async def remove(self, record: AttendanceRecord) -> None:
+        """Back to present: the record goes; the audit log keeps what it was."""
+        ...
+
+    async def for_lesson(self, lesson_id: int) -> list[AttendanceRecord]: ...
+
+    async def for_student(
+        self, student_id: int, start: date, end: date
+    ) -> list[AttendanceRecord]: ...
+
+    async def for_class(self, class_id: int, start: date, end: date) -> list[AttendanceRecord]: ...
+
+
+class FinalMarkRepo(Repository[FinalMark], Protocol):
+    async def for_student(self, student_id: int, year_id: int) -> list[FinalMark]:
+        """Current final marks of the student for the year."""
+        ...
+
+
+class RemarkRepo(Repository[Remark], Protocol):
+    async def for_student(self, student_id: int, start: date, end: date) -> list[Remark]: ...
+
+
+class AuditRepo(Repository[AuditEntry], Protocol):
+    async def for_student(self, student_id: int) -> list[AuditEntry]: ...
+
+    async def for_actor(self, staff_id: int) -> list[AuditEntry]: ...
+
+
+class InviteRepo(Repository[Invite], Protocol):
+    async def by_hash(self, code_hash: str) -> Invite | None: ...
+
+
+class AccountRepo(Repository[Account], Protocol):
+    async def by_external(self, messenger: str, external_id: str) -> Account | None: ...
+
+
+class AccountLinkRepo(Repository[AccountLink], Protocol):
+    async def active_for_account(self, account_id: int) -> list[AccountLink]: ...
+
+    async def active_for_person(self, role: PersonRole, person_id: int) -> list[AccountLink]: ...
+
+
+class UnitOfWork(Protocol):
+    schools: SchoolRepo
+    work_types: WorkTypeRepo
+    years: YearRepo
+    periods: PeriodRepo
+    holidays: HolidayRepo
+    bells: BellRepo
+    subjects: SubjectRepo
+    classes: ClassRepo
+    subgroups: SubgroupRepo
+    staff: StaffRepo
+    staff_roles: StaffRoleRepo
+    teachings: TeachingRepo
+    students: StudentRepo
+    guardians: GuardianRepo
+    guardian_links: GuardianLinkRepo
+    timetable: TimetableRepo
+    lessons: LessonRepo
+    homework: HomeworkRepo
+    marks: MarkRepo
+    attendance: AttendanceRepo
+    finals: FinalMarkRepo
+    remarks: RemarkRepo
+    audit: AuditRepo
+    invites: InviteRepo
+    accounts: AccountRepo
+    account_links: AccountLinkRepo
+
+    async def __aenter__(self) -> Self: ...
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        """Roll back unless committed."""
+        ...
+
+    def emit(self, event: Event) -> None:
+        """Collect an event; ``commit`` writes it to the outbox with the changes."""
+        ...
+
+    async def commit(self) -> None: ...
+
+    async def rollback(self) -> None: ...
+
+
+class UnitOfWorkFactory(Protocol):
+    def __call__(self, *, readonly: bool = False) -> UnitOfWork:
+        """A new unit of work; ``readonly`` ones take no write lock on SQLite."""
+        ...

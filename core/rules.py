@@ -1,0 +1,130 @@
+"""The regulations' timing rules, as pure functions that raise typed errors (DESIGN.md §Rules).
+
+Use cases call these with facts loaded from storage and the injected clock's time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date, datetime, time, timedelta, tzinfo
+
+from core.errors import (
+    FinalWindowClosed,
+    FirstGradeNoHomework,
+    FirstGradeNoMarks,
+    HomeworkWindowClosed,
+    LessonCancelled,
+    LessonInFuture,
+    MarkDeadlinePassed,
+    NoPeriod,
+    NotLessonDay,
+    PeriodClosed,
+)
+from core.model import Lesson, LessonStatus, Period, School, WorkType
+
+# 003 reg.2 §2.1.2: homework no later than 2 hours after the class's last lesson.
+HOMEWORK_GRACE = timedelta(hours=2)
+# 003 reg.2 §2.1.4: oral marks within a day (в течение суток) ...
+ORAL_MARK_DAYS = 1
+# ... written works within 5 days for grades 2-9, 7 days for grades 10-11.
+WRITTEN_MARK_DAYS_JUNIOR = 5
+WRITTEN_MARK_DAYS_SENIOR = 7
+# 001 §8.6: mistakes are fixed within 7 days by their author.
+CORRECTION_DAYS = 7
+# When a class has no bell times: homework until the end of the day.
+END_OF_DAY = time(23, 59, 59)
+
+
+def period_for(day: date, periods: Iterable[Period]) -> Period:
+    for period in periods:
+        if period.contains(day):
+            return period
+    raise NoPeriod(day)
+
+
+def ensure_open(day: date, periods: Iterable[Period]) -> Period:
+    """A closed period can no longer be edited (000 §4.6)."""
+    period = period_for(day, periods)
+    if period.closed:
+        raise PeriodClosed(period.id, day)
+    return period
+
+
+def ensure_not_cancelled(lesson: Lesson) -> None:
+    if lesson.status == LessonStatus.CANCELLED:
+        raise LessonCancelled(lesson.id or 0)
+
+
+def ensure_lesson_day(lesson: Lesson, today: date) -> None:
+    """Lesson record and absences on the lesson day (000 §3.9; 003 reg.2 §2.1.1)."""
+    if lesson.day != today:
+        raise NotLessonDay(lesson.day, today)
+
+
+def ensure_topic_time(lesson: Lesson, today: date) -> None:
+    """A topic on the lesson day, or planned ahead; never after the day."""
+    if lesson.day < today:
+        raise NotLessonDay(lesson.day, today)
+
+
+def homework_deadline(lesson_day: date, last_lesson_end: time | None, tz: tzinfo) -> datetime:
+    end = last_lesson_end or END_OF_DAY
+    deadline = datetime.combine(lesson_day, end, tzinfo=tz)
+    return deadline + HOMEWORK_GRACE if last_lesson_end is not None else deadline
+
+
+def ensure_homework_allowed(
+    grade: int, lesson: Lesson, now: datetime, last_lesson_end: time | None
+) -> None:
+    """Homework on the lesson day, at most 2 h after the class's last lesson, or in advance
+    (000 §3.10; 003 reg.2 §2.1.2-2.1.3). None in grade 1 (000 §3.6; 004 §5.5)."""
+    if grade <= 1:
+        raise FirstGradeNoHomework()
+    today = now.date()
+    if lesson.day > today:
+        return
+    deadline = homework_deadline(lesson.day, last_lesson_end, now.tzinfo)  # type: ignore[arg-type]
+    if lesson.day < today or now > deadline:
+        raise HomeworkWindowClosed(deadline)
+
+
+def mark_deadline(lesson_day: date, grade: int, work_type: WorkType) -> date:
+    if not work_type.written:
+        days = ORAL_MARK_DAYS
+    elif grade >= 10:
+        days = WRITTEN_MARK_DAYS_SENIOR
+    else:
+        days = WRITTEN_MARK_DAYS_JUNIOR
+    return lesson_day + timedelta(days=days)
+
+
+def ensure_mark_allowed(grade: int, lesson: Lesson, work_type: WorkType, today: date) -> None:
+    """Grade 1 gets no marks; no mark ahead of its lesson; oral within a day, written within
+    5 days (grades 2-9) or 7 days (10-11); after that only a correction (003 reg.2 §2.1.4)."""
+    if grade <= 1:
+        raise FirstGradeNoMarks()
+    if lesson.day > today:
+        raise LessonInFuture(lesson.day)
+    deadline = mark_deadline(lesson.day, grade, work_type)
+    if today > deadline:
+        raise MarkDeadlinePassed(lesson.day, deadline)
+
+
+def correction_deadline(created_at: datetime, tz: tzinfo) -> date:
+    """The last day the author may fix a mark, counted in the school's time zone."""
+    return created_at.astimezone(tz).date() + timedelta(days=CORRECTION_DAYS)
+
+
+def final_window(period: Period, school: School) -> tuple[date, date]:
+    opens = period.ends_on - timedelta(days=school.final_window_open_days)
+    closes = period.ends_on + timedelta(days=school.final_window_grace_days)
+    return opens, closes
+
+
+def ensure_final_window(period: Period, school: School, today: date) -> None:
+    """Period marks by the last day of the period, at most 2 days after (003 §4.4; 004 §5.8)."""
+    if period.closed:
+        raise PeriodClosed(period.id)
+    opens, closes = final_window(period, school)
+    if not opens <= today <= closes:
+        raise FinalWindowClosed(opens, closes)

@@ -1,0 +1,386 @@
+"""An in-memory unit of work implementing ``core.ports`` for core tests: no database.
+
+Entities are kept as the very objects added, so changing one and committing "saves" it, the
+way the real unit of work tracks loaded entities. A rollback restores a snapshot.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Generic, TypeVar
+
+from core import model as m
+from core.events import Event
+
+T = TypeVar("T")
+
+
+class FakeRepo(Generic[T]):
+    def __init__(self, store: FakeStore, name: str) -> None:
+        self._store = store
+        self._name = name
+
+    @property
+    def rows(self) -> dict[int, Any]:
+        return self._store.tables.setdefault(self._name, {})
+
+    def _where(self, pred: Callable[[Any], bool], key: Callable[[Any], Any] | None = None) -> list:
+        found = [e for e in self.rows.values() if pred(e)]
+        return sorted(found, key=key or (lambda e: e.id))
+
+    async def get(self, entity_id: int) -> T | None:
+        return self.rows.get(entity_id)
+
+    async def add(self, entity: T) -> T:
+        if entity.id is None:  # type: ignore[attr-defined]
+            entity.id = self._store.next_id()  # type: ignore[attr-defined]
+        self.rows[entity.id] = entity  # type: ignore[attr-defined]
+        return entity
+
+    async def add_all(self, entities: Sequence[T]) -> None:
+        for e in entities:
+            await self.add(e)
+
+    async def list_all(self) -> list[T]:
+        return self._where(lambda e: True)
+
+
+class Schools(FakeRepo[m.School]):
+    async def first(self):
+        rows = await self.list_all()
+        return rows[0] if rows else None
+
+
+class WorkTypes(FakeRepo[m.WorkType]):
+    async def for_school(self, school_id):
+        return self._where(lambda e: e.school_id == school_id)
+
+
+class Years(FakeRepo[m.SchoolYear]):
+    async def containing(self, day):
+        found = self._where(lambda e: e.starts_on <= day <= e.ends_on)
+        return found[0] if found else None
+
+
+class Periods(FakeRepo[m.Period]):
+    async def for_year(self, year_id):
+        return self._where(lambda e: e.year_id == year_id, key=lambda e: e.starts_on)
+
+
+class Holidays(FakeRepo[m.Holiday]):
+    async def for_year(self, year_id):
+        return self._where(lambda e: e.year_id == year_id, key=lambda e: e.starts_on)
+
+
+class Bells(FakeRepo[m.Bell]):
+    async def for_school(self, school_id):
+        return self._where(lambda e: e.school_id == school_id, key=lambda e: e.slot)
+
+
+class Subjects(FakeRepo[m.Subject]):
+    async def for_school(self, school_id):
+        return self._where(lambda e: e.school_id == school_id)
+
+
+class Classes(FakeRepo[m.ClassGroup]):
+    async def for_year(self, year_id):
+        return self._where(lambda e: e.year_id == year_id, key=lambda e: (e.grade, e.letter))
+
+    async def by_name(self, year_id, grade, letter):
+        found = self._where(
+            lambda e: e.year_id == year_id and e.grade == grade and e.letter == letter
+        )
+        return found[0] if found else None
+
+    async def taught_by(self, staff_id):
+        class_ids = {
+            t.class_id
+            for t in self._store.tables.get("teachings", {}).values()
+            if t.staff_id == staff_id
+        }
+        return self._where(lambda e: e.id in class_ids, key=lambda e: (e.grade, e.letter))
+
+
+class Subgroups(FakeRepo[m.Subgroup]):
+    async def for_class(self, class_id):
+        return self._where(lambda e: e.class_id == class_id)
+
+    async def add_member(self, member):
+        member.id = self._store.next_id()
+        self._store.tables.setdefault("subgroup_members", {})[member.id] = member
+
+    def _members(self) -> list[m.SubgroupMember]:
+        return list(self._store.tables.get("subgroup_members", {}).values())
+
+    async def member_ids(self, subgroup_id):
+        return [x.student_id for x in self._members() if x.subgroup_id == subgroup_id]
+
+    async def of_student(self, student_id):
+        return frozenset(x.subgroup_id for x in self._members() if x.student_id == student_id)
+
+
+class StaffMembers(FakeRepo[m.Staff]):
+    async def many(self, ids):
+        wanted = set(ids)
+        return self._where(lambda e: e.id in wanted)
+
+
+class StaffRoles(FakeRepo[m.StaffRole]):
+    async def for_staff(self, staff_id):
+        return self._where(lambda e: e.staff_id == staff_id)
+
+
+class Teachings(FakeRepo[m.Teaching]):
+    async def for_staff(self, staff_id):
+        return self._where(lambda e: e.staff_id == staff_id)
+
+    async def for_class(self, class_id):
+        return self._where(lambda e: e.class_id == class_id)
+
+
+class Students(FakeRepo[m.Student]):
+    async def in_class(self, class_id, on=None):
+        return self._where(
+            lambda e: e.class_id == class_id and (on is None or e.enrolled_on(on)),
+            key=lambda e: (e.last_name, e.first_name, e.id),
+        )
+
+    async def many(self, ids):
+        wanted = set(ids)
+        return self._where(lambda e: e.id in wanted)
+
+
+class Guardians(FakeRepo[m.Guardian]):
+    async def many(self, ids):
+        wanted = set(ids)
+        return self._where(lambda e: e.id in wanted)
+
+
+class GuardianLinks(FakeRepo[m.GuardianLink]):
+    async def for_guardian(self, guardian_id):
+        return self._where(lambda e: e.guardian_id == guardian_id)
+
+    async def for_student(self, student_id):
+        return self._where(lambda e: e.student_id == student_id)
+
+
+class Timetable(FakeRepo[m.TimetableEntry]):
+    async def for_class(self, class_id):
+        return self._where(lambda e: e.class_id == class_id, key=lambda e: (e.weekday, e.slot))
+
+    async def for_school_year(self, year_id):
+        classes = {
+            c.id for c in self._store.tables.get("classes", {}).values() if c.year_id == year_id
+        }
+        return self._where(lambda e: e.class_id in classes, key=lambda e: (e.weekday, e.slot))
+
+
+def _by_day_slot(e: m.Lesson) -> tuple:
+    return (e.day, e.slot, e.id)
+
+
+class Lessons(FakeRepo[m.Lesson]):
+    async def for_class(self, class_id, start, end):
+        return self._where(
+            lambda e: e.class_id == class_id and start <= e.day <= end, key=_by_day_slot
+        )
+
+    async def for_teacher(self, staff_id, start, end):
+        return self._where(
+            lambda e: e.conducted_by == staff_id and start <= e.day <= end, key=_by_day_slot
+        )
+
+    async def find(self, class_id, day, slot, subgroup_id):
+        found = self._where(
+            lambda e: (
+                (e.class_id, e.day, e.slot, e.subgroup_id) == (class_id, day, slot, subgroup_id)
+            )
+        )
+        return found[0] if found else None
+
+
+class HomeworkItems(FakeRepo[m.Homework]):
+    async def for_lesson(self, lesson_id):
+        found = self._where(lambda e: e.lesson_id == lesson_id)
+        return found[0] if found else None
+
+    async def due_for_class(self, class_id, start, end):
+        return self._where(
+            lambda e: e.class_id == class_id and start <= e.due_on <= end,
+            key=lambda e: (e.due_on, e.id),
+        )
+
+
+class Marks(FakeRepo[m.Mark]):
+    async def for_student(self, student_id, start, end):
+        return self._where(
+            lambda e: e.student_id == student_id and e.current and start <= e.day <= end,
+            key=lambda e: (e.day, e.id),
+        )
+
+    async def for_lesson(self, lesson_id):
+        return self._where(lambda e: e.lesson_id == lesson_id and e.current)
+
+    async def history(self, student_id):
+        return self._where(lambda e: e.student_id == student_id, key=lambda e: (e.created_at, e.id))
+
+
+class Attendance(FakeRepo[m.AttendanceRecord]):
+    async def find(self, lesson_id, student_id):
+        found = self._where(lambda e: e.lesson_id == lesson_id and e.student_id == student_id)
+        return found[0] if found else None
+
+    async def remove(self, record):
+        self.rows.pop(record.id, None)
+
+    async def for_lesson(self, lesson_id):
+        return self._where(lambda e: e.lesson_id == lesson_id)
+
+    async def for_student(self, student_id, start, end):
+        return self._where(
+            lambda e: e.student_id == student_id and start <= e.day <= end,
+            key=lambda e: (e.day, e.id),
+        )
+
+    async def for_class(self, class_id, start, end):
+        lessons = {
+            x.id for x in self._store.tables.get("lessons", {}).values() if x.class_id == class_id
+        }
+        return self._where(
+            lambda e: e.lesson_id in lessons and start <= e.day <= end,
+            key=lambda e: (e.day, e.id),
+        )
+
+
+class Finals(FakeRepo[m.FinalMark]):
+    async def for_student(self, student_id, year_id):
+        return self._where(
+            lambda e: (
+                e.student_id == student_id and e.year_id == year_id and e.superseded_at is None
+            )
+        )
+
+
+class Remarks(FakeRepo[m.Remark]):
+    async def for_student(self, student_id, start, end):
+        return self._where(
+            lambda e: e.student_id == student_id and start <= e.day <= end,
+            key=lambda e: (e.day, e.id),
+        )
+
+
+class Audit(FakeRepo[m.AuditEntry]):
+    async def for_student(self, student_id):
+        return self._where(lambda e: e.student_id == student_id)
+
+    async def for_actor(self, staff_id):
+        return self._where(lambda e: e.actor_id == staff_id)
+
+
+class Invites(FakeRepo[m.Invite]):
+    async def by_hash(self, code_hash):
+        found = self._where(lambda e: e.code_hash == code_hash)
+        return found[0] if found else None
+
+
+class Accounts(FakeRepo[m.Account]):
+    async def by_external(self, messenger, external_id):
+        found = self._where(lambda e: (e.messenger, e.external_id) == (messenger, external_id))
+        return found[0] if found else None
+
+
+class AccountLinks(FakeRepo[m.AccountLink]):
+    async def active_for_account(self, account_id):
+        return self._where(lambda e: e.account_id == account_id and e.unlinked_at is None)
+
+    async def active_for_person(self, role, person_id):
+        return self._where(
+            lambda e: e.role == role and e.person_id == person_id and e.unlinked_at is None
+        )
+
+
+REPOS: dict[str, type[FakeRepo]] = {
+    "schools": Schools,
+    "work_types": WorkTypes,
+    "years": Years,
+    "periods": Periods,
+    "holidays": Holidays,
+    "bells": Bells,
+    "subjects": Subjects,
+    "classes": Classes,
+    "subgroups": Subgroups,
+    "staff": StaffMembers,
+    "staff_roles": StaffRoles,
+    "teachings": Teachings,
+    "students": Students,
+    "guardians": Guardians,
+    "guardian_links": GuardianLinks,
+    "timetable": Timetable,
+    "lessons": Lessons,
+    "homework": HomeworkItems,
+    "marks": Marks,
+    "attendance": Attendance,
+    "finals": Finals,
+    "remarks": Remarks,
+    "audit": Audit,
+    "invites": Invites,
+    "accounts": Accounts,
+    "account_links": AccountLinks,
+}
+
+
+@dataclass
+class FakeStore:
+    """The "database" the fake units of work share; ``outbox`` holds committed events."""
+
+    tables: dict[str, dict[int, Any]] = field(default_factory=dict)
+    outbox: list[Event] = field(default_factory=list)
+    commits: int = 0
+    _ids: int = 0
+
+    def next_id(self) -> int:
+        self._ids += 1
+        return self._ids
+
+    def uow(self, *, readonly: bool = False) -> FakeUnitOfWork:
+        return FakeUnitOfWork(self)
+
+    def events(self, kind: type[Event] | None = None) -> list[Event]:
+        return [e for e in self.outbox if kind is None or isinstance(e, kind)]
+
+
+class FakeUnitOfWork:
+    def __init__(self, store: FakeStore) -> None:
+        self._store = store
+        self._events: list[Event] = []
+        self._committed = False
+        for name, cls in REPOS.items():
+            setattr(self, name, cls(store, name))
+
+    async def __aenter__(self) -> FakeUnitOfWork:
+        self._snapshot = (copy.deepcopy(self._store.tables), self._store._ids)
+        return self
+
+    async def __aexit__(self, exc_type, exc, tb) -> None:
+        if not self._committed:
+            await self.rollback()
+
+    def emit(self, event: Event) -> None:
+        self._events.append(event)
+
+    async def commit(self) -> None:
+        self._store.outbox.extend(self._events)
+        self._events.clear()
+        self._store.commits += 1
+        self._committed = True
+        self._snapshot = (copy.deepcopy(self._store.tables), self._store._ids)
+
+    async def rollback(self) -> None:
+        tables, ids = self._snapshot
+        # Restore in place so objects the test holds see the rollback too.
+        self._store.tables.clear()
+        self._store.tables.update(tables)
+        self._store._ids = ids
+        self._events.clear()
