@@ -7,7 +7,7 @@ changing an attribute and committing saves it.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import date
 from types import TracebackType
 from typing import Protocol, Self, TypeVar
@@ -164,12 +164,20 @@ class LessonRepo(Repository[Lesson], Protocol):
         self, class_id: int, day: date, slot: int, subgroup_id: int | None
     ) -> Lesson | None: ...
 
+    async def many(self, ids: Sequence[int]) -> list[Lesson]:
+        """By id; unknown ids are skipped."""
+        ...
+
 
 class HomeworkRepo(Repository[Homework], Protocol):
     async def for_lesson(self, lesson_id: int) -> Homework | None: ...
 
     async def due_for_class(self, class_id: int, start: date, end: date) -> list[Homework]:
         """Homework of the class and its subgroups due in [start, end], by due date."""
+        ...
+
+    async def for_lessons(self, lesson_ids: Sequence[int]) -> list[Homework]:
+        """Homework set at these lessons."""
         ...
 
 
@@ -184,6 +192,20 @@ class MarkRepo(Repository[Mark], Protocol):
 
     async def history(self, student_id: int) -> list[Mark]:
         """Every mark of the student, superseded ones included, by creation time."""
+        ...
+
+    async def latest(
+        self, student_id: int, limit: int, subject_ids: Collection[int] | None = None
+    ) -> list[Mark]:
+        """The newest ``limit`` current marks (of these subjects, when given), newest first by
+        creation time, then id."""
+        ...
+
+    async def for_students(
+        self, student_ids: Sequence[int], start: date, end: date, subject_id: int | None = None
+    ) -> list[Mark]:
+        """Current marks of these students in [start, end] (of one subject, when given), by
+        student, day, then id."""
         ...
 
 
@@ -206,6 +228,12 @@ class AttendanceRepo(Repository[AttendanceRecord], Protocol):
 class FinalMarkRepo(Repository[FinalMark], Protocol):
     async def for_student(self, student_id: int, year_id: int) -> list[FinalMark]:
         """Current final marks of the student for the year."""
+        ...
+
+    async def for_students(
+        self, student_ids: Sequence[int], year_id: int, subject_id: int | None = None
+    ) -> list[FinalMark]:
+        """Current final marks of these students for the year (of one subject, when given)."""
         ...
 
 

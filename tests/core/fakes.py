@@ -200,6 +200,10 @@ class Lessons(FakeRepo[m.Lesson]):
         )
         return found[0] if found else None
 
+    async def many(self, ids):
+        wanted = set(ids)
+        return self._where(lambda e: e.id in wanted)
+
 
 class HomeworkItems(FakeRepo[m.Homework]):
     async def for_lesson(self, lesson_id):
@@ -211,6 +215,10 @@ class HomeworkItems(FakeRepo[m.Homework]):
             lambda e: e.class_id == class_id and start <= e.due_on <= end,
             key=lambda e: (e.due_on, e.id),
         )
+
+    async def for_lessons(self, lesson_ids):
+        wanted = set(lesson_ids)
+        return self._where(lambda e: e.lesson_id in wanted)
 
 
 class Marks(FakeRepo[m.Mark]):
@@ -225,6 +233,29 @@ class Marks(FakeRepo[m.Mark]):
 
     async def history(self, student_id):
         return self._where(lambda e: e.student_id == student_id, key=lambda e: (e.created_at, e.id))
+
+    async def latest(self, student_id, limit, subject_ids=None):
+        found = self._where(
+            lambda e: (
+                e.student_id == student_id
+                and e.current
+                and (subject_ids is None or e.subject_id in subject_ids)
+            ),
+            key=lambda e: (e.created_at, e.id),
+        )
+        return found[::-1][:limit]
+
+    async def for_students(self, student_ids, start, end, subject_id=None):
+        wanted = set(student_ids)
+        return self._where(
+            lambda e: (
+                e.student_id in wanted
+                and e.current
+                and start <= e.day <= end
+                and (subject_id is None or e.subject_id == subject_id)
+            ),
+            key=lambda e: (e.student_id, e.day, e.id),
+        )
 
 
 class Attendance(FakeRepo[m.AttendanceRecord]):
@@ -259,6 +290,17 @@ class Finals(FakeRepo[m.FinalMark]):
         return self._where(
             lambda e: (
                 e.student_id == student_id and e.year_id == year_id and e.superseded_at is None
+            )
+        )
+
+    async def for_students(self, student_ids, year_id, subject_id=None):
+        wanted = set(student_ids)
+        return self._where(
+            lambda e: (
+                e.student_id in wanted
+                and e.year_id == year_id
+                and e.superseded_at is None
+                and (subject_id is None or e.subject_id == subject_id)
             )
         )
 
