@@ -1,7 +1,7 @@
 """One-time invite codes: the only way to get access (000 §3.1; 002 §3.1.2; 004 §5.2).
 
 Guardians and students get theirs from the class teacher, staff from the administrator.
-A code is 128 random bits in base64url (fits a Telegram deep link), used once, expiring.
+A code is 128 random bits in base64url (fits a messenger deep link), used once, expiring.
 Only its SHA-256 is stored, so a stolen database leaks no working codes.
 """
 
@@ -22,7 +22,7 @@ from core.ports import UnitOfWork, UnitOfWorkFactory
 
 CODE_BYTES = 16  # 128 bits
 DEFAULT_TTL_DAYS = 14
-MAX_CODE_LENGTH = 64  # Telegram's limit for a /start parameter
+MAX_CODE_LENGTH = 64  # deep-link parameters are short in every messenger
 
 
 def new_code() -> str:
@@ -103,7 +103,7 @@ class InviteService:
         if ttl_days < 1:
             raise ValidationFailed("ttl_days", "must_be_positive")
         async with self.uow() as uow:
-            issued = await self._issue(uow, viewer, role, person_id, ttl_days)
+            issued = await self.issue_in(uow, viewer, role, person_id, ttl_days)
             await uow.commit()
             return issued
 
@@ -115,13 +115,19 @@ class InviteService:
     ) -> list[IssuedInvite]:
         """Several codes in one transaction: all are issued or none."""
         async with self.uow() as uow:
-            issued = [await self._issue(uow, viewer, r, pid, ttl_days) for r, pid in targets]
+            issued = [await self.issue_in(uow, viewer, r, pid, ttl_days) for r, pid in targets]
             await uow.commit()
             return issued
 
-    async def _issue(
-        self, uow: UnitOfWork, viewer: Viewer, role: PersonRole, person_id: int, ttl_days: int
+    async def issue_in(
+        self,
+        uow: UnitOfWork,
+        viewer: Viewer,
+        role: PersonRole,
+        person_id: int,
+        ttl_days: int = DEFAULT_TTL_DAYS,
     ) -> IssuedInvite:
+        """Issue inside the caller's unit of work (bulk sheets, the demo school)."""
         name, class_id = await self._target(uow, role, person_id)
         await self._may_issue(uow, viewer, role, person_id)
         if role == PersonRole.CLASS_TEACHER and not any(

@@ -1,0 +1,1 @@
+"""Composition root: configuration, dispatcher, CLI and runners."""

@@ -1,0 +1,239 @@
+"""The ``schoolbot`` console command.
+
+Every subcommand has ``--help``, exits non-zero with one clear line on bad input, and changes
+nothing when it fails: each write runs in one transaction.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import sys
+import tempfile
+import time
+from collections.abc import Awaitable, Callable, Sequence
+from pathlib import Path
+
+from babel.dates import format_datetime
+from pydantic import ValidationError
+
+from bot.config import Settings
+from bot.messages import describe_error
+from core.access import SYSTEM
+from core.errors import DomainError
+from core.invites import DEFAULT_TTL_DAYS, InviteService
+from core.model import PersonRole
+from locales import translations
+
+EXIT_OK = 0
+EXIT_FAILED = 1
+EXIT_USAGE = 2
+
+
+class CliError(Exception):
+    """A refusal already phrased for the console."""
+
+
+class _Context:
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.locale = settings.default_locale
+        self._ = translations(self.locale).gettext
+        self.clock = settings.clock()
+
+    async def database(self):
+        from storage.db import Database
+
+        return Database.connect(self.settings.database_url)
+
+
+# -- subcommands -----------------------------------------------------------------------------
+
+
+async def cmd_db_upgrade(ctx: _Context, args: argparse.Namespace) -> None:
+    from storage.migrate import upgrade
+
+    revision = await upgrade(ctx.settings.database_url, args.revision)
+    print(ctx._("The database is up to date (revision {revision}).").format(revision=revision))
+
+
+async def cmd_demo(ctx: _Context, args: argparse.Namespace) -> None:
+    from storage.migrate import upgrade
+
+    from storage.demo import load_demo
+
+    out: Path | None = args.invites
+    if out is not None and not _writable(out):
+        raise CliError(ctx._("Cannot write the file {path}.").format(path=out))
+    await upgrade(ctx.settings.database_url)
+    database = await ctx.database()
+    started = time.perf_counter()
+    try:
+        summary = await load_demo(database.uow, ctx.clock, seed=args.seed, with_invites=bool(out))
+    finally:
+        await database.dispose()
+    elapsed = time.perf_counter() - started
+    print(
+        ctx._(
+            "Demo school loaded in {seconds:.1f} s: {classes} classes, {students} students, "
+            "{guardians} guardians, {staff} staff, {lessons} lessons, {marks} marks, "
+            "{absences} absences, {homework} homework, {finals} period marks."
+        ).format(seconds=elapsed, **{k: v for k, v in vars(summary).items() if k != "invites"})
+    )
+    if out is not None:
+        for entry in summary.invites.values():
+            link = ctx.settings.invite_link(entry["code"])
+            if link:
+                entry["link"] = link
+        _write_atomically(out, json.dumps(summary.invites, ensure_ascii=False, indent=2))
+        print(ctx._("Invite codes written to {path}.").format(path=out))
+
+
+async def _find_person(ctx: _Context, uow, role: PersonRole, args: argparse.Namespace) -> int:
+    if args.id is not None:
+        return args.id
+    wanted = " ".join(args.name.lower().replace("ё", "е").split())
+    if role == PersonRole.STUDENT:
+        people = await uow.students.list_all()
+    elif role == PersonRole.GUARDIAN:
+        people = await uow.guardians.list_all()
+    else:
+        people = await uow.staff.list_all()
+    found = [
+        p
+        for p in people
+        if " ".join(p.full_name.lower().replace("ё", "е").split()).startswith(wanted)
+    ]
+    if args.class_name and role == PersonRole.STUDENT:
+        classes = {c.id: c.name for c in await uow.classes.list_all()}
+        found = [p for p in found if classes.get(p.class_id, "").lower() == args.class_name.lower()]
+    if not found:
+        raise CliError(ctx._("Nobody with the name {name} was found.").format(name=args.name))
+    if len(found) > 1:
+        names = "; ".join(f"{p.id}: {p.full_name}" for p in found[:10])
+        raise CliError(
+            ctx._("Several people match {name}: {names}. Please give --id.").format(
+                name=args.name, names=names
+            )
+        )
+    return found[0].id
+
+
+async def cmd_invite(ctx: _Context, args: argparse.Namespace) -> None:
+    role = PersonRole(args.role)
+    database = await ctx.database()
+    try:
+        async with database.uow(readonly=True) as uow:
+            person_id = await _find_person(ctx, uow, role, args)
+        issued = await InviteService(database.uow, ctx.clock).issue(
+            SYSTEM, role, person_id, ttl_days=args.days
+        )
+    finally:
+        await database.dispose()
+    print(ctx._("Invite code for {name}: {code}").format(name=issued.name, code=issued.code))
+    link = ctx.settings.invite_link(issued.code)
+    if link:
+        print(ctx._("Link: {link}").format(link=link))
+    until = format_datetime(issued.invite.expires_at, "d MMMM y, HH:mm", locale=ctx.locale)
+    print(ctx._("Valid once, until {until}.").format(until=until))
+
+
+# -- plumbing --------------------------------------------------------------------------------
+
+
+def _writable(path: Path) -> bool:
+    parent = path.resolve().parent
+    return parent.is_dir() and os.access(parent, os.W_OK) and not path.is_dir()
+
+
+def _write_atomically(path: Path, text: str) -> None:
+    fd, tmp = tempfile.mkstemp(dir=path.resolve().parent, prefix=f".{path.name}.")
+    with os.fdopen(fd, "w", encoding="utf-8") as fp:
+        fp.write(text)
+    os.replace(tmp, path)
+
+
+def _positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be a positive number")
+    return value
+
+
+Handler = Callable[[_Context, argparse.Namespace], Awaitable[None]]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="schoolbot",
+        description="The school's electronic class journal and diary, used from a messenger.",
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    db = sub.add_parser("db", help="create or migrate the database")
+    db_sub = db.add_subparsers(dest="db_command", metavar="ACTION", required=True)
+    up = db_sub.add_parser("upgrade", help="create the database or bring it to the latest schema")
+    up.add_argument("--revision", default="head", help="target revision (default: head)")
+    up.set_defaults(handler=cmd_db_upgrade)
+
+    demo = sub.add_parser(
+        "demo", help="load a realistic demo school into an empty database (DATABASE_URL)"
+    )
+    demo.add_argument(
+        "--invites", type=Path, metavar="FILE", help="write one-time invite codes as JSON here"
+    )
+    demo.add_argument("--seed", type=int, default=2026, help="random seed (default: 2026)")
+    demo.set_defaults(handler=cmd_demo)
+
+    invite = sub.add_parser("invite", help="issue a one-time invite code for one person")
+    invite.add_argument(
+        "--role", required=True, choices=[r.value for r in PersonRole if r != PersonRole.STAFF]
+    )
+    who = invite.add_mutually_exclusive_group(required=True)
+    who.add_argument("--id", type=int, help="the person's id")
+    who.add_argument("--name", help="the person's full name or its beginning (surname first)")
+    invite.add_argument("--class", dest="class_name", help="narrow a student's name to a class")
+    invite.add_argument(
+        "--days", type=_positive, default=DEFAULT_TTL_DAYS, help="days the code stays valid"
+    )
+    invite.set_defaults(handler=cmd_invite)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        settings = Settings()
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        field = ".".join(str(p) for p in first["loc"]).upper()
+        print(f"schoolbot: configuration error: {field}: {first['msg']}", file=sys.stderr)
+        return EXIT_USAGE
+    ctx = _Context(settings)
+    handler: Handler = args.handler
+    try:
+        asyncio.run(handler(ctx, args))
+    except CliError as exc:
+        print(f"schoolbot: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    except DomainError as exc:
+        print(f"schoolbot: {describe_error(exc, ctx.locale)}", file=sys.stderr)
+        return EXIT_FAILED
+    except KeyboardInterrupt:
+        return 130
+    except Exception as exc:  # a database that does not answer, a broken URL ...
+        from sqlalchemy.exc import ArgumentError, DBAPIError, OperationalError
+
+        if isinstance(exc, OperationalError | DBAPIError | ArgumentError | OSError):
+            message = ctx._("The database cannot be used: {error}").format(error=exc)
+            print(f"schoolbot: {message}", file=sys.stderr)
+            return EXIT_FAILED
+        raise
+    return EXIT_OK
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

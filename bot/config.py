@@ -1,0 +1,67 @@
+"""Configuration from environment variables and a ``.env`` file (DESIGN.md, contracts)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from core.clock import Clock, make_clock
+
+DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///schoolbot.db"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+
+    bot_token: SecretStr | None = None
+    bot_username: str | None = None  # for t.me links in invites
+    database_url: str = DEFAULT_DATABASE_URL
+    telegram_api_url: str | None = None
+    redis_url: str | None = None
+    school_timezone: str = "Europe/Moscow"
+    default_locale: str = "ru"
+    schoolbot_now: str | None = Field(default=None, description="freeze the clock (ISO)")
+    webhook_url: str | None = None  # public base URL; set it to run with a webhook
+    webhook_path: str = "/telegram"
+    webhook_secret: SecretStr | None = None
+    webhook_host: str = "0.0.0.0"
+    webhook_port: int = 8080
+
+    @field_validator("school_timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown time zone {value!r}") from exc
+        return value
+
+    @field_validator("default_locale")
+    @classmethod
+    def _known_locale(cls, value: str) -> str:
+        if value not in ("ru", "en"):
+            raise ValueError("DEFAULT_LOCALE must be ru or en")
+        return value
+
+    @field_validator("schoolbot_now")
+    @classmethod
+    def _iso_time(cls, value: str | None) -> str | None:
+        if value:
+            datetime.fromisoformat(value)
+        return value or None
+
+    @field_validator("bot_username")
+    @classmethod
+    def _username(cls, value: str | None) -> str | None:
+        return value.lstrip("@") if value else None
+
+    def clock(self) -> Clock:
+        return make_clock(self.school_timezone, self.schoolbot_now)
+
+    def invite_link(self, code: str) -> str | None:
+        if not self.bot_username:
+            return None
+        return f"https://t.me/{self.bot_username}?start={code}"

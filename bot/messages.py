@@ -1,0 +1,81 @@
+"""Domain errors as sentences in the user's language, for every front-end and the console."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date, datetime
+
+from babel.dates import format_date, format_datetime
+
+from core.errors import DomainError
+from locales import translations
+
+
+def N_(message: str) -> str:
+    """Mark a string for extraction; it is translated where it is shown."""
+    return message
+
+
+ERROR_MESSAGES: dict[str, str] = {
+    "domain_error": N_("This cannot be done."),
+    "not_found": N_("Nothing was found: it may have been removed, or the number is wrong."),
+    "access_denied": N_("You do not have access to this."),
+    "private_chat_required": N_("Personal data is shown only in a private chat with the bot."),
+    "validation_failed": N_("Please check the data: {field} is not valid."),
+    "period_closed": N_("This study period is closed; its records can no longer be changed."),
+    "no_period": N_("{day} is not in a study period."),
+    "not_lesson_day": N_(
+        "The lesson of {lesson_day} can only be filled in on its day; today is {today}."
+    ),
+    "lesson_in_future": N_("The lesson of {lesson_day} has not taken place yet."),
+    "lesson_cancelled": N_("This lesson is cancelled."),
+    "homework_window_closed": N_(
+        "Homework for this lesson could be set until {deadline}; that time has passed."
+    ),
+    "mark_deadline_passed": N_(
+        "Marks for the lesson of {lesson_day} could be given until {deadline}. "
+        "Please ask the deputy head for a correction."
+    ),
+    "first_grade_no_marks": N_("First grade is not given marks."),
+    "first_grade_no_homework": N_("First grade is not given homework."),
+    "correction_window_passed": N_(
+        "You could correct this mark until {deadline}. "
+        "Please ask the deputy head or the journal administrator."
+    ),
+    "reason_required": N_("Please give the reason for the correction."),
+    "final_window_closed": N_("Period marks can be given from {opens_on} to {closes_on}."),
+    "student_not_in_lesson": N_("This student is not on the list for this lesson."),
+    "not_absent": N_("The student was not absent."),
+    "already_superseded": N_("This mark has already been corrected."),
+    "invite_invalid": N_("This code does not work: it is wrong, used or expired."),
+    "consent_required": N_("Please first agree to the processing of personal data: send /start."),
+}
+
+INVITE_PROBLEMS: dict[str, str] = {
+    "unknown": N_("This code is not known. Please check it and try again."),
+    "used": N_("This code has already been used. Please ask the school for a new one."),
+    "expired": N_("This code has expired. Please ask the school for a new one."),
+    "revoked": N_("This code has been revoked. Please ask the school for a new one."),
+}
+
+
+def _fact(value: object, locale: str) -> object:
+    if isinstance(value, datetime):
+        return format_datetime(value, "d MMMM, HH:mm", locale=locale)
+    if isinstance(value, date):
+        return format_date(value, "d MMMM", locale=locale)
+    return value
+
+
+def describe_error(error: DomainError, locale: str) -> str:
+    """The refusal in the user's language, with its dates and names filled in."""
+    gettext: Callable[[str], str] = translations(locale).gettext
+    if error.code == "invite_invalid":
+        template = INVITE_PROBLEMS.get(str(error.facts.get("why")), ERROR_MESSAGES[error.code])
+    else:
+        template = ERROR_MESSAGES.get(error.code, ERROR_MESSAGES["domain_error"])
+    facts = {k: _fact(v, locale) for k, v in error.facts.items()}
+    try:
+        return gettext(template).format(**facts)
+    except (KeyError, IndexError):
+        return gettext(ERROR_MESSAGES["domain_error"])

@@ -1,0 +1,1 @@
+"""Outbox delivery, scheduled jobs and push rendering."""
