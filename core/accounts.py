@@ -1,0 +1,212 @@
+"""Messenger accounts: who an account may act as, consent, logout and personal settings."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import time
+from typing import Any
+
+from core.access import TeachingRef, Viewer, require_private
+from core.clock import Clock
+from core.errors import AccessDenied, NotFound, ValidationFailed
+from core.model import Account, AccountLink, AuditEntry, PersonRole
+from core.ports import UnitOfWork, UnitOfWorkFactory
+
+SUPPORTED_LOCALES = ("ru", "en")
+NOTIFY_MARKS = ("each", "digest", "off")
+_TIME_FIELDS = ("quiet_from", "quiet_to", "digest_at")
+_BOOL_FIELDS = ("notify_homework", "notify_attendance", "notify_anytime_finals")
+SETTINGS = (*_TIME_FIELDS, *_BOOL_FIELDS, "notify_marks")
+
+
+def _link_role(role: PersonRole) -> PersonRole:
+    return PersonRole.STAFF if role.is_staff else role
+
+
+def _validate(fields: dict[str, Any]) -> dict[str, Any]:
+    for name, value in fields.items():
+        if name not in SETTINGS:
+            raise ValidationFailed(name, "unknown")
+        if name in _BOOL_FIELDS and not isinstance(value, bool):
+            raise ValidationFailed(name, "not_bool")
+        if name == "notify_marks" and value not in NOTIFY_MARKS:
+            raise ValidationFailed(name, "unknown_mode")
+        if name == "digest_at" and not isinstance(value, time):
+            raise ValidationFailed(name, "not_time")
+        if name in ("quiet_from", "quiet_to") and value is not None and not isinstance(value, time):
+            raise ValidationFailed(name, "not_time")
+    return fields
+
+
+@dataclass(frozen=True, slots=True)
+class AccountService:
+    """Rights come from active links only; guardians see children after consent (001 §1.5)."""
+
+    uow: UnitOfWorkFactory
+    clock: Clock
+
+    async def viewer_for(self, messenger: str, external_id: str, private: bool) -> Viewer:
+        """Everything this account may act as; an unknown account gets no rights."""
+        async with self.uow(readonly=True) as uow:
+            account = await uow.accounts.by_external(messenger, str(external_id))
+            if account is None:
+                return Viewer(private_chat=private)
+            links = await uow.account_links.active_for_account(account.id)  # type: ignore[arg-type]
+            facts: dict[str, Any] = {}
+            names: dict[str, str] = {}
+            for link in links:
+                role = _link_role(link.role)
+                if role == PersonRole.STAFF and "staff_id" not in facts:
+                    await self._staff(uow, link.person_id, facts, names)
+                elif role == PersonRole.GUARDIAN and "guardian_id" not in facts:
+                    await self._guardian(uow, link.person_id, facts, names)
+                elif role == PersonRole.STUDENT and "student_id" not in facts:
+                    student = await uow.students.get(link.person_id)
+                    if student is not None and (
+                        student.left_on is None or student.left_on >= self.clock.today()
+                    ):
+                        facts["student_id"] = student.id
+                        names["student"] = student.full_name
+            return Viewer(
+                account_id=account.id,
+                private_chat=private,
+                locale=account.locale,
+                names=names,
+                **facts,
+            )
+
+    async def _staff(
+        self, uow: UnitOfWork, staff_id: int, facts: dict[str, Any], names: dict[str, str]
+    ) -> None:
+        staff = await uow.staff.get(staff_id)
+        if staff is None:
+            return
+        year = await uow.years.containing(self.clock.today())
+        classes = await (uow.classes.for_year(year.id) if year else uow.classes.list_all())  # type: ignore[arg-type]
+        class_ids = {c.id for c in classes}
+        facts["staff_id"] = staff_id
+        facts["staff_roles"] = frozenset(r.role for r in await uow.staff_roles.for_staff(staff_id))
+        facts["teaches"] = frozenset(
+            TeachingRef(t.subject_id, t.class_id, t.subgroup_id)
+            for t in await uow.teachings.for_staff(staff_id)
+            if t.class_id in class_ids
+        )
+        facts["class_teacher_of"] = frozenset(
+            c.id
+            for c in classes
+            if c.class_teacher_id == staff_id  # type: ignore[misc]
+        )
+        names["staff"] = staff.full_name
+
+    async def _guardian(
+        self, uow: UnitOfWork, guardian_id: int, facts: dict[str, Any], names: dict[str, str]
+    ) -> None:
+        guardian = await uow.guardians.get(guardian_id)
+        if guardian is None:
+            return
+        links = await uow.guardian_links.for_guardian(guardian_id)
+        facts["guardian_id"] = guardian_id
+        facts["children"] = frozenset(x.student_id for x in links if x.consent_at is not None)
+        facts["children_pending_consent"] = frozenset(
+            x.student_id for x in links if x.consent_at is None
+        )
+        names["guardian"] = guardian.full_name
+
+    async def give_consent(self, viewer: Viewer) -> int:
+        """001 §1.5: the guardian's consent, recorded on each child's link still without it."""
+        require_private(viewer)
+        if viewer.guardian_id is None:
+            raise AccessDenied("consent")
+        async with self.uow() as uow:
+            now = self.clock.now()
+            pending = [
+                x
+                for x in await uow.guardian_links.for_guardian(viewer.guardian_id)
+                if x.consent_at is None
+            ]
+            for link in pending:
+                link.consent_at = now
+                await uow.audit.add(
+                    AuditEntry(
+                        at=now,
+                        actor_id=None,
+                        action="guardian.consent",
+                        entity="guardian_link",
+                        entity_id=link.id,
+                        student_id=link.student_id,
+                        after=now.isoformat(),
+                        reason=f"account:{viewer.account_id}",
+                    )
+                )
+            if pending:
+                await uow.commit()
+            return len(pending)
+
+    async def logout(self, messenger: str, external_id: str) -> int:
+        """Unlink the account from everyone it acted as; the links stay in the history."""
+        async with self.uow() as uow:
+            account = await uow.accounts.by_external(messenger, str(external_id))
+            if account is None:
+                return 0
+            links = await uow.account_links.active_for_account(account.id)  # type: ignore[arg-type]
+            now = self.clock.now()
+            for link in links:
+                link.unlinked_at = now
+            if links:
+                await uow.commit()
+            return len(links)
+
+    async def set_locale(
+        self, messenger: str, external_id: str, locale: str, display_name: str = ""
+    ) -> Account:
+        """The interface language; works before linking too (the account is created)."""
+        if locale not in SUPPORTED_LOCALES:
+            raise ValidationFailed("locale", "unsupported")
+        async with self.uow() as uow:
+            account = await uow.accounts.by_external(messenger, str(external_id))
+            if account is None:
+                account = await uow.accounts.add(
+                    Account(
+                        messenger,
+                        str(external_id),
+                        self.clock.now(),
+                        locale=locale,
+                        display_name=display_name,
+                    )
+                )
+            elif account.locale == locale:
+                return account
+            account.locale = locale
+            await uow.commit()
+            return account
+
+    async def update_settings(self, viewer: Viewer, **fields: Any) -> Account:
+        """Quiet hours, what to push and when the digest comes; validated."""
+        _validate(fields)
+        if viewer.account_id is None:
+            raise NotFound("account", None)
+        async with self.uow() as uow:
+            account = await uow.accounts.get(viewer.account_id)
+            if account is None:
+                raise NotFound("account", viewer.account_id)
+            quiet_from = fields.get("quiet_from", account.quiet_from)
+            quiet_to = fields.get("quiet_to", account.quiet_to)
+            if (quiet_from is None) != (quiet_to is None):
+                raise ValidationFailed("quiet_hours", "both_or_neither")
+            for name, value in fields.items():
+                setattr(account, name, value)
+            await uow.commit()
+            return account
+
+    async def accounts_for_person(self, role: PersonRole, person_id: int) -> list[Account]:
+        """The accounts linked to a person (blocked ones included: check ``active``)."""
+        async with self.uow(readonly=True) as uow:
+            links: list[AccountLink] = await uow.account_links.active_for_person(
+                _link_role(role), person_id
+            )
+            found: dict[int, Account] = {}
+            for link in links:
+                account = await uow.accounts.get(link.account_id)
+                if account is not None:
+                    found[link.account_id] = account
+            return list(found.values())

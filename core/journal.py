@@ -1,0 +1,853 @@
+"""The journal's write side: attendance, topics, homework, marks, corrections, finals, remarks.
+
+Each use case is one transaction: load the facts, ask ``core.access`` and ``core.rules``,
+write, emit events, audit what changes history, commit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+
+from core import access, rules
+from core.access import Viewer
+from core.clock import Clock
+from core.errors import (
+    AccessDenied,
+    AlreadySuperseded,
+    CorrectionWindowPassed,
+    FinalWindowClosed,
+    FirstGradeNoMarks,
+    LessonInFuture,
+    NotAbsent,
+    NotFound,
+    ReasonRequired,
+    StudentNotInLesson,
+    ValidationFailed,
+)
+from core.events import (
+    AbsenceReasonSet,
+    AttendanceRecorded,
+    FinalMarkSet,
+    HomeworkSet,
+    MarkCorrected,
+    MarkGiven,
+    RemarkAdded,
+)
+from core.model import (
+    AbsenceReason,
+    Attachment,
+    AttendanceKind,
+    AttendanceRecord,
+    AuditEntry,
+    ClassGroup,
+    FinalKind,
+    FinalMark,
+    Homework,
+    Lesson,
+    LessonStatus,
+    Mark,
+    MarkValue,
+    Period,
+    Remark,
+    RemarkKind,
+    School,
+    SchoolYear,
+    Student,
+)
+from core.ports import UnitOfWork, UnitOfWorkFactory
+
+MAX_TOPIC = 500
+MAX_HOMEWORK = 4000  # a messenger message holds about 4096 characters
+MAX_REMARK = 1000
+MAX_COMMENT = 500
+MAX_REASON = 500
+MAX_MINUTES_LATE = 240
+
+# present -> absent -> late -> present
+_NEXT_KIND: dict[AttendanceKind | None, AttendanceKind | None] = {
+    None: AttendanceKind.ABSENT,
+    AttendanceKind.ABSENT: AttendanceKind.LATE,
+    AttendanceKind.LATE: None,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class RollCallLine:
+    student: Student
+    record: AttendanceRecord | None  # None: present
+
+    @property
+    def kind(self) -> AttendanceKind | None:
+        return self.record.kind if self.record else None
+
+
+@dataclass(frozen=True, slots=True)
+class RollCall:
+    lesson: Lesson
+    lines: tuple[RollCallLine, ...]
+
+    @property
+    def absent(self) -> int:
+        return sum(1 for x in self.lines if x.kind == AttendanceKind.ABSENT)
+
+    @property
+    def late(self) -> int:
+        return sum(1 for x in self.lines if x.kind == AttendanceKind.LATE)
+
+
+@dataclass(frozen=True, slots=True)
+class UnexplainedAbsence:
+    record: AttendanceRecord
+    student: Student
+
+
+@dataclass(frozen=True, slots=True)
+class _Facts:
+    """Where a class stands: its year, school and the year's periods."""
+
+    cls: ClassGroup
+    year: SchoolYear
+    school: School
+    periods: list[Period]
+
+
+async def _class_facts(uow: UnitOfWork, class_id: int) -> _Facts:
+    cls = await uow.classes.get(class_id)
+    if cls is None:
+        raise NotFound("class", class_id)
+    year = await uow.years.get(cls.year_id)
+    if year is None:
+        raise NotFound("year", cls.year_id)
+    school = await uow.schools.get(year.school_id)
+    if school is None:
+        raise NotFound("school", year.school_id)
+    return _Facts(cls, year, school, await uow.periods.for_year(year.id))  # type: ignore[arg-type]
+
+
+async def _lesson(uow: UnitOfWork, lesson_id: int) -> Lesson:
+    lesson = await uow.lessons.get(lesson_id)
+    if lesson is None:
+        raise NotFound("lesson", lesson_id)
+    return lesson
+
+
+async def _lesson_students(uow: UnitOfWork, lesson: Lesson) -> list[Student]:
+    """The class on the lesson's day, or just the subgroup's members."""
+    students = await uow.students.in_class(lesson.class_id, on=lesson.day)
+    if lesson.subgroup_id is None:
+        return students
+    members = set(await uow.subgroups.member_ids(lesson.subgroup_id))
+    return [s for s in students if s.id in members]
+
+
+async def _student_in_lesson(uow: UnitOfWork, lesson: Lesson, student_id: int) -> Student:
+    student = await uow.students.get(student_id)
+    if (
+        student is None
+        or student.class_id != lesson.class_id
+        or not student.enrolled_on(lesson.day)
+        or (
+            lesson.subgroup_id is not None
+            and student_id not in await uow.subgroups.member_ids(lesson.subgroup_id)
+        )
+    ):
+        raise StudentNotInLesson(student_id, lesson.id or 0)
+    return student
+
+
+async def _roll_call(uow: UnitOfWork, lesson: Lesson) -> RollCall:
+    records = {r.student_id: r for r in await uow.attendance.for_lesson(lesson.id)}  # type: ignore[arg-type]
+    students = await _lesson_students(uow, lesson)
+    return RollCall(lesson, tuple(RollCallLine(s, records.get(s.id)) for s in students))  # type: ignore[arg-type]
+
+
+def _require_read_lesson(viewer: Viewer, lesson: Lesson) -> None:
+    """A lesson's roll call: its teachers, the class teacher and the administration."""
+    access.require_private(viewer)
+    if viewer.administers or lesson.class_id in viewer.class_teacher_of:
+        return
+    if viewer.staff_id is not None and viewer.staff_id in (lesson.teacher_id, lesson.substitute_id):
+        return
+    raise AccessDenied("read_lesson")
+
+
+def _text(value: str, field: str, limit: int, required: bool = True) -> str:
+    value = value.strip()
+    if required and not value:
+        raise ValidationFailed(field, "empty")
+    if len(value) > limit:
+        raise ValidationFailed(field, "too_long")
+    return value
+
+
+def _reason(reason: str) -> str:
+    reason = reason.strip()
+    if not reason:
+        raise ReasonRequired()
+    if len(reason) > MAX_REASON:
+        raise ValidationFailed("reason", "too_long")
+    return reason
+
+
+def _actor(viewer: Viewer, fallback: int) -> int:
+    """The staff member acting; the console and jobs act in the name of ``fallback``."""
+    return viewer.staff_id if viewer.staff_id is not None else fallback
+
+
+def _attendance_state(record: AttendanceRecord | None) -> str:
+    if record is None:
+        return "present"
+    state = record.kind.value
+    if record.minutes_late is not None:
+        state += f":{record.minutes_late}"
+    if record.reason is not None:
+        state += f"/{record.reason.value}"
+    return state
+
+
+@dataclass(frozen=True, slots=True)
+class JournalService:
+    """Lesson records by the lesson's teacher on the lesson day; marks, corrections and
+    finals within the regulations' windows; closed periods stay closed (DESIGN.md §1-10)."""
+
+    uow: UnitOfWorkFactory
+    clock: Clock
+
+    # --- attendance -----------------------------------------------------------------------
+
+    async def roll_call(self, viewer: Viewer, lesson_id: int) -> RollCall:
+        """The lesson's students and their attendance: teachers, class teacher, administration."""
+        async with self.uow(readonly=True) as uow:
+            lesson = await _lesson(uow, lesson_id)
+            _require_read_lesson(viewer, lesson)
+            return await _roll_call(uow, lesson)
+
+    async def _open_lesson_for_attendance(
+        self, uow: UnitOfWork, viewer: Viewer, lesson_id: int
+    ) -> Lesson:
+        lesson = await _lesson(uow, lesson_id)
+        access.require_private(viewer)
+        access.require_conducts(viewer, lesson)
+        rules.ensure_not_cancelled(lesson)
+        rules.ensure_lesson_day(lesson, self.clock.today())
+        facts = await _class_facts(uow, lesson.class_id)
+        rules.ensure_open(lesson.day, facts.periods)
+        return lesson
+
+    async def _record(
+        self,
+        uow: UnitOfWork,
+        viewer: Viewer,
+        lesson: Lesson,
+        student_id: int,
+        kind: AttendanceKind | None,
+        minutes_late: int | None,
+        check_student: bool = True,
+    ) -> None:
+        """Write one student's attendance; an event and an audit line only when it changes."""
+        if check_student:
+            await _student_in_lesson(uow, lesson, student_id)
+        if kind != AttendanceKind.LATE:
+            minutes_late = None
+        record = await uow.attendance.find(lesson.id, student_id)  # type: ignore[arg-type]
+        before = _attendance_state(record)
+        now = self.clock.now()
+        actor = _actor(viewer, lesson.conducted_by)
+        if kind is None:
+            if record is None:
+                return
+            await uow.attendance.remove(record)
+            after = None
+        elif record is None:
+            record = await uow.attendance.add(
+                AttendanceRecord(
+                    lesson.id,  # type: ignore[arg-type]
+                    student_id,
+                    lesson.subject_id,
+                    lesson.day,
+                    kind,
+                    recorded_by=actor,
+                    recorded_at=now,
+                    minutes_late=minutes_late,
+                )
+            )
+            after = record
+        else:
+            if record.kind == kind and record.minutes_late == minutes_late:
+                return
+            if kind != AttendanceKind.ABSENT:  # reasons are for absences only
+                record.reason = record.reason_set_by = record.reason_set_at = None
+            record.kind = kind
+            record.minutes_late = minutes_late
+            record.recorded_by = actor
+            record.recorded_at = now
+            after = record
+        if before != "present":
+            await uow.audit.add(
+                AuditEntry(
+                    at=now,
+                    actor_id=viewer.staff_id,
+                    action="attendance.set",
+                    entity="lesson",
+                    entity_id=lesson.id,
+                    student_id=student_id,
+                    before=before,
+                    after=_attendance_state(after),
+                )
+            )
+        uow.emit(
+            AttendanceRecorded(
+                lesson.id,  # type: ignore[arg-type]
+                student_id,
+                lesson.subject_id,
+                kind.value if kind else None,
+                after.reason.value if after and after.reason else None,
+            )
+        )
+
+    async def set_attendance(
+        self,
+        viewer: Viewer,
+        lesson_id: int,
+        student_id: int,
+        kind: AttendanceKind | None,
+        minutes_late: int | None = None,
+    ) -> RollCall:
+        """Rule 1: absences by the lesson's teacher, on the lesson day; None means present."""
+        if minutes_late is not None:
+            if kind != AttendanceKind.LATE:
+                raise ValidationFailed("minutes_late", "only_for_late")
+            if not 0 < minutes_late <= MAX_MINUTES_LATE:
+                raise ValidationFailed("minutes_late", "out_of_range")
+        async with self.uow() as uow:
+            lesson = await self._open_lesson_for_attendance(uow, viewer, lesson_id)
+            await self._record(uow, viewer, lesson, student_id, kind, minutes_late)
+            roll = await _roll_call(uow, lesson)
+            await uow.commit()
+            return roll
+
+    async def toggle_attendance(self, viewer: Viewer, lesson_id: int, student_id: int) -> RollCall:
+        """Rule 1: cycles present -> absent -> late -> present, on the lesson day."""
+        async with self.uow() as uow:
+            lesson = await self._open_lesson_for_attendance(uow, viewer, lesson_id)
+            record = await uow.attendance.find(lesson_id, student_id)
+            kind = _NEXT_KIND[record.kind if record else None]
+            await self._record(uow, viewer, lesson, student_id, kind, None)
+            roll = await _roll_call(uow, lesson)
+            await uow.commit()
+            return roll
+
+    async def all_present(self, viewer: Viewer, lesson_id: int) -> RollCall:
+        """Rule 1: everyone present, on the lesson day."""
+        async with self.uow() as uow:
+            lesson = await self._open_lesson_for_attendance(uow, viewer, lesson_id)
+            for record in await uow.attendance.for_lesson(lesson_id):
+                # no roster check: a record stays removable after its student left the class
+                await self._record(uow, viewer, lesson, record.student_id, None, None, False)
+            roll = await _roll_call(uow, lesson)
+            await uow.commit()
+            return roll
+
+    async def mark_absent(
+        self, viewer: Viewer, lesson_id: int, student_ids: Sequence[int]
+    ) -> RollCall:
+        """Rule 1: several absences at once (``/att``); all are written or none."""
+        async with self.uow() as uow:
+            lesson = await self._open_lesson_for_attendance(uow, viewer, lesson_id)
+            for student_id in dict.fromkeys(student_ids):
+                await self._record(uow, viewer, lesson, student_id, AttendanceKind.ABSENT, None)
+            roll = await _roll_call(uow, lesson)
+            await uow.commit()
+            return roll
+
+    # --- absence reasons (rule 7) ---------------------------------------------------------
+
+    async def _set_reason(
+        self, uow: UnitOfWork, viewer: Viewer, record: AttendanceRecord, reason: AbsenceReason
+    ) -> bool:
+        if record.kind != AttendanceKind.ABSENT:
+            raise NotAbsent(attendance_id=record.id)
+        if record.reason == reason:
+            return False
+        now = self.clock.now()
+        if record.reason is not None:
+            await uow.audit.add(
+                AuditEntry(
+                    at=now,
+                    actor_id=viewer.staff_id,
+                    action="attendance.reason",
+                    entity="attendance",
+                    entity_id=record.id,
+                    student_id=record.student_id,
+                    before=record.reason.value,
+                    after=reason.value,
+                )
+            )
+        record.reason = reason
+        record.reason_set_by = viewer.staff_id
+        record.reason_set_at = now
+        uow.emit(AbsenceReasonSet(record.id, record.student_id, reason.value))  # type: ignore[arg-type]
+        return True
+
+    async def _student_for_reasons(
+        self, uow: UnitOfWork, viewer: Viewer, student_id: int
+    ) -> tuple[Student, _Facts]:
+        student = await uow.students.get(student_id)
+        if student is None:
+            raise NotFound("student", student_id)
+        access.require_private(viewer)
+        access.require_class_teacher(viewer, student.class_id)
+        return student, await _class_facts(uow, student.class_id)
+
+    async def set_absence_reason(
+        self, viewer: Viewer, attendance_id: int, reason: AbsenceReason
+    ) -> AttendanceRecord:
+        """Rule 7: the class teacher records why (Б/У/Н), also for past days; periods open."""
+        async with self.uow() as uow:
+            record = await uow.attendance.get(attendance_id)
+            if record is None:
+                raise NotFound("attendance", attendance_id)
+            _, facts = await self._student_for_reasons(uow, viewer, record.student_id)
+            rules.ensure_open(record.day, facts.periods)
+            if await self._set_reason(uow, viewer, record, reason):
+                await uow.commit()
+            return record
+
+    async def set_day_reason(
+        self, viewer: Viewer, student_id: int, day: date, reason: AbsenceReason
+    ) -> int:
+        """Rule 7: one reason for all the student's absences that day; returns how many changed."""
+        async with self.uow() as uow:
+            _, facts = await self._student_for_reasons(uow, viewer, student_id)
+            rules.ensure_open(day, facts.periods)
+            absences = [
+                r
+                for r in await uow.attendance.for_student(student_id, day, day)
+                if r.kind == AttendanceKind.ABSENT
+            ]
+            if not absences:
+                raise NotAbsent(student_id=student_id, day=day)
+            changed = 0
+            for record in absences:
+                changed += await self._set_reason(uow, viewer, record, reason)
+            if changed:
+                await uow.commit()
+            return changed
+
+    async def unexplained_absences(
+        self, viewer: Viewer, class_id: int, start: date, end: date
+    ) -> list[UnexplainedAbsence]:
+        """Rule 7: absences still without a reason, for the class teacher's weekly check."""
+        if start > end:
+            raise ValidationFailed("end", "before_start")
+        access.require_private(viewer)
+        if not viewer.administers:
+            access.require_class_teacher(viewer, class_id)
+        async with self.uow(readonly=True) as uow:
+            records = [
+                r
+                for r in await uow.attendance.for_class(class_id, start, end)
+                if r.kind == AttendanceKind.ABSENT and r.reason is None
+            ]
+            students = {
+                s.id: s for s in await uow.students.many(sorted({r.student_id for r in records}))
+            }
+            return [
+                UnexplainedAbsence(r, students[r.student_id])
+                for r in records
+                if r.student_id in students
+            ]
+
+    # --- topic and homework -----------------------------------------------------------------
+
+    async def _writable_lesson(
+        self, uow: UnitOfWork, viewer: Viewer, lesson_id: int
+    ) -> tuple[Lesson, _Facts]:
+        lesson = await _lesson(uow, lesson_id)
+        access.require_private(viewer)
+        access.require_conducts(viewer, lesson)
+        rules.ensure_not_cancelled(lesson)
+        return lesson, await _class_facts(uow, lesson.class_id)
+
+    async def set_topic(self, viewer: Viewer, lesson_id: int, topic: str) -> Lesson:
+        """Rule 1: the topic on the lesson day or planned ahead, by its teacher."""
+        topic = _text(topic, "topic", MAX_TOPIC)
+        async with self.uow() as uow:
+            lesson, facts = await self._writable_lesson(uow, viewer, lesson_id)
+            rules.ensure_topic_time(lesson, self.clock.today())
+            rules.ensure_open(lesson.day, facts.periods)
+            if lesson.topic != topic:
+                lesson.topic = topic
+                await uow.commit()
+            return lesson
+
+    async def _last_lesson_end(self, uow: UnitOfWork, facts: _Facts, day: date) -> time | None:
+        lessons = [
+            x
+            for x in await uow.lessons.for_class(facts.cls.id, day, day)  # type: ignore[arg-type]
+            if x.status != LessonStatus.CANCELLED
+        ]
+        if not lessons:
+            return None
+        last_slot = max(x.slot for x in lessons)
+        bells = {b.slot: b for b in await uow.bells.for_school(facts.school.id)}  # type: ignore[arg-type]
+        bell = bells.get(last_slot)
+        return bell.ends_at if bell else None
+
+    async def _next_lesson_day(self, uow: UnitOfWork, lesson: Lesson, facts: _Facts) -> date:
+        """The day of the next lesson of that subject for the class or subgroup."""
+        start = lesson.day + timedelta(days=1)
+        end = max(start, facts.year.ends_on)
+        for x in await uow.lessons.for_class(lesson.class_id, start, end):
+            if (
+                x.subject_id == lesson.subject_id
+                and x.subgroup_id == lesson.subgroup_id
+                and x.status != LessonStatus.CANCELLED
+            ):
+                return x.day
+        return start
+
+    async def set_homework(
+        self,
+        viewer: Viewer,
+        lesson_id: int,
+        text: str,
+        due_on: date | None = None,
+        attachments: Sequence[Attachment] = (),
+    ) -> Homework:
+        """Rules 2, 5: ahead or until 2 h after the class's last lesson that day; not in grade 1."""
+        text = _text(text, "text", MAX_HOMEWORK, required=False)
+        if not text and not attachments:
+            raise ValidationFailed("text", "empty")
+        async with self.uow() as uow:
+            lesson, facts = await self._writable_lesson(uow, viewer, lesson_id)
+            now = self.clock.now()
+            last_end = await self._last_lesson_end(uow, facts, lesson.day)
+            rules.ensure_homework_allowed(facts.cls.grade, lesson, now, last_end)
+            rules.ensure_open(lesson.day, facts.periods)
+            if due_on is None:
+                due_on = await self._next_lesson_day(uow, lesson, facts)
+            elif due_on < lesson.day:
+                raise ValidationFailed("due_on", "before_lesson")
+            author = _actor(viewer, lesson.conducted_by)
+            homework = await uow.homework.for_lesson(lesson_id)
+            if homework is None:
+                homework = await uow.homework.add(
+                    Homework(
+                        lesson_id,
+                        lesson.class_id,
+                        lesson.subject_id,
+                        lesson.day,
+                        due_on,
+                        text,
+                        author,
+                        now,
+                        subgroup_id=lesson.subgroup_id,
+                        attachments=list(attachments),
+                    )
+                )
+                changed = False
+            elif (homework.text, homework.due_on, homework.attachments) == (
+                text,
+                due_on,
+                list(attachments),
+            ):
+                return homework
+            else:
+                homework.text = text
+                homework.due_on = due_on
+                homework.attachments = list(attachments)
+                homework.author_id = author
+                homework.updated_at = now
+                changed = True
+            uow.emit(
+                HomeworkSet(
+                    homework.id,  # type: ignore[arg-type]
+                    lesson_id,
+                    lesson.class_id,
+                    lesson.subgroup_id,
+                    lesson.subject_id,
+                    due_on.isoformat(),
+                    changed,
+                )
+            )
+            await uow.commit()
+            return homework
+
+    # --- marks --------------------------------------------------------------------------------
+
+    async def give_mark(
+        self,
+        viewer: Viewer,
+        lesson_id: int,
+        student_id: int,
+        value: MarkValue,
+        work_type_id: int,
+        comment: str = "",
+    ) -> Mark:
+        """Rules 3-5: oral in a day, written in 5/7 days, not ahead, not grade 1, no back-dating."""
+        comment = _text(comment, "comment", MAX_COMMENT, required=False)
+        async with self.uow() as uow:
+            lesson, facts = await self._writable_lesson(uow, viewer, lesson_id)
+            work_type = await uow.work_types.get(work_type_id)
+            if work_type is None or work_type.school_id != facts.school.id:
+                raise NotFound("work_type", work_type_id)
+            rules.ensure_mark_allowed(facts.cls.grade, lesson, work_type, self.clock.today())
+            rules.ensure_open(lesson.day, facts.periods)
+            await _student_in_lesson(uow, lesson, student_id)
+            mark = await uow.marks.add(
+                Mark(
+                    lesson_id,
+                    student_id,
+                    lesson.subject_id,
+                    lesson.day,
+                    value,
+                    work_type_id,
+                    author_id=_actor(viewer, lesson.conducted_by),
+                    created_at=self.clock.now(),
+                    comment=comment,
+                )
+            )
+            uow.emit(
+                MarkGiven(
+                    mark.id,  # type: ignore[arg-type]
+                    student_id,
+                    lesson.subject_id,
+                    lesson_id,
+                    value.value,
+                    work_type_id,
+                )
+            )
+            await uow.commit()
+            return mark
+
+    async def correct_mark(
+        self,
+        viewer: Viewer,
+        mark_id: int,
+        new_value: MarkValue | None,
+        reason: str,
+        comment: str | None = None,
+    ) -> Mark | None:
+        """Rule 4: audited, with a reason; the author within 7 days, later a deputy or the admin."""
+        async with self.uow() as uow:
+            old = await uow.marks.get(mark_id)
+            if old is None:
+                raise NotFound("mark", mark_id)
+            access.require_private(viewer)
+            today = self.clock.today()
+            deadline = rules.correction_deadline(old.created_at, self.clock.tz)
+            if not access.may_correct(viewer, old.author_id, today, deadline):
+                if viewer.staff_id is not None and viewer.staff_id == old.author_id:
+                    raise CorrectionWindowPassed(
+                        datetime.combine(deadline, rules.END_OF_DAY, tzinfo=self.clock.tz)
+                    )
+                raise AccessDenied("correct_mark")
+            reason = _reason(reason)
+            if not old.current:
+                raise AlreadySuperseded(mark_id=mark_id)
+            lesson = await _lesson(uow, old.lesson_id)
+            facts = await _class_facts(uow, lesson.class_id)
+            rules.ensure_open(old.day, facts.periods)
+            new_comment = (
+                old.comment
+                if comment is None
+                else _text(comment, "comment", MAX_COMMENT, required=False)
+            )
+            if new_value == old.value and new_comment == old.comment:
+                raise ValidationFailed("new_value", "unchanged")
+            now = self.clock.now()
+            new = None
+            if new_value is not None:
+                new = await uow.marks.add(
+                    Mark(
+                        old.lesson_id,
+                        old.student_id,
+                        old.subject_id,
+                        old.day,
+                        new_value,
+                        old.work_type_id,
+                        author_id=_actor(viewer, old.author_id),
+                        created_at=now,
+                        comment=new_comment,
+                    )
+                )
+            old.superseded_at = now
+            old.superseded_by = new.id if new else None
+            await uow.audit.add(
+                AuditEntry(
+                    at=now,
+                    actor_id=viewer.staff_id,
+                    action="mark.correct",
+                    entity="mark",
+                    entity_id=old.id,
+                    student_id=old.student_id,
+                    before=old.value.value,
+                    after=new_value.value if new_value else "",
+                    reason=reason,
+                )
+            )
+            uow.emit(
+                MarkCorrected(
+                    old.id,  # type: ignore[arg-type]
+                    new.id if new else None,
+                    old.student_id,
+                    old.subject_id,
+                    old.value.value,
+                    new_value.value if new_value else None,
+                    reason,
+                )
+            )
+            await uow.commit()
+            return new
+
+    # --- final marks (rule 6) ---------------------------------------------------------------
+
+    def _ensure_final_time(
+        self, kind: FinalKind, period: Period | None, facts: _Facts, today: date
+    ) -> None:
+        if kind == FinalKind.PERIOD:
+            assert period is not None
+            rules.ensure_final_window(period, facts.school, today)
+            return
+        if not facts.periods:
+            raise ValidationFailed("year", "no_periods")
+        last = facts.periods[-1]
+        if kind == FinalKind.YEAR:
+            rules.ensure_final_window(last, facts.school, today)
+            return
+        opens, _ = rules.final_window(last, facts.school)
+        if not opens <= today <= facts.year.ends_on:
+            raise FinalWindowClosed(opens, facts.year.ends_on)
+
+    async def set_final_mark(
+        self,
+        viewer: Viewer,
+        student_id: int,
+        subject_id: int,
+        kind: FinalKind,
+        value: MarkValue,
+        period_id: int | None = None,
+    ) -> FinalMark:
+        """Rule 6: by the subject's teacher, from the window's opening to 2 days after the end."""
+        if kind == FinalKind.PERIOD and period_id is None:
+            raise ValidationFailed("period_id", "required")
+        if kind != FinalKind.PERIOD and period_id is not None:
+            raise ValidationFailed("period_id", "not_allowed")
+        async with self.uow() as uow:
+            student = await uow.students.get(student_id)
+            if student is None:
+                raise NotFound("student", student_id)
+            access.require_private(viewer)
+            access.require_teaches_subject(viewer, subject_id, student.class_id)
+            if not viewer.system:
+                # a subgroup's teacher grades only the subgroup's members
+                groups = await uow.subgroups.of_student(student_id)
+                if not any(
+                    t.subject_id == subject_id
+                    and t.class_id == student.class_id
+                    and (t.subgroup_id is None or t.subgroup_id in groups)
+                    for t in viewer.teaches
+                ):
+                    raise AccessDenied("set_final_mark")
+            facts = await _class_facts(uow, student.class_id)
+            if facts.cls.grade <= 1:
+                raise FirstGradeNoMarks()
+            subject = await uow.subjects.get(subject_id)
+            if subject is None or subject.school_id != facts.school.id:
+                raise NotFound("subject", subject_id)
+            period = None
+            if period_id is not None:
+                period = await uow.periods.get(period_id)
+                if period is None or period.year_id != facts.year.id:
+                    raise NotFound("period", period_id)
+            self._ensure_final_time(kind, period, facts, self.clock.today())
+            now = self.clock.now()
+            author = viewer.staff_id
+            if author is None:  # the console: in the name of the subject's teacher
+                author = next(
+                    (
+                        t.staff_id
+                        for t in await uow.teachings.for_class(student.class_id)
+                        if t.subject_id == subject_id
+                    ),
+                    None,
+                )
+                if author is None:
+                    raise ValidationFailed("author", "no_teacher")
+            current = [
+                f
+                for f in await uow.finals.for_student(student_id, facts.year.id)  # type: ignore[arg-type]
+                if f.subject_id == subject_id and f.kind == kind and f.period_id == period_id
+            ]
+            if current and current[0].value == value:
+                return current[0]
+            for old in current:
+                old.superseded_at = now
+                await uow.audit.add(
+                    AuditEntry(
+                        at=now,
+                        actor_id=viewer.staff_id,
+                        action="final.replace",
+                        entity="final_mark",
+                        entity_id=old.id,
+                        student_id=student_id,
+                        before=old.value.value,
+                        after=value.value,
+                    )
+                )
+            final = await uow.finals.add(
+                FinalMark(
+                    student_id,
+                    subject_id,
+                    facts.year.id,  # type: ignore[arg-type]
+                    kind,
+                    value,
+                    author_id=author,
+                    set_at=now,
+                    period_id=period_id,
+                )
+            )
+            uow.emit(
+                FinalMarkSet(
+                    final.id,  # type: ignore[arg-type]
+                    student_id,
+                    subject_id,
+                    kind.value,
+                    period_id,
+                    value.value,
+                )
+            )
+            await uow.commit()
+            return final
+
+    # --- remarks (rule 9) -------------------------------------------------------------------
+
+    async def add_remark(
+        self, viewer: Viewer, lesson_id: int, student_id: int, kind: RemarkKind, text: str
+    ) -> Remark:
+        """Rule 9: a remark or praise by the lesson's teacher, for a lesson already held."""
+        text = _text(text, "text", MAX_REMARK)
+        async with self.uow() as uow:
+            lesson, facts = await self._writable_lesson(uow, viewer, lesson_id)
+            if lesson.day > self.clock.today():
+                raise LessonInFuture(lesson.day)
+            rules.ensure_open(lesson.day, facts.periods)
+            await _student_in_lesson(uow, lesson, student_id)
+            remark = await uow.remarks.add(
+                Remark(
+                    lesson_id,
+                    student_id,
+                    lesson.subject_id,
+                    lesson.day,
+                    kind,
+                    text,
+                    author_id=_actor(viewer, lesson.conducted_by),
+                    created_at=self.clock.now(),
+                )
+            )
+            uow.emit(RemarkAdded(remark.id, student_id, kind.value))  # type: ignore[arg-type]
+            await uow.commit()
+            return remark
