@@ -114,6 +114,8 @@ class InviteService:
         ttl_days: int = DEFAULT_TTL_DAYS,
     ) -> list[IssuedInvite]:
         """Several codes in one transaction: all are issued or none."""
+        if ttl_days < 1:
+            raise ValidationFailed("ttl_days", "must_be_positive")
         async with self.uow() as uow:
             issued = [await self.issue_in(uow, viewer, r, pid, ttl_days) for r, pid in targets]
             await uow.commit()

@@ -421,7 +421,8 @@ class FakeUnitOfWork:
 
     async def rollback(self) -> None:
         tables, ids = self._snapshot
-        # Restore in place so objects the test holds see the rollback too.
+        # The store gets the committed copies back; objects the test held from this unit of
+        # work are detached, as after a real rollback: re-read them from a new unit of work.
         self._store.tables.clear()
         self._store.tables.update(tables)
         self._store._ids = ids
