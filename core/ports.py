@@ -168,6 +168,13 @@ class LessonRepo(Repository[Lesson], Protocol):
         """By id; unknown ids are skipped."""
         ...
 
+    async def count_by_subject(
+        self, class_id: int, start: date, end: date, subgroup_ids: Collection[int]
+    ) -> dict[int, int]:
+        """Lessons in [start, end] that are not cancelled, of the class as a whole and of these
+        subgroups only, counted by subject id (one aggregate query)."""
+        ...
+
 
 class HomeworkRepo(Repository[Homework], Protocol):
     async def for_lesson(self, lesson_id: int) -> Homework | None: ...

@@ -204,6 +204,18 @@ class Lessons(FakeRepo[m.Lesson]):
         wanted = set(ids)
         return self._where(lambda e: e.id in wanted)
 
+    async def count_by_subject(self, class_id, start, end, subgroup_ids):
+        counts: dict[int, int] = {}
+        for e in self.rows.values():
+            if (
+                e.class_id == class_id
+                and start <= e.day <= end
+                and e.status != m.LessonStatus.CANCELLED
+                and (e.subgroup_id is None or e.subgroup_id in subgroup_ids)
+            ):
+                counts[e.subject_id] = counts.get(e.subject_id, 0) + 1
+        return counts
+
 
 class HomeworkItems(FakeRepo[m.Homework]):
     async def for_lesson(self, lesson_id):
