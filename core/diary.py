@@ -1,0 +1,813 @@
+"""The electronic diary, read side: marks and forecasts, final marks, attendance, homework and
+the timetable, as each viewer may see them (DESIGN.md roles table; rules 9 and 11).
+
+Every call is one read-only unit of work with a handful of queries, asks ``core.access`` first
+and returns frozen read models that carry every name a front-end renders. The school's
+calendar and vocabulary (``Reference``) are kept for a minute between calls.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from fractions import Fraction
+from time import monotonic
+from typing import NamedTuple
+
+from core import access, grading
+from core.access import SubjectScope, Viewer
+from core.clock import Clock
+from core.errors import AccessDenied, NoPeriod, NotFound, ValidationFailed
+from core.model import (
+    AbsenceReason,
+    Attachment,
+    AttendanceKind,
+    AttendanceRecord,
+    ClassGroup,
+    FinalKind,
+    FinalMark,
+    Lesson,
+    LessonStatus,
+    Mark,
+    MarkValue,
+    Period,
+    PeriodKind,
+    Student,
+)
+from core.ports import UnitOfWork, UnitOfWorkFactory
+
+# The longest date range one homework or timetable call reads.
+MAX_RANGE_DAYS = 93
+MAX_LATEST = 100
+
+
+# --- read models ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class StudentCard:
+    id: int
+    full_name: str
+    short_name: str
+    class_id: int
+    class_name: str
+    left_on: date | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PeriodView:
+    id: int
+    kind: PeriodKind
+    number: int
+    starts_on: date
+    ends_on: date
+    closed: bool
+
+
+@dataclass(frozen=True, slots=True)
+class YearView:
+    id: int
+    name: str
+    starts_on: date
+    ends_on: date
+
+
+@dataclass(frozen=True, slots=True)
+class MarkView:
+    id: int
+    lesson_id: int
+    day: date
+    subject_id: int
+    subject_name: str
+    value: MarkValue
+    work_type_id: int
+    work_type_code: str
+    work_type_short: str
+    work_type_name: str
+    weight: Fraction
+    comment: str
+    topic: str  # the lesson's topic in latest_marks; "" elsewhere and when none
+    created_at: datetime
+
+    @property
+    def points(self) -> int | None:
+        return self.value.points
+
+
+@dataclass(frozen=True, slots=True)
+class SubjectMarks:
+    subject_id: int
+    subject_name: str
+    marks: tuple[MarkView, ...]  # by day
+    average: Fraction | None  # weighted, marks with points only
+    forecast: grading.Forecast
+    final: MarkValue | None  # the period mark, once set
+
+
+@dataclass(frozen=True, slots=True)
+class PeriodMarks:
+    student: StudentCard
+    period: PeriodView
+    periods: tuple[PeriodView, ...]  # the year's, for a period switcher
+    subjects: tuple[SubjectMarks, ...]  # by subject name
+
+
+@dataclass(frozen=True, slots=True)
+class SubjectFinals:
+    subject_id: int
+    subject_name: str
+    periods: tuple[MarkValue | None, ...]  # aligned with FinalMarks.periods
+    year: MarkValue | None
+    exam: MarkValue | None
+    final: MarkValue | None
+
+
+@dataclass(frozen=True, slots=True)
+class FinalMarks:
+    student: StudentCard
+    year: YearView
+    periods: tuple[PeriodView, ...]
+    subjects: tuple[SubjectFinals, ...]  # by subject name
+
+
+@dataclass(frozen=True, slots=True)
+class AttendanceView:
+    id: int
+    lesson_id: int
+    day: date
+    slot: int | None
+    subject_id: int
+    subject_name: str
+    kind: AttendanceKind
+    reason: AbsenceReason | None  # None: not set yet
+    minutes_late: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class AbsenceTotals:
+    absent: int = 0  # lessons missed, whatever the reason
+    sick: int = 0
+    excused: int = 0
+    unexcused: int = 0
+    no_reason: int = 0
+    late: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class SubjectAttendance:
+    subject_id: int
+    subject_name: str
+    lessons: int  # held so far in the period
+    totals: AbsenceTotals
+
+
+@dataclass(frozen=True, slots=True)
+class AttendanceSummary:
+    student: StudentCard
+    period: PeriodView
+    periods: tuple[PeriodView, ...]
+    records: tuple[AttendanceView, ...]  # by day and slot
+    totals: AbsenceTotals
+    subjects: tuple[SubjectAttendance, ...]  # by subject name
+    lessons_so_far: int  # the student's lessons in the period up to ``as_of``
+    as_of: date
+
+
+@dataclass(frozen=True, slots=True)
+class HomeworkView:
+    id: int
+    lesson_id: int
+    subject_id: int
+    subject_name: str
+    text: str
+    attachments: tuple[Attachment, ...]
+    due_on: date
+    set_on: date
+    subgroup_id: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class LessonView:
+    id: int
+    day: date
+    slot: int
+    starts_at: time | None
+    ends_at: time | None
+    subject_id: int
+    subject_name: str
+    teacher_id: int
+    teacher_short_name: str
+    substitute_id: int | None
+    substitute_short_name: str | None
+    room: str
+    cancelled: bool
+    topic: str
+    has_homework: bool  # homework was set at this lesson
+    subgroup_id: int | None
+    subgroup_name: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class DayTimetable:
+    day: date
+    holiday: str | None  # the holiday's name on a holiday
+    lessons: tuple[LessonView, ...]  # by slot
+
+
+class StudentForecast(NamedTuple):
+    student: StudentCard
+    forecast: grading.Forecast
+    final: MarkValue | None  # the current period mark
+
+
+# --- reference data ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class WorkTypeRef:
+    code: str
+    short: str
+    name: str
+    weight: Fraction
+
+
+@dataclass(frozen=True, slots=True)
+class Reference:
+    """A school year's calendar and the school's vocabulary, as the diary uses them."""
+
+    year: YearView
+    school_id: int
+    rounding_threshold: Fraction
+    min_marks: int
+    periods: tuple[PeriodView, ...]  # by start
+    holidays: tuple[tuple[str, date, date], ...]
+    bells: dict[int, tuple[time, time]]  # slot -> start, end
+    subjects: dict[int, str]
+    work_types: dict[int, WorkTypeRef]
+
+    def subject(self, subject_id: int) -> str:
+        return self.subjects.get(subject_id, "")
+
+    def by_name(self, subject_ids: Iterable[int]) -> list[int]:
+        return sorted(subject_ids, key=lambda i: (self.subject(i), i))
+
+    def period(self, period_id: int) -> PeriodView:
+        for p in self.periods:
+            if p.id == period_id:
+                return p
+        raise NotFound("period", period_id)
+
+    def holiday(self, day: date) -> str | None:
+        return next((name for name, start, end in self.holidays if start <= day <= end), None)
+
+
+class ReferenceCache:
+    """Years, periods, holidays, bells, subjects and work types change a few times a year,
+    yet every diary call needs them: seven queries kept for ``ttl`` seconds (0: not kept)."""
+
+    def __init__(self, ttl: float = 60.0, now: Callable[[], float] = monotonic) -> None:
+        self.ttl = ttl
+        self._now = now
+        self._items: dict[int, tuple[float, Reference]] = {}
+
+    def get(self, year_id: int) -> Reference | None:
+        item = self._items.get(year_id)
+        if item is None or self._now() - item[0] >= self.ttl:
+            return None
+        return item[1]
+
+    def put(self, ref: Reference) -> None:
+        if self.ttl > 0:
+            self._items[ref.year.id] = (self._now(), ref)
+
+    def clear(self) -> None:
+        self._items.clear()
+
+
+async def _load_reference(uow: UnitOfWork, year_id: int) -> Reference:
+    year = await uow.years.get(year_id)
+    if year is None or year.id is None:
+        raise NotFound("year", year_id)
+    school = await uow.schools.get(year.school_id)
+    if school is None:
+        raise NotFound("school", year.school_id)
+    periods = await uow.periods.for_year(year.id)
+    holidays = await uow.holidays.for_year(year.id)
+    bells = await uow.bells.for_school(year.school_id)
+    subjects = await uow.subjects.for_school(year.school_id)
+    work_types = await uow.work_types.for_school(year.school_id)
+    return Reference(
+        year=YearView(year.id, year.name, year.starts_on, year.ends_on),
+        school_id=year.school_id,
+        rounding_threshold=Fraction(school.rounding_threshold),
+        min_marks=school.min_marks_for_period,
+        periods=tuple(
+            _period_view(p) for p in sorted(periods, key=lambda p: (p.starts_on, p.number))
+        ),
+        holidays=tuple((h.name, h.starts_on, h.ends_on) for h in holidays),
+        bells={b.slot: (b.starts_at, b.ends_at) for b in bells},
+        subjects={s.id: s.name for s in subjects if s.id is not None},
+        work_types={
+            w.id: WorkTypeRef(w.code, w.short, w.name, grading.weight_of(w.weight))
+            for w in work_types
+            if w.id is not None
+        },
+    )
+
+
+# --- helpers -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class _Seen:
+    """A student as one viewer may see them."""
+
+    student: Student
+    class_: ClassGroup
+    subgroup_ids: frozenset[int]
+    scope: SubjectScope
+    card: StudentCard
+
+    def shows(self, subject_id: int) -> bool:
+        return self.scope is None or subject_id in self.scope
+
+    def attends(self, lesson: Lesson) -> bool:
+        return lesson.subgroup_id is None or lesson.subgroup_id in self.subgroup_ids
+
+
+def _card(student: Student, class_: ClassGroup) -> StudentCard:
+    assert student.id is not None and class_.id is not None
+    return StudentCard(
+        student.id, student.full_name, student.short_name, class_.id, class_.name, student.left_on
+    )
+
+
+def _period_view(p: Period) -> PeriodView:
+    assert p.id is not None
+    return PeriodView(p.id, p.kind, p.number, p.starts_on, p.ends_on, p.closed)
+
+
+def _pick_period(ref: Reference, period_id: int | None, day: date) -> PeriodView:
+    """The given period, else the one containing ``day``, else the latest that started."""
+    if period_id is not None:
+        return ref.period(period_id)
+    for p in ref.periods:
+        if p.starts_on <= day <= p.ends_on:
+            return p
+    started = [p for p in ref.periods if p.starts_on <= day]
+    if started:
+        return started[-1]
+    if ref.periods:
+        return ref.periods[0]
+    raise NoPeriod(day)
+
+
+def _check_range(start: date, end: date) -> None:
+    if end < start:
+        raise ValidationFailed("end", "before_start")
+    if (end - start).days >= MAX_RANGE_DAYS:
+        raise ValidationFailed("end", "range_too_long")
+
+
+def _mark_view(mark: Mark, ref: Reference, topic: str = "") -> MarkView:
+    assert mark.id is not None
+    wt = ref.work_types.get(mark.work_type_id) or WorkTypeRef("", "", "", Fraction(1))
+    return MarkView(
+        id=mark.id,
+        lesson_id=mark.lesson_id,
+        day=mark.day,
+        subject_id=mark.subject_id,
+        subject_name=ref.subject(mark.subject_id),
+        value=mark.value,
+        work_type_id=mark.work_type_id,
+        work_type_code=wt.code,
+        work_type_short=wt.short,
+        work_type_name=wt.name,
+        weight=wt.weight,
+        comment=mark.comment,
+        topic=topic,
+        created_at=mark.created_at,
+    )
+
+
+def scored(marks: Iterable[MarkView]) -> list[grading.Scored]:
+    """What enters the average: marks with points (not pass, fail, n/a or exempt)."""
+    return [grading.Scored(m.points, m.weight) for m in marks if m.points is not None]
+
+
+def _forecast(marks: Iterable[MarkView], ref: Reference) -> grading.Forecast:
+    return grading.forecast(scored(marks), ref.rounding_threshold, ref.min_marks)
+
+
+def _current_finals(finals: Iterable[FinalMark]) -> list[FinalMark]:
+    """One current mark per (student, subject, kind, period): the latest set wins."""
+    latest: dict[tuple, FinalMark] = {}
+    for f in finals:
+        if f.superseded_at is not None:
+            continue
+        key = (f.student_id, f.subject_id, f.kind, f.period_id)
+        if key not in latest or f.set_at >= latest[key].set_at:
+            latest[key] = f
+    return list(latest.values())
+
+
+def _tally(records: Iterable[AttendanceRecord]) -> AbsenceTotals:
+    absent = sick = excused = unexcused = no_reason = late = 0
+    for r in records:
+        if r.kind == AttendanceKind.LATE:
+            late += 1
+            continue
+        absent += 1
+        if r.reason == AbsenceReason.SICK:
+            sick += 1
+        elif r.reason == AbsenceReason.EXCUSED:
+            excused += 1
+        elif r.reason == AbsenceReason.UNEXCUSED:
+            unexcused += 1
+        else:
+            no_reason += 1
+    return AbsenceTotals(absent, sick, excused, unexcused, no_reason, late)
+
+
+# --- the service ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class DiaryService:
+    """The diary: a viewer reads only their own, their children's or their pupils' data,
+    filtered to the subjects they may see (001 §3.1, §3.7; forecasts 003 reg.3 §3)."""
+
+    uow: UnitOfWorkFactory
+    clock: Clock
+    reference: ReferenceCache = field(default_factory=ReferenceCache, compare=False, repr=False)
+
+    async def _ref(self, uow: UnitOfWork, year_id: int) -> Reference:
+        ref = self.reference.get(year_id)
+        if ref is None:
+            ref = await _load_reference(uow, year_id)
+            self.reference.put(ref)
+        return ref
+
+    async def _see(self, uow: UnitOfWork, viewer: Viewer, student_id: int) -> _Seen:
+        access.require_private(viewer)
+        if viewer.is_anonymous:
+            raise AccessDenied("read_student")
+        student = await uow.students.get(student_id)
+        if student is None:
+            # Only staff learn that an id does not exist.
+            if viewer.is_staff or viewer.system:
+                raise NotFound("student", student_id)
+            raise AccessDenied("read_student")
+        subgroup_ids = await uow.subgroups.of_student(student_id)
+        scope = access.student_subjects(viewer, student, subgroup_ids)
+        class_ = await uow.classes.get(student.class_id)
+        if class_ is None:
+            raise NotFound("class", student.class_id)
+        return _Seen(student, class_, subgroup_ids, scope, _card(student, class_))
+
+    def _reference_day(self, student: Student) -> date:
+        """Today, or the day a student who left was last enrolled."""
+        today = self.clock.today()
+        if student.left_on is not None and student.left_on < today:
+            return student.left_on
+        return today
+
+    async def students_of(self, viewer: Viewer) -> list[StudentCard]:
+        """Whose diary: the viewer as a student first, then their consented children."""
+        access.require_private(viewer)
+        if viewer.is_anonymous:
+            raise AccessDenied("read_student")
+        ids = set(viewer.children)
+        if viewer.student_id is not None:
+            ids.add(viewer.student_id)
+        if not ids:
+            return []
+        async with self.uow(readonly=True) as uow:
+            students = await uow.students.many(sorted(ids))
+            classes: dict[int, ClassGroup] = {}
+            for class_id in sorted({s.class_id for s in students}):
+                class_ = await uow.classes.get(class_id)
+                if class_ is not None:
+                    classes[class_id] = class_
+        cards = [_card(s, classes[s.class_id]) for s in students if s.class_id in classes]
+        return sorted(cards, key=lambda c: (c.id != viewer.student_id, c.full_name, c.id))
+
+    async def period_marks(
+        self, viewer: Viewer, student_id: int, period_id: int | None = None
+    ) -> PeriodMarks:
+        """Marks by subject with the weighted average and the forecast (003 reg.3 §3)."""
+        async with self.uow(readonly=True) as uow:
+            seen = await self._see(uow, viewer, student_id)
+            ref = await self._ref(uow, seen.class_.year_id)
+            period = _pick_period(ref, period_id, self._reference_day(seen.student))
+            taught = await uow.lessons.count_by_subject(
+                seen.class_.id, period.starts_on, period.ends_on, seen.subgroup_ids
+            )
+            marks = await uow.marks.for_student(student_id, period.starts_on, period.ends_on)
+            finals = await uow.finals.for_student(student_id, ref.year.id)
+
+        by_subject: dict[int, list[MarkView]] = defaultdict(list)
+        for mark in marks:
+            if mark.current and seen.shows(mark.subject_id):
+                by_subject[mark.subject_id].append(_mark_view(mark, ref))
+        period_finals = {
+            f.subject_id: f.value
+            for f in _current_finals(finals)
+            if f.kind == FinalKind.PERIOD and f.period_id == period.id
+        }
+        subject_ids = set(taught) | set(by_subject) | set(period_finals)
+        rows = []
+        for sid in ref.by_name(s for s in subject_ids if seen.shows(s)):
+            views = tuple(sorted(by_subject.get(sid, ()), key=lambda v: (v.day, v.id)))
+            forecast = _forecast(views, ref)
+            final = period_finals.get(sid)
+            rows.append(
+                SubjectMarks(sid, ref.subject(sid), views, forecast.average, forecast, final)
+            )
+        return PeriodMarks(seen.card, period, ref.periods, tuple(rows))
+
+    async def latest_marks(
+        self, viewer: Viewer, student_id: int, limit: int = 10
+    ) -> list[MarkView]:
+        """Newest first by the time they were given, with their lessons' topics."""
+        if not 1 <= limit <= MAX_LATEST:
+            raise ValidationFailed("limit", "out_of_range")
+        async with self.uow(readonly=True) as uow:
+            seen = await self._see(uow, viewer, student_id)
+            marks = await uow.marks.latest(student_id, limit, seen.scope)
+            if not marks:
+                return []
+            ref = await self._ref(uow, seen.class_.year_id)
+            lessons = await uow.lessons.many(sorted({m.lesson_id for m in marks}))
+        topics = {lesson.id: lesson.topic for lesson in lessons}
+        marks = [m for m in marks if m.current and seen.shows(m.subject_id)]
+        marks.sort(key=lambda m: (m.created_at, m.id or 0), reverse=True)
+        return [_mark_view(m, ref, topics.get(m.lesson_id, "")) for m in marks[:limit]]
+
+    async def final_marks(
+        self, viewer: Viewer, student_id: int, year_id: int | None = None
+    ) -> FinalMarks:
+        """Period, year, exam and final marks by subject."""
+        async with self.uow(readonly=True) as uow:
+            seen = await self._see(uow, viewer, student_id)
+            ref = await self._ref(uow, year_id if year_id is not None else seen.class_.year_id)
+            teachings = []
+            if ref.year.id == seen.class_.year_id:
+                teachings = await uow.teachings.for_class(seen.class_.id)
+            finals = _current_finals(await uow.finals.for_student(student_id, ref.year.id))
+
+        subject_ids = {
+            t.subject_id
+            for t in teachings
+            if t.subgroup_id is None or t.subgroup_id in seen.subgroup_ids
+        }
+        grid: dict[int, dict[tuple[FinalKind, int | None], MarkValue]] = defaultdict(dict)
+        for f in finals:
+            period = f.period_id if f.kind == FinalKind.PERIOD else None
+            grid[f.subject_id][(f.kind, period)] = f.value
+        subject_ids |= set(grid)
+        rows = []
+        for sid in ref.by_name(s for s in subject_ids if seen.shows(s)):
+            cells = grid.get(sid, {})
+            rows.append(
+                SubjectFinals(
+                    sid,
+                    ref.subject(sid),
+                    tuple(cells.get((FinalKind.PERIOD, p.id)) for p in ref.periods),
+                    cells.get((FinalKind.YEAR, None)),
+                    cells.get((FinalKind.EXAM, None)),
+                    cells.get((FinalKind.FINAL, None)),
+                )
+            )
+        return FinalMarks(seen.card, ref.year, ref.periods, tuple(rows))
+
+    async def attendance(
+        self, viewer: Viewer, student_id: int, period_id: int | None = None
+    ) -> AttendanceSummary:
+        """Absences and lateness with totals by reason and subject (000 §4.4)."""
+        today = self.clock.today()
+        async with self.uow(readonly=True) as uow:
+            seen = await self._see(uow, viewer, student_id)
+            ref = await self._ref(uow, seen.class_.year_id)
+            period = _pick_period(ref, period_id, self._reference_day(seen.student))
+            # Lessons held so far while the student was enrolled.
+            student = seen.student
+            start = max(period.starts_on, student.arrived_on or period.starts_on)
+            end = min(period.ends_on, today, student.left_on or period.ends_on)
+            held: dict[int, int] = {}
+            if start <= end:
+                held = await uow.lessons.count_by_subject(
+                    seen.class_.id, start, end, seen.subgroup_ids
+                )
+            records = await uow.attendance.for_student(student_id, period.starts_on, period.ends_on)
+            records = [r for r in records if seen.shows(r.subject_id)]
+            lessons = []
+            if records:
+                lessons = await uow.lessons.many(sorted({r.lesson_id for r in records}))
+
+        held = {sid: n for sid, n in held.items() if seen.shows(sid)}
+        slots = {lesson.id: lesson.slot for lesson in lessons}
+        records.sort(key=lambda r: (r.day, slots.get(r.lesson_id) or 0, r.id or 0))
+        by_subject: dict[int, list[AttendanceRecord]] = defaultdict(list)
+        for r in records:
+            by_subject[r.subject_id].append(r)
+        views = tuple(
+            AttendanceView(
+                r.id,
+                r.lesson_id,
+                r.day,
+                slots.get(r.lesson_id),
+                r.subject_id,
+                ref.subject(r.subject_id),
+                r.kind,
+                r.reason,
+                r.minutes_late,
+            )
+            for r in records
+        )
+        per_subject = tuple(
+            SubjectAttendance(sid, ref.subject(sid), held.get(sid, 0), _tally(by_subject[sid]))
+            for sid in ref.by_name(set(held) | set(by_subject))
+        )
+        return AttendanceSummary(
+            student=seen.card,
+            period=period,
+            periods=ref.periods,
+            records=views,
+            totals=_tally(records),
+            subjects=per_subject,
+            lessons_so_far=sum(held.values()),
+            as_of=min(today, period.ends_on),
+        )
+
+    async def homework(
+        self, viewer: Viewer, student_id: int, start: date, end: date
+    ) -> list[HomeworkView]:
+        """Homework due in [start, end] for the class and the student's own subgroups."""
+        _check_range(start, end)
+        async with self.uow(readonly=True) as uow:
+            seen = await self._see(uow, viewer, student_id)
+            items = await uow.homework.due_for_class(seen.class_.id, start, end)
+            items = [
+                h
+                for h in items
+                if (h.subgroup_id is None or h.subgroup_id in seen.subgroup_ids)
+                and seen.shows(h.subject_id)
+            ]
+            if not items:
+                return []
+            ref = await self._ref(uow, seen.class_.year_id)
+        views = [
+            HomeworkView(
+                h.id,
+                h.lesson_id,
+                h.subject_id,
+                ref.subject(h.subject_id),
+                h.text,
+                tuple(h.attachments),
+                h.due_on,
+                h.day,
+                h.subgroup_id,
+            )
+            for h in items
+        ]
+        return sorted(views, key=lambda v: (v.due_on, v.subject_name, v.set_on, v.id))
+
+    async def timetable(
+        self, viewer: Viewer, student_id: int, start: date, end: date
+    ) -> list[DayTimetable]:
+        """The student's own lessons, the class's and their subgroups', with holidays."""
+        _check_range(start, end)
+        async with self.uow(readonly=True) as uow:
+            seen = await self._see(uow, viewer, student_id)
+            lessons = await uow.lessons.for_class(seen.class_.id, start, end)
+            lessons = [x for x in lessons if seen.attends(x) and seen.shows(x.subject_id)]
+            return await self._days(uow, seen.class_, lessons, start, end)
+
+    async def class_timetable(
+        self, viewer: Viewer, class_id: int, start: date, end: date
+    ) -> list[DayTimetable]:
+        """A class's lessons, all subgroups, for its staff and the administration."""
+        _check_range(start, end)
+        access.require_read_class(viewer, class_id)
+        async with self.uow(readonly=True) as uow:
+            class_ = await uow.classes.get(class_id)
+            if class_ is None:
+                raise NotFound("class", class_id)
+            lessons = await uow.lessons.for_class(class_id, start, end)
+            return await self._days(uow, class_, lessons, start, end)
+
+    async def _days(
+        self, uow: UnitOfWork, class_: ClassGroup, lessons: list[Lesson], start: date, end: date
+    ) -> list[DayTimetable]:
+        ref = await self._ref(uow, class_.year_id)
+        staff_ids = {x.teacher_id for x in lessons} | {
+            x.substitute_id for x in lessons if x.substitute_id is not None
+        }
+        staff = {s.id: s.short_name for s in await uow.staff.many(sorted(staff_ids))}
+        with_homework: set[int] = set()
+        if lessons:
+            items = await uow.homework.for_lessons([x.id for x in lessons if x.id is not None])
+            with_homework = {h.lesson_id for h in items}
+        groups: dict[int | None, str] = {}
+        if any(x.subgroup_id is not None for x in lessons):
+            groups = {g.id: g.name for g in await uow.subgroups.for_class(class_.id)}
+
+        by_day: dict[date, list[LessonView]] = defaultdict(list)
+        for x in lessons:
+            bell = ref.bells.get(x.slot)
+            sub = x.substitute_id
+            by_day[x.day].append(
+                LessonView(
+                    id=x.id,
+                    day=x.day,
+                    slot=x.slot,
+                    starts_at=bell[0] if bell else None,
+                    ends_at=bell[1] if bell else None,
+                    subject_id=x.subject_id,
+                    subject_name=ref.subject(x.subject_id),
+                    teacher_id=x.teacher_id,
+                    teacher_short_name=staff.get(x.teacher_id, ""),
+                    substitute_id=sub,
+                    substitute_short_name=staff.get(sub, "") if sub is not None else None,
+                    room=x.room,
+                    cancelled=x.status == LessonStatus.CANCELLED,
+                    topic=x.topic,
+                    has_homework=x.id in with_homework,
+                    subgroup_id=x.subgroup_id,
+                    subgroup_name=groups.get(x.subgroup_id) if x.subgroup_id else None,
+                )
+            )
+        days = []
+        day = start
+        while day <= end:
+            lessons_of_day = sorted(by_day.get(day, ()), key=lambda v: (v.slot, v.id))
+            days.append(DayTimetable(day, ref.holiday(day), tuple(lessons_of_day)))
+            day += timedelta(days=1)
+        return days
+
+    async def forecast_for_class(
+        self, viewer: Viewer, class_id: int, subject_id: int, period_id: int
+    ) -> list[StudentForecast]:
+        """For a period-mark proposal: the subject's teacher in that class (only their
+        subgroups' students), the class teacher or the administration (003 reg.3 §3)."""
+        access.require_private(viewer)
+        whole = viewer.administers or class_id in viewer.class_teacher_of
+        mine = {
+            t.subgroup_id
+            for t in viewer.teaches
+            if t.subject_id == subject_id and t.class_id == class_id
+        }
+        if not whole and not mine:
+            raise AccessDenied("read_forecast")
+        async with self.uow(readonly=True) as uow:
+            class_ = await uow.classes.get(class_id)
+            if class_ is None:
+                raise NotFound("class", class_id)
+            ref = await self._ref(uow, class_.year_id)
+            period = ref.period(period_id)
+            groups = mine
+            if whole:
+                teachings = await uow.teachings.for_class(class_id)
+                groups = {t.subgroup_id for t in teachings if t.subject_id == subject_id}
+            students = [
+                s
+                for s in await uow.students.in_class(class_id)
+                if (s.arrived_on is None or s.arrived_on <= period.ends_on)
+                and (s.left_on is None or s.left_on >= period.starts_on)
+            ]
+            if groups and None not in groups:
+                members: set[int] = set()
+                for group_id in sorted(g for g in groups if g is not None):
+                    members.update(await uow.subgroups.member_ids(group_id))
+                students = [s for s in students if s.id in members]
+            if not students:
+                return []
+            ids = [s.id for s in students if s.id is not None]
+            marks = await uow.marks.for_students(ids, period.starts_on, period.ends_on, subject_id)
+            finals = await uow.finals.for_students(ids, ref.year.id, subject_id)
+
+        by_student: dict[int, list[grading.Scored]] = defaultdict(list)
+        for mark in marks:
+            points = mark.value.points
+            if points is not None and mark.current and mark.subject_id == subject_id:
+                wt = ref.work_types.get(mark.work_type_id)
+                weight = wt.weight if wt is not None else Fraction(1)
+                by_student[mark.student_id].append(grading.Scored(points, weight))
+        period_finals = {
+            f.student_id: f.value
+            for f in _current_finals(finals)
+            if f.subject_id == subject_id
+            and f.kind == FinalKind.PERIOD
+            and f.period_id == period_id
+        }
+        return [
+            StudentForecast(
+                _card(s, class_),
+                grading.forecast(by_student[s.id], ref.rounding_threshold, ref.min_marks),
+                period_finals.get(s.id),
+            )
+            for s in students
+        ]
