@@ -180,6 +180,16 @@ class AccountService:
             await uow.commit()
             return account
 
+    async def account(self, viewer: Viewer) -> Account:
+        """The viewer's own account, with its settings."""
+        if viewer.account_id is None:
+            raise NotFound("account", None)
+        async with self.uow(readonly=True) as uow:
+            account = await uow.accounts.get(viewer.account_id)
+            if account is None:
+                raise NotFound("account", viewer.account_id)
+            return account
+
     async def update_settings(self, viewer: Viewer, **fields: Any) -> Account:
         """Quiet hours, what to push and when the digest comes; validated."""
         _validate(fields)

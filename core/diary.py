@@ -216,6 +216,18 @@ class DayTimetable:
     lessons: tuple[LessonView, ...]  # by slot
 
 
+@dataclass(frozen=True, slots=True)
+class HomeworkList:
+    student: StudentCard
+    items: list[HomeworkView]  # by due date, then subject
+
+
+@dataclass(frozen=True, slots=True)
+class StudentTimetable:
+    student: StudentCard
+    days: list[DayTimetable]
+
+
 class StudentForecast(NamedTuple):
     student: StudentCard
     forecast: grading.Forecast
@@ -644,7 +656,7 @@ class DiaryService:
 
     async def homework(
         self, viewer: Viewer, student_id: int, start: date, end: date
-    ) -> list[HomeworkView]:
+    ) -> HomeworkList:
         """Homework due in [start, end] for the class and the student's own subgroups."""
         _check_range(start, end)
         async with self.uow(readonly=True) as uow:
@@ -657,7 +669,7 @@ class DiaryService:
                 and seen.shows(h.subject_id)
             ]
             if not items:
-                return []
+                return HomeworkList(seen.card, [])
             ref = await self._ref(uow, seen.class_.year_id)
         views = [
             HomeworkView(
@@ -673,18 +685,20 @@ class DiaryService:
             )
             for h in items
         ]
-        return sorted(views, key=lambda v: (v.due_on, v.subject_name, v.set_on, v.id))
+        views.sort(key=lambda v: (v.due_on, v.subject_name, v.set_on, v.id))
+        return HomeworkList(seen.card, views)
 
     async def timetable(
         self, viewer: Viewer, student_id: int, start: date, end: date
-    ) -> list[DayTimetable]:
+    ) -> StudentTimetable:
         """The student's own lessons, the class's and their subgroups', with holidays."""
         _check_range(start, end)
         async with self.uow(readonly=True) as uow:
             seen = await self._see(uow, viewer, student_id)
             lessons = await uow.lessons.for_class(seen.class_.id, start, end)
             lessons = [x for x in lessons if seen.attends(x) and seen.shows(x.subject_id)]
-            return await self._days(uow, seen.class_, lessons, start, end)
+            days = await self._days(uow, seen.class_, lessons, start, end)
+            return StudentTimetable(seen.card, days)
 
     async def class_timetable(
         self, viewer: Viewer, class_id: int, start: date, end: date

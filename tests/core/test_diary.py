@@ -19,6 +19,7 @@ from core.diary import (
     DayTimetable,
     DiaryService,
     FinalMarks,
+    HomeworkList,
     HomeworkView,
     LessonView,
     MarkView,
@@ -26,6 +27,7 @@ from core.diary import (
     PeriodView,
     ReferenceCache,
     StudentCard,
+    StudentTimetable,
     SubjectAttendance,
     SubjectFinals,
     YearView,
@@ -526,7 +528,7 @@ def hv(d: Data, key: str, subject: str) -> HomeworkView:
 async def test_homework_and_subgroup_isolation(data: Data) -> None:
     s = data.s
     start, end = D(2026, 11, 16), D(2026, 11, 22)
-    got = await data.diary.homework(data.v(s.mother), s.ivanov.id, start, end)
+    got = (await data.diary.homework(data.v(s.mother), s.ivanov.id, start, end)).items
     assert got == [
         hv(data, "eng1", "Английский язык"),
         hv(data, "maths_y", "Математика"),
@@ -535,18 +537,17 @@ async def test_homework_and_subgroup_isolation(data: Data) -> None:
     assert got[1].attachments == (m.Attachment("photo", "file-1", "page.jpg"),)
     assert got[1].set_on == D(2026, 11, 17)
     # petrova is in group 2: its homework, never group 1's
-    petrova = await data.diary.homework(data.v(s.petrova), s.petrova.id, start, end)
+    petrova = (await data.diary.homework(data.v(s.petrova), s.petrova.id, start, end)).items
     assert petrova == [
         hv(data, "maths_y", "Математика"),
         hv(data, "eng2", "Английский язык"),
         hv(data, "maths_t", "Математика"),
     ]
-    narrow = await data.diary.homework(data.v(s.ivanov), s.ivanov.id, D(2026, 11, 19), end)
+    narrow = (await data.diary.homework(data.v(s.ivanov), s.ivanov.id, D(2026, 11, 19), end)).items
     assert narrow == [hv(data, "maths_y", "Математика"), hv(data, "maths_t", "Математика")]
     assert (
         await data.diary.homework(data.v(s.ivanov), s.ivanov.id, D(2026, 12, 1), D(2026, 12, 7))
-        == []
-    )
+    ).items == []
     with pytest.raises(ValidationFailed):
         await data.diary.homework(data.v(s.ivanov), s.ivanov.id, end, start)
     with pytest.raises(ValidationFailed):
@@ -599,9 +600,9 @@ def lv(d: Data, lesson: m.Lesson, **kw: Any) -> LessonView:
 
 async def test_timetable_of_a_student(data: Data) -> None:
     s = data.s
-    got = await data.diary.timetable(
-        data.v(s.mother), s.ivanov.id, D(2026, 11, 16), D(2026, 11, 18)
-    )
+    got = (
+        await data.diary.timetable(data.v(s.mother), s.ivanov.id, D(2026, 11, 16), D(2026, 11, 18))
+    ).days
     assert got == [
         DayTimetable(
             D(2026, 11, 16),
@@ -621,16 +622,18 @@ async def test_timetable_of_a_student(data: Data) -> None:
     assert got[2].lessons[0].room == "12" and got[2].lessons[0].topic == "Дроби"
     assert got[2].lessons[1].subgroup_name == "Английский, гр. 1"
 
-    week = await data.diary.timetable(
-        data.v(s.ivanov), s.ivanov.id, D(2026, 11, 12), D(2026, 11, 12)
-    )
+    week = (
+        await data.diary.timetable(data.v(s.ivanov), s.ivanov.id, D(2026, 11, 12), D(2026, 11, 12))
+    ).days
     assert week == [DayTimetable(D(2026, 11, 12), None, (lv(data, data.maths_cancelled),))]
     assert week[0].lessons[0].cancelled
 
 
 async def test_timetable_shows_holidays(data: Data) -> None:
     s = data.s
-    got = await data.diary.timetable(data.v(s.ivanov), s.ivanov.id, D(2026, 11, 3), D(2026, 11, 5))
+    got = (
+        await data.diary.timetable(data.v(s.ivanov), s.ivanov.id, D(2026, 11, 3), D(2026, 11, 5))
+    ).days
     assert got == [
         DayTimetable(D(2026, 11, 3), "Осенние каникулы", ()),
         DayTimetable(D(2026, 11, 4), "Осенние каникулы", ()),
@@ -770,6 +773,10 @@ def subjects_in(result: Any) -> set[int]:
         return {x.subject_id for x in result.subjects}
     if isinstance(result, AttendanceSummary):
         return {x.subject_id for x in result.subjects} | {x.subject_id for x in result.records}
+    if isinstance(result, HomeworkList):
+        result = result.items
+    if isinstance(result, StudentTimetable):
+        result = result.days
     if result and isinstance(result[0], DayTimetable):
         return {x.subject_id for day in result for x in day.lessons}
     return {x.subject_id for x in result}
