@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import logging
 import os
 import sys
 import tempfile
@@ -60,9 +61,8 @@ async def cmd_db_upgrade(ctx: _Context, args: argparse.Namespace) -> None:
 
 
 async def cmd_demo(ctx: _Context, args: argparse.Namespace) -> None:
-    from storage.migrate import upgrade
-
     from storage.demo import load_demo
+    from storage.migrate import upgrade
 
     out: Path | None = args.invites
     if out is not None and not _writable(out):
@@ -140,6 +140,21 @@ async def cmd_invite(ctx: _Context, args: argparse.Namespace) -> None:
     print(ctx._("Valid once, until {until}.").format(until=until))
 
 
+async def cmd_run(ctx: _Context, args: argparse.Namespace) -> None:
+    from bot.runner import StartupError, run_polling, run_webhook
+
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    try:
+        if ctx.settings.webhook_url:
+            await run_webhook(ctx.settings)
+        else:
+            await run_polling(ctx.settings)
+    except StartupError as exc:
+        raise CliError(ctx._("Cannot start: {reason}").format(reason=exc)) from exc
+
+
 # -- plumbing --------------------------------------------------------------------------------
 
 
@@ -171,6 +186,14 @@ def build_parser() -> argparse.ArgumentParser:
         description="The school's electronic class journal and diary, used from a messenger.",
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    run = sub.add_parser(
+        "run",
+        help="run the bot: long polling, or a webhook when WEBHOOK_URL is set",
+        description="Runs the bot until SIGTERM or Ctrl+C; it then finishes the updates in "
+        "flight and exits. Needs BOT_TOKEN; TELEGRAM_API_URL points it at another Bot API.",
+    )
+    run.set_defaults(handler=cmd_run)
 
     db = sub.add_parser("db", help="create or migrate the database")
     db_sub = db.add_subparsers(dest="db_command", metavar="ACTION", required=True)

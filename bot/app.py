@@ -1,0 +1,88 @@
+"""The composition root: services built once and handed to the dispatcher."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from aiogram import Bot, Dispatcher
+from aiogram.client.default import DefaultBotProperties
+from aiogram.client.session.aiohttp import AiohttpSession
+from aiogram.client.telegram import TelegramAPIServer
+from aiogram.enums import ParseMode
+from aiogram.fsm.storage.base import BaseStorage
+from aiogram.fsm.storage.memory import MemoryStorage
+
+from bot.attempts import AttemptLimiter, MemoryAttempts
+from bot.config import Settings
+from bot.i18n import SchoolI18n, ViewerI18nMiddleware
+from bot.viewers import ViewerCache, ViewerMiddleware
+from core.accounts import AccountService
+from core.clock import Clock
+from core.diary import DiaryService
+from core.invites import InviteService
+from core.journal import JournalService
+from core.ports import UnitOfWorkFactory
+from core.school_admin import SchoolAdminService
+
+
+@dataclass(frozen=True, slots=True)
+class Services:
+    settings: Settings
+    clock: Clock
+    accounts: AccountService
+    invites: InviteService
+    diary: DiaryService
+    journal: JournalService
+    school_admin: SchoolAdminService
+    viewers: ViewerCache
+    attempts: AttemptLimiter
+
+    def as_kwargs(self) -> dict[str, Any]:
+        return {name: getattr(self, name) for name in self.__slots__}  # type: ignore[attr-defined]
+
+
+def build_services(
+    settings: Settings,
+    uow: UnitOfWorkFactory,
+    clock: Clock | None = None,
+    attempts: AttemptLimiter | None = None,
+    viewer_ttl: float = 10.0,
+) -> Services:
+    clock = clock or settings.clock()
+    accounts = AccountService(uow, clock)
+    return Services(
+        settings=settings,
+        clock=clock,
+        accounts=accounts,
+        invites=InviteService(uow, clock),
+        diary=DiaryService(uow, clock),
+        journal=JournalService(uow, clock),
+        school_admin=SchoolAdminService(uow, clock),
+        viewers=ViewerCache(accounts, ttl=viewer_ttl),
+        attempts=attempts or MemoryAttempts(),
+    )
+
+
+def build_dispatcher(services: Services, storage: BaseStorage | None = None) -> Dispatcher:
+    from handlers import error_router, routers
+
+    dp = Dispatcher(storage=storage or MemoryStorage(), **services.as_kwargs())
+    dp.update.outer_middleware(ViewerMiddleware(services.viewers))
+    ViewerI18nMiddleware(SchoolI18n(services.settings.default_locale)).setup(dp)
+    dp.include_router(error_router())
+    dp.include_routers(*routers())
+    return dp
+
+
+def build_bot(settings: Settings) -> Bot:
+    if settings.bot_token is None:
+        raise ValueError("BOT_TOKEN is not set")
+    session = None
+    if settings.telegram_api_url:
+        session = AiohttpSession(api=TelegramAPIServer.from_base(settings.telegram_api_url))
+    return Bot(
+        settings.bot_token.get_secret_value(),
+        session=session,
+        default=DefaultBotProperties(parse_mode=ParseMode.HTML, link_preview_is_disabled=True),
+    )

@@ -1,0 +1,63 @@
+"""The command menu: a default one per language, and one per chat for the account's roles."""
+
+from __future__ import annotations
+
+import logging
+
+from aiogram import Bot
+from aiogram.exceptions import TelegramAPIError
+from aiogram.types import BotCommand, BotCommandScopeChat, BotCommandScopeDefault
+
+from bot.messages import N_
+from core.access import Viewer
+from locales import LANGUAGES, translations
+
+START = ("start", N_("Start, or sign in with a code"))
+HELP = ("help", N_("What the bot can do"))
+DIARY = [
+    ("marks", N_("Marks, averages and the forecast")),
+    ("homework", N_("Homework")),
+    ("timetable", N_("Timetable")),
+    ("attendance", N_("Absences and lateness")),
+    ("finals", N_("Period and year marks")),
+    ("progress", N_("Progress chart")),
+]
+CHILDREN = ("children", N_("Choose a child"))
+SETTINGS = ("settings", N_("Language and notifications"))
+LOGOUT = ("logout", N_("Sign out"))
+
+logger = logging.getLogger(__name__)
+
+
+def commands_for(viewer: Viewer) -> list[tuple[str, str]]:
+    if viewer.account_id is None:
+        return [START, HELP]
+    items = []
+    if viewer.student_id or viewer.children:
+        items += DIARY
+    if len(viewer.children) > 1:
+        items.append(CHILDREN)
+    return [*items, SETTINGS, HELP, LOGOUT]
+
+
+def _localised(items: list[tuple[str, str]], locale: str) -> list[BotCommand]:
+    gettext = translations(locale).gettext
+    return [BotCommand(command=name, description=gettext(text)) for name, text in items]
+
+
+async def set_default_commands(bot: Bot) -> None:
+    for lang in LANGUAGES:
+        await bot.set_my_commands(
+            _localised([START, HELP], lang), scope=BotCommandScopeDefault(), language_code=lang
+        )
+
+
+async def set_chat_commands(bot: Bot, chat_id: int, viewer: Viewer, locale: str | None) -> None:
+    """This chat's menu for the account's roles; a failure here must not spoil the answer."""
+    try:
+        await bot.set_my_commands(
+            _localised(commands_for(viewer), locale or viewer.locale),
+            scope=BotCommandScopeChat(chat_id=chat_id),
+        )
+    except TelegramAPIError:
+        logger.warning("could not set the command menu of chat %s", chat_id, exc_info=True)

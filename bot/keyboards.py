@@ -1,0 +1,111 @@
+"""Callback data factories and keyboards.
+
+Prefixes are short and versioned (``d1``) so buttons sent before a deploy keep working, and
+every packed value stays far below Telegram's 64 bytes. Ids in callbacks are only hints: the
+core re-checks every one of them against the viewer.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from aiogram.filters.callback_data import CallbackData
+from aiogram.types import (
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    KeyboardButton,
+    ReplyKeyboardMarkup,
+)
+from aiogram.utils.i18n import gettext as _
+from aiogram.utils.i18n import lazy_gettext as __
+
+from core.access import Viewer
+
+
+class View(StrEnum):
+    MARKS = "m"
+    SUBJECT = "s"
+    FINALS = "f"
+    ATTENDANCE = "a"
+    HOMEWORK = "h"
+    TIMETABLE = "t"
+    PROGRESS = "p"
+
+
+class DiaryCb(CallbackData, prefix="d1"):
+    view: View
+    student: int
+    period: int = 0  # a period id; 0 = the current one
+    item: int = 0  # subject id for SUBJECT; day offset from today for HOMEWORK / TIMETABLE
+    span: int = 1  # days shown from ``item``: 1 or 7
+
+
+class ChildCb(CallbackData, prefix="c1"):
+    student: int
+
+
+class ConsentCb(CallbackData, prefix="cs1"):
+    agree: bool
+
+
+class LogoutCb(CallbackData, prefix="lo1"):
+    confirm: bool
+
+
+class SettingCb(CallbackData, prefix="st1"):
+    field: str
+    value: str
+
+
+# Reply-keyboard labels. Filters compare with the lazy string in the user's language.
+MARKS = __("📘 Marks")
+HOMEWORK = __("📚 Homework")
+TIMETABLE = __("🗓 Timetable")
+ATTENDANCE = __("🚫 Absences")
+FINALS = __("🏁 Final marks")
+PROGRESS = __("📈 Progress")
+CHILDREN = __("👨‍👩‍👧 Children")
+SETTINGS = __("⚙️ Settings")
+HELP = __("❓ Help")
+
+
+def main_menu(viewer: Viewer, children: int) -> ReplyKeyboardMarkup | None:
+    """The menu for what this account may do; None for someone with no rights yet."""
+    rows: list[list[str]] = []
+    if viewer.student_id or viewer.children:
+        rows += [[str(MARKS), str(HOMEWORK)], [str(TIMETABLE), str(ATTENDANCE)]]
+        rows += [[str(FINALS), str(PROGRESS)]]
+        if children > 1:
+            rows.append([str(CHILDREN)])
+    if not rows and not viewer.is_staff:
+        return None
+    rows.append([str(SETTINGS), str(HELP)])
+    return ReplyKeyboardMarkup(
+        keyboard=[[KeyboardButton(text=t) for t in row] for row in rows],
+        resize_keyboard=True,
+        is_persistent=True,
+    )
+
+
+def inline(rows: list[list[tuple[str, CallbackData | str]]]) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(
+        inline_keyboard=[
+            [
+                InlineKeyboardButton(
+                    text=text, callback_data=data if isinstance(data, str) else data.pack()
+                )
+                for text, data in row
+            ]
+            for row in rows
+            if row
+        ]
+    )
+
+
+def consent_keyboard() -> InlineKeyboardMarkup:
+    return inline(
+        [
+            [(_("✅ I agree"), ConsentCb(agree=True))],
+            [(_("Not now"), ConsentCb(agree=False))],
+        ]
+    )

@@ -1,0 +1,129 @@
+"""Help, the answer in group chats, the fallback for stray input, and refusals as messages."""
+
+from __future__ import annotations
+
+import logging
+
+from aiogram import F, Router
+from aiogram.filters import Command, ExceptionTypeFilter
+from aiogram.types import CallbackQuery, ErrorEvent, Message
+from aiogram.utils.i18n import I18n
+from aiogram.utils.i18n import gettext as _
+
+from bot import keyboards as kb
+from bot.messages import describe_error
+from core.access import Viewer
+from core.errors import DomainError
+
+logger = logging.getLogger(__name__)
+
+PERSONAL_COMMANDS = (
+    "marks",
+    "finals",
+    "attendance",
+    "homework",
+    "timetable",
+    "progress",
+    "children",
+    "settings",
+    "logout",
+    "start",
+    "help",
+)
+
+groups = Router(name="groups")
+groups.message.filter(F.chat.type.in_({"group", "supergroup", "channel"}))
+groups.callback_query.filter(F.message.chat.type.in_({"group", "supergroup", "channel"}))
+
+router = Router(name=__name__)
+router.message.filter(F.chat.type == "private")
+
+fallback = Router(name="fallback")
+fallback.message.filter(F.chat.type == "private")
+
+errors = Router(name="errors")
+
+
+@groups.message(Command(*PERSONAL_COMMANDS))
+async def cmd_in_group(message: Message) -> None:
+    """Personal data only in private chats: one line, nothing else."""
+    await message.reply(_("This works only in a private chat with the bot."))
+
+
+@groups.callback_query()
+async def on_button_in_group(query: CallbackQuery) -> None:
+    await query.answer(_("This works only in a private chat with the bot."), show_alert=True)
+
+
+def help_text(viewer: Viewer) -> str:
+    lines = ["<b>" + _("What the bot can do") + "</b>"]
+    if viewer.account_id is None:
+        lines.append(
+            _(
+                "This is the school's electronic diary. To sign in, send the invite code "
+                "from the class teacher (parents and students) or from the school's "
+                "administrator (staff)."
+            )
+        )
+        return "\n".join(lines)
+    if viewer.student_id or viewer.children or viewer.children_pending_consent:
+        lines += [
+            _("/marks — marks for the period, averages and the forecast of the period mark"),
+            _("/homework — homework for today, tomorrow or the week"),
+            _("/timetable — lessons with times, rooms, substitutions and cancellations"),
+            _("/attendance — absences and lateness with their reasons"),
+            _("/finals — period, year and exam marks"),
+            _("/progress — a chart of marks over the period"),
+        ]
+        if len(viewer.children) > 1:
+            lines.append(_("/children — choose whose diary to show"))
+    if viewer.is_staff:
+        lines.append(_("For school staff, the journal's tools are being prepared."))
+    lines += [
+        _("/settings — language, quiet hours and notifications"),
+        _("/logout — sign out on this account"),
+        "",
+        _("The diary only shows data; marks and absences are entered by teachers."),
+    ]
+    return "\n".join(lines)
+
+
+@router.message(Command("help"))
+@router.message(F.text == kb.HELP)
+async def cmd_help(message: Message, viewer: Viewer) -> None:
+    await message.answer(help_text(viewer))
+
+
+@fallback.message(F.text.startswith("/"))
+async def on_unknown_command(message: Message, viewer: Viewer) -> None:
+    await message.answer(_("I do not know this command.") + "\n\n" + help_text(viewer))
+
+
+@fallback.message()
+async def on_stray_message(message: Message, viewer: Viewer) -> None:
+    await message.answer(
+        _("Please choose an action in the menu or a command.") + "\n\n" + help_text(viewer)
+    )
+
+
+@errors.error(ExceptionTypeFilter(DomainError))
+async def on_domain_error(event: ErrorEvent, i18n: I18n) -> None:
+    """A refusal: say why, in the user's language; nothing was changed."""
+    text = describe_error(event.exception, i18n.current_locale)  # type: ignore[arg-type]
+    await _tell(event, text)
+
+
+@errors.error()
+async def on_unexpected_error(event: ErrorEvent, i18n: I18n) -> None:
+    logger.exception("update %s failed", event.update.update_id, exc_info=event.exception)
+    await _tell(event, _("Something went wrong on our side. Please try again a little later."))
+
+
+async def _tell(event: ErrorEvent, text: str) -> None:
+    update = event.update
+    if update.callback_query is not None:
+        await update.callback_query.answer(text[:200], show_alert=True)
+    elif update.message is not None and update.message.chat.type == "private":
+        await update.message.answer(text)
+    elif update.message is not None:
+        await update.message.reply(_("This works only in a private chat with the bot."))

@@ -1,0 +1,129 @@
+"""Small pieces of text shared by the screens: dates, marks, periods and reasons, in the
+user's language (Babel for dates and numbers, gettext for words)."""
+
+from __future__ import annotations
+
+from datetime import date, time
+from fractions import Fraction
+from html import escape
+
+from aiogram.utils.i18n import get_i18n
+from aiogram.utils.i18n import gettext as _
+from babel.dates import format_date
+from babel.numbers import format_decimal
+
+from core.model import AbsenceReason, MarkValue, PeriodKind
+
+TELEGRAM_LIMIT = 4096
+ROMAN = ("", "I", "II", "III", "IV", "V", "VI")
+
+
+def locale() -> str:
+    return get_i18n().current_locale
+
+
+def day(value: date, with_weekday: bool = True) -> str:
+    """«пт, 20 ноября» / «Fri, 20 November»."""
+    pattern = "EEE, d MMMM" if with_weekday else "d MMMM"
+    return format_date(value, pattern, locale=locale())
+
+
+def short_day(value: date) -> str:
+    return format_date(value, "d MMM", locale=locale())
+
+
+def long_day(value: date) -> str:
+    """«Понедельник, 23 ноября» (capitalised, as a heading)."""
+    text = format_date(value, "EEEE, d MMMM", locale=locale())
+    return text[:1].upper() + text[1:]
+
+
+def clock(value: time | None) -> str:
+    return value.strftime("%H:%M") if value else ""
+
+
+def average(value: Fraction | None) -> str:
+    if value is None:
+        return "—"
+    return format_decimal(round(float(value), 2), "0.00", locale=locale())
+
+
+def number(value: float | Fraction, pattern: str = "0.##") -> str:
+    return format_decimal(float(value), pattern, locale=locale())
+
+
+def mark(value: MarkValue | None) -> str:
+    if value is None:
+        return "—"
+    if value.points is not None:
+        return value.value
+    return {
+        MarkValue.PASS: _("pass"),
+        MarkValue.FAIL: _("fail"),
+        MarkValue.NOT_ASSESSED: _("n/a"),
+        MarkValue.EXEMPT: _("exempt"),
+    }[value]
+
+
+def work_type(code: str, short: str) -> str:
+    """The school's abbreviation (КР, СР …); in English, the standard kinds by name."""
+    if locale() == "ru":
+        return short
+    names = {
+        "oral": _("oral"),
+        "test": _("test"),
+        "independent": _("quiz"),
+        "lab": _("lab"),
+        "practical": _("practical"),
+        "homework": _("homework"),
+        "essay": _("essay"),
+        "dictation": _("dictation"),
+    }
+    return names.get(code, short)
+
+
+def period(kind: PeriodKind, number: int) -> str:
+    roman = ROMAN[number] if number < len(ROMAN) else str(number)
+    names = {
+        PeriodKind.QUARTER: _("{n} quarter"),
+        PeriodKind.TRIMESTER: _("{n} trimester"),
+        PeriodKind.HALF_YEAR: _("{n} half-year"),
+        PeriodKind.SEMESTER: _("{n} semester"),
+    }
+    return names[kind].format(n=roman)
+
+
+def reason(value: AbsenceReason | None) -> str:
+    if value is None:
+        return _("no reason given yet")
+    return {
+        AbsenceReason.SICK: _("illness"),
+        AbsenceReason.EXCUSED: _("excused"),
+        AbsenceReason.UNEXCUSED: _("unexcused"),
+    }[value]
+
+
+def whose(full_name: str, class_name: str) -> str:
+    return f"{escape(full_name)}, {escape(class_name)}"
+
+
+def split(text: str, limit: int = TELEGRAM_LIMIT) -> list[str]:
+    """Split on line breaks so each part fits a message; a too-long line is cut hard."""
+    parts: list[str] = []
+    current = ""
+    for line in text.split("\n"):
+        while len(line) > limit:
+            if current:
+                parts.append(current)
+                current = ""
+            parts.append(line[:limit])
+            line = line[limit:]
+        candidate = f"{current}\n{line}" if current else line
+        if len(candidate) > limit:
+            parts.append(current)
+            current = line
+        else:
+            current = candidate
+    if current or not parts:
+        parts.append(current)
+    return parts
