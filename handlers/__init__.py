@@ -5,21 +5,24 @@ from __future__ import annotations
 from aiogram import Router
 
 
+def _detached(routers: list[Router]) -> list[Router]:
+    # Routers live at module level (one per module, as aiogram's multi-file examples do); a
+    # process builds one dispatcher, but tests build one per test, so let go of the old one.
+    for router in routers:
+        router._parent_router = None
+    return routers
+
+
 def routers() -> list[Router]:
     """In order: the groups guard, linking, the diary, settings, help; the fallback last."""
     from handlers import common, diary, settings, start
 
-    return [
-        common.groups,
-        start.router,
-        diary.router,
-        settings.router,
-        common.router,
-        common.fallback,
-    ]
+    return _detached(
+        [common.groups, start.router, diary.router, settings.router, common.router, common.fallback]
+    )
 
 
 def error_router() -> Router:
     from handlers import common
 
-    return common.errors
+    return _detached([common.errors])[0]

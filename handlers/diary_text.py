@@ -6,6 +6,7 @@ from datetime import date, timedelta
 from html import escape
 
 from aiogram.utils.i18n import gettext as _
+from aiogram.utils.i18n import ngettext
 
 from core import diary as dv
 from core.grading import Forecast
@@ -26,7 +27,7 @@ def forecast_lines(fc: Forecast) -> list[str]:
     if fc.mark is None:
         if fc.marks_needed:
             return [
-                _(
+                ngettext(
                     "{n} more mark is needed for a period mark",
                     "{n} more marks are needed for a period mark",
                     fc.marks_needed,
@@ -38,7 +39,7 @@ def forecast_lines(fc: Forecast) -> list[str]:
         if change is None:
             continue
         lines.append(
-            _(
+            ngettext(
                 "{count} more «{value}» makes it {result}",
                 "{count} more «{value}»s make it {result}",
                 change.count,

@@ -11,7 +11,7 @@ from html import escape
 from aiogram import Bot, F, Router
 from aiogram.filters import Command, CommandObject, CommandStart
 from aiogram.types import CallbackQuery, Message, ReplyKeyboardRemove
-from aiogram.utils.i18n import I18n
+from aiogram.utils.i18n import I18n, ngettext
 from aiogram.utils.i18n import gettext as _
 
 from bot.attempts import AttemptLimiter
@@ -96,7 +96,7 @@ async def redeem(
     if wait:
         minutes = max(1, round(wait / 60))
         await message.answer(
-            _(
+            ngettext(
                 "Too many wrong codes. Please try again in {n} minute.",
                 "Too many wrong codes. Please try again in {n} minutes.",
                 minutes,

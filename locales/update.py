@@ -14,7 +14,7 @@ from locales import DOMAIN, LANGUAGES, LOCALES_DIR, po_path
 
 ROOT = LOCALES_DIR.parent
 SOURCES = ["bot", "handlers", "notifications", "core", "storage"]
-KEYWORDS = ["_", "__", "N_", "ngettext:1,2", "_:1,2", "__:1,2"]
+KEYWORDS = ["_", "__", "N_", "ngettext:1,2", "lazy_ngettext:1,2"]
 
 
 def main() -> int:
