@@ -1,0 +1,9 @@
+"""Storage: SQLAlchemy tables and mapping, engines, the SQL unit of work, migrations.
+
+- ``storage.db.Database.connect(url)``: engines for ``sqlite[+aiosqlite]:///file.db`` (WAL,
+  writers on ``BEGIN IMMEDIATE``) or ``postgresql[+asyncpg]://...``; ``database.uow`` is the
+  core's ``UnitOfWorkFactory``; ``await database.dispose()`` at the end.
+- ``storage.migrate.upgrade(url)`` (async) / ``upgrade_sync(url)``: Alembic, no alembic.ini.
+- ``storage.tables``: the schema (``metadata``, one ``Table`` per entity, ``outbox``) and
+  ``map_entities()``, the imperative mapping of ``core.model``'s dataclasses.
+"""

@@ -1,0 +1,499 @@
+"""The schema (SQLAlchemy Core tables) and the imperative mapping of the core's dataclasses.
+
+No relationships: rows refer to each other by plain id columns, so what a unit of work loads
+is the core's own dataclass, usable after the session has gone.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    Boolean,
+    Column,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    Time,
+    UniqueConstraint,
+)
+from sqlalchemy.ext.mutable import MutableList
+from sqlalchemy.orm import registry
+
+from core import model as m
+from storage.types import AttachmentList, StrEnumType, UTCDateTime
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+metadata = MetaData(naming_convention=NAMING_CONVENTION)
+mapper_registry = registry(metadata=metadata)
+
+
+def _id() -> Column:
+    return Column("id", Integer, primary_key=True, autoincrement=True)
+
+
+def _fk(name: str, target: str, nullable: bool = False) -> Column:
+    return Column(name, Integer, ForeignKey(f"{target}.id"), nullable=nullable)
+
+
+def _str(name: str, default: str | None = None, length: int | None = None) -> Column:
+    if default is None:
+        return Column(name, String(length), nullable=False)
+    return Column(name, String(length), nullable=False, default=default, server_default=default)
+
+
+def _ts(name: str, nullable: bool = False) -> Column:
+    return Column(name, UTCDateTime(), nullable=nullable)
+
+
+schools = Table(
+    "schools",
+    metadata,
+    _id(),
+    _str("name"),
+    _str("timezone", length=64),
+    Column("period_kind", StrEnumType(m.PeriodKind, 16), nullable=False),
+    _str("rounding_threshold", length=16),
+    Column("min_marks_for_period", Integer, nullable=False),
+    Column("final_window_open_days", Integer, nullable=False),
+    Column("final_window_grace_days", Integer, nullable=False),
+)
+
+work_types = Table(
+    "work_types",
+    metadata,
+    _id(),
+    _fk("school_id", "schools"),
+    _str("code", length=32),
+    _str("short", length=16),
+    _str("name"),
+    _str("weight", length=16),
+    Column("written", Boolean, nullable=False),
+    Index(None, "school_id"),
+)
+
+school_years = Table(
+    "school_years",
+    metadata,
+    _id(),
+    _fk("school_id", "schools"),
+    _str("name", length=32),
+    Column("starts_on", Date, nullable=False),
+    Column("ends_on", Date, nullable=False),
+)
+
+periods = Table(
+    "periods",
+    metadata,
+    _id(),
+    _fk("year_id", "school_years"),
+    Column("kind", StrEnumType(m.PeriodKind, 16), nullable=False),
+    Column("number", Integer, nullable=False),
+    Column("starts_on", Date, nullable=False),
+    Column("ends_on", Date, nullable=False),
+    _ts("closed_at", nullable=True),
+    Index(None, "year_id"),
+)
+
+holidays = Table(
+    "holidays",
+    metadata,
+    _id(),
+    _fk("year_id", "school_years"),
+    _str("name"),
+    Column("starts_on", Date, nullable=False),
+    Column("ends_on", Date, nullable=False),
+    Index(None, "year_id"),
+)
+
+bells = Table(
+    "bells",
+    metadata,
+    _id(),
+    _fk("school_id", "schools"),
+    Column("slot", Integer, nullable=False),
+    Column("starts_at", Time, nullable=False),
+    Column("ends_at", Time, nullable=False),
+    Index(None, "school_id"),
+)
+
+subjects = Table(
+    "subjects",
+    metadata,
+    _id(),
+    _fk("school_id", "schools"),
+    _str("name"),
+    _str("short", ""),
+    Index(None, "school_id"),
+)
+
+staff = Table(
+    "staff",
+    metadata,
+    _id(),
+    _str("last_name"),
+    _str("first_name"),
+    _str("middle_name", ""),
+    Column("source_id", String, nullable=True),
+)
+
+classes = Table(
+    "classes",
+    metadata,
+    _id(),
+    _fk("year_id", "school_years"),
+    Column("grade", Integer, nullable=False),
+    _str("letter", length=8),
+    _fk("class_teacher_id", "staff", nullable=True),
+    Column("source_id", String, nullable=True),
+    UniqueConstraint("year_id", "grade", "letter"),
+)
+
+subgroups = Table(
+    "subgroups",
+    metadata,
+    _id(),
+    _fk("class_id", "classes"),
+    _str("name"),
+    _fk("subject_id", "subjects", nullable=True),
+    Index(None, "class_id"),
+)
+
+staff_roles = Table(
+    "staff_roles",
+    metadata,
+    _id(),
+    _fk("staff_id", "staff"),
+    Column("role", StrEnumType(m.StaffRoleKind, 16), nullable=False),
+    Index(None, "staff_id"),
+)
+
+teachings = Table(
+    "teachings",
+    metadata,
+    _id(),
+    _fk("staff_id", "staff"),
+    _fk("subject_id", "subjects"),
+    _fk("class_id", "classes"),
+    _fk("subgroup_id", "subgroups", nullable=True),
+    Index(None, "staff_id"),
+    Index(None, "class_id"),
+)
+
+students = Table(
+    "students",
+    metadata,
+    _id(),
+    _str("last_name"),
+    _str("first_name"),
+    _fk("class_id", "classes"),
+    _str("middle_name", ""),
+    Column("birth_date", Date, nullable=True),
+    Column("arrived_on", Date, nullable=True),
+    Column("left_on", Date, nullable=True),
+    Column("source_id", String, nullable=True),
+    Index(None, "class_id"),
+)
+
+subgroup_members = Table(
+    "subgroup_members",
+    metadata,
+    _id(),
+    _fk("subgroup_id", "subgroups"),
+    _fk("student_id", "students"),
+    UniqueConstraint("subgroup_id", "student_id"),
+    Index(None, "student_id"),
+)
+
+guardians = Table(
+    "guardians",
+    metadata,
+    _id(),
+    _str("last_name"),
+    _str("first_name"),
+    _str("middle_name", ""),
+    _str("phone", ""),
+    _str("email", ""),
+    Column("source_id", String, nullable=True),
+)
+
+guardian_links = Table(
+    "guardian_links",
+    metadata,
+    _id(),
+    _fk("guardian_id", "guardians"),
+    _fk("student_id", "students"),
+    _str("relation", "parent", length=32),
+    _ts("consent_at", nullable=True),
+    UniqueConstraint("guardian_id", "student_id"),
+    Index(None, "guardian_id"),
+    Index(None, "student_id"),
+)
+
+timetable_entries = Table(
+    "timetable_entries",
+    metadata,
+    _id(),
+    _fk("class_id", "classes"),
+    Column("weekday", Integer, nullable=False),
+    Column("slot", Integer, nullable=False),
+    _fk("subject_id", "subjects"),
+    _fk("teacher_id", "staff"),
+    _fk("subgroup_id", "subgroups", nullable=True),
+    _str("room", ""),
+    Column("valid_from", Date, nullable=True),
+    Column("valid_to", Date, nullable=True),
+    Index(None, "class_id"),
+)
+
+lessons = Table(
+    "lessons",
+    metadata,
+    _id(),
+    _fk("class_id", "classes"),
+    Column("day", Date, nullable=False),
+    Column("slot", Integer, nullable=False),
+    _fk("subject_id", "subjects"),
+    _fk("teacher_id", "staff"),
+    _fk("subgroup_id", "subgroups", nullable=True),
+    _fk("substitute_id", "staff", nullable=True),
+    _str("room", ""),
+    _str("topic", ""),
+    Column("status", StrEnumType(m.LessonStatus, 16), nullable=False),
+    Index(None, "class_id", "day", "slot"),
+    Index(None, "teacher_id", "day"),
+    Index(None, "substitute_id", "day"),
+)
+
+homework = Table(
+    "homework",
+    metadata,
+    _id(),
+    _fk("lesson_id", "lessons"),
+    _fk("class_id", "classes"),
+    _fk("subject_id", "subjects"),
+    Column("day", Date, nullable=False),
+    Column("due_on", Date, nullable=False),
+    Column("text", Text, nullable=False),
+    _fk("author_id", "staff"),
+    _ts("created_at"),
+    _fk("subgroup_id", "subgroups", nullable=True),
+    Column(
+        "attachments",
+        MutableList.as_mutable(AttachmentList()),
+        nullable=False,
+        default=list,
+        server_default="[]",
+    ),
+    _ts("updated_at", nullable=True),
+    Index(None, "class_id", "due_on"),
+    Index(None, "lesson_id"),
+)
+
+marks = Table(
+    "marks",
+    metadata,
+    _id(),
+    _fk("lesson_id", "lessons"),
+    _fk("student_id", "students"),
+    _fk("subject_id", "subjects"),
+    Column("day", Date, nullable=False),
+    Column("value", StrEnumType(m.MarkValue, 8), nullable=False),
+    _fk("work_type_id", "work_types"),
+    _fk("author_id", "staff"),
+    _ts("created_at"),
+    Column("comment", Text, nullable=False, default="", server_default=""),
+    _ts("superseded_at", nullable=True),
+    _fk("superseded_by", "marks", nullable=True),
+    Index(None, "student_id", "day"),
+    Index(None, "lesson_id"),
+)
+
+attendance = Table(
+    "attendance",
+    metadata,
+    _id(),
+    _fk("lesson_id", "lessons"),
+    _fk("student_id", "students"),
+    _fk("subject_id", "subjects"),
+    Column("day", Date, nullable=False),
+    Column("kind", StrEnumType(m.AttendanceKind, 16), nullable=False),
+    _fk("recorded_by", "staff"),
+    _ts("recorded_at"),
+    Column("reason", StrEnumType(m.AbsenceReason, 16), nullable=True),
+    _fk("reason_set_by", "staff", nullable=True),
+    _ts("reason_set_at", nullable=True),
+    Column("minutes_late", Integer, nullable=True),
+    Column("note", Text, nullable=False, default="", server_default=""),
+    Index(None, "student_id", "day"),
+    Index(None, "lesson_id", "student_id", unique=True),
+)
+
+final_marks = Table(
+    "final_marks",
+    metadata,
+    _id(),
+    _fk("student_id", "students"),
+    _fk("subject_id", "subjects"),
+    _fk("year_id", "school_years"),
+    Column("kind", StrEnumType(m.FinalKind, 16), nullable=False),
+    Column("value", StrEnumType(m.MarkValue, 8), nullable=False),
+    _fk("author_id", "staff"),
+    _ts("set_at"),
+    _fk("period_id", "periods", nullable=True),
+    _ts("superseded_at", nullable=True),
+    Index(None, "student_id", "year_id"),
+)
+
+remarks = Table(
+    "remarks",
+    metadata,
+    _id(),
+    _fk("lesson_id", "lessons"),
+    _fk("student_id", "students"),
+    _fk("subject_id", "subjects"),
+    Column("day", Date, nullable=False),
+    Column("kind", StrEnumType(m.RemarkKind, 16), nullable=False),
+    Column("text", Text, nullable=False),
+    _fk("author_id", "staff"),
+    _ts("created_at"),
+    Index(None, "student_id", "day"),
+)
+
+audit_log = Table(
+    "audit_log",
+    metadata,
+    _id(),
+    _ts("at"),
+    _fk("actor_id", "staff", nullable=True),
+    _str("action", length=64),
+    _str("entity", length=64),
+    Column("entity_id", Integer, nullable=True),
+    _fk("student_id", "students", nullable=True),
+    Column("before", Text, nullable=False, default="", server_default=""),
+    Column("after", Text, nullable=False, default="", server_default=""),
+    Column("reason", Text, nullable=False, default="", server_default=""),
+    Index(None, "student_id"),
+    Index(None, "actor_id"),
+)
+
+accounts = Table(
+    "accounts",
+    metadata,
+    _id(),
+    _str("messenger", length=32),
+    _str("external_id", length=64),
+    _ts("created_at"),
+    _str("locale", "ru", length=16),
+    _str("display_name", ""),
+    Column("quiet_from", Time, nullable=True),
+    Column("quiet_to", Time, nullable=True),
+    _str("notify_marks", "each", length=16),
+    Column("notify_homework", Boolean, nullable=False),
+    Column("notify_attendance", Boolean, nullable=False),
+    Column("notify_anytime_finals", Boolean, nullable=False),
+    Column("digest_at", Time, nullable=False),
+    Column("active", Boolean, nullable=False),
+    UniqueConstraint("messenger", "external_id"),
+)
+
+invites = Table(
+    "invites",
+    metadata,
+    _id(),
+    _str("code_hash", length=128),
+    Column("role", StrEnumType(m.PersonRole, 16), nullable=False),
+    Column("person_id", Integer, nullable=False),  # Guardian, Student or Staff by role
+    _ts("created_at"),
+    _ts("expires_at"),
+    _fk("created_by", "staff", nullable=True),
+    _fk("class_id", "classes", nullable=True),
+    _ts("used_at", nullable=True),
+    _fk("used_by", "accounts", nullable=True),
+    _ts("revoked_at", nullable=True),
+    Index(None, "code_hash", unique=True),
+)
+
+account_links = Table(
+    "account_links",
+    metadata,
+    _id(),
+    _fk("account_id", "accounts"),
+    Column("role", StrEnumType(m.PersonRole, 16), nullable=False),
+    Column("person_id", Integer, nullable=False),  # Guardian, Student or Staff by role
+    _ts("linked_at"),
+    _ts("unlinked_at", nullable=True),
+    Index(None, "account_id"),
+    Index(None, "role", "person_id"),
+)
+
+outbox = Table(
+    "outbox",
+    metadata,
+    _id(),
+    _str("event", length=64),
+    Column("payload", Text, nullable=False),
+    _ts("created_at"),
+    _str("status", "new", length=16),
+    # For the delivery worker:
+    Column("attempts", Integer, nullable=False, default=0, server_default="0"),
+    _ts("available_at", nullable=True),
+    _ts("leased_until", nullable=True),
+    Column("last_error", Text, nullable=False, default="", server_default=""),
+    Index(None, "status", "id"),
+)
+
+# The entity each table holds; the unmapped outbox columns belong to the delivery worker.
+MAPPINGS: tuple[tuple[type, Table, tuple[str, ...]], ...] = (
+    (m.School, schools, ()),
+    (m.WorkType, work_types, ()),
+    (m.SchoolYear, school_years, ()),
+    (m.Period, periods, ()),
+    (m.Holiday, holidays, ()),
+    (m.Bell, bells, ()),
+    (m.Subject, subjects, ()),
+    (m.Staff, staff, ()),
+    (m.ClassGroup, classes, ()),
+    (m.Subgroup, subgroups, ()),
+    (m.SubgroupMember, subgroup_members, ()),
+    (m.StaffRole, staff_roles, ()),
+    (m.Teaching, teachings, ()),
+    (m.Student, students, ()),
+    (m.Guardian, guardians, ()),
+    (m.GuardianLink, guardian_links, ()),
+    (m.TimetableEntry, timetable_entries, ()),
+    (m.Lesson, lessons, ()),
+    (m.Homework, homework, ()),
+    (m.Mark, marks, ()),
+    (m.AttendanceRecord, attendance, ()),
+    (m.FinalMark, final_marks, ()),
+    (m.Remark, remarks, ()),
+    (m.AuditEntry, audit_log, ()),
+    (m.Account, accounts, ()),
+    (m.Invite, invites, ()),
+    (m.AccountLink, account_links, ()),
+    (m.OutboxMessage, outbox, ("attempts", "available_at", "leased_until", "last_error")),
+)
+
+_mapped = False
+
+
+def map_entities() -> None:
+    """Map the core's dataclasses onto the tables; safe to call any number of times."""
+    global _mapped
+    if _mapped:
+        return
+    for cls, table, excluded in MAPPINGS:
+        mapper_registry.map_imperatively(cls, table, exclude_properties=excluded)
+    mapper_registry.configure()
+    _mapped = True

@@ -1,0 +1,112 @@
+"""The SQL unit of work: one session, one transaction, events into the outbox on commit."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from types import TracebackType
+from typing import Self
+
+from sqlalchemy import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from core.events import Event
+from storage import repositories as r
+from storage.tables import map_entities, outbox
+
+
+class ReadOnlyUnitOfWorkError(RuntimeError):
+    """A read-only unit of work was asked to write."""
+
+
+class SqlUnitOfWork:
+    """``core.ports.UnitOfWork`` over an ``AsyncSession``; rolls back unless committed.
+
+    Entities it loads stay attached until the unit of work ends, so changing one and
+    committing saves it; afterwards they are plain detached dataclasses, still readable.
+    """
+
+    schools: r.Schools
+    work_types: r.WorkTypes
+    years: r.Years
+    periods: r.Periods
+    holidays: r.Holidays
+    bells: r.Bells
+    subjects: r.Subjects
+    classes: r.Classes
+    subgroups: r.Subgroups
+    staff: r.StaffMembers
+    staff_roles: r.StaffRoles
+    teachings: r.Teachings
+    students: r.Students
+    guardians: r.Guardians
+    guardian_links: r.GuardianLinks
+    timetable: r.Timetable
+    lessons: r.Lessons
+    homework: r.HomeworkItems
+    marks: r.Marks
+    attendance: r.Attendance
+    finals: r.Finals
+    remarks: r.Remarks
+    audit: r.Audit
+    invites: r.Invites
+    accounts: r.Accounts
+    account_links: r.AccountLinks
+
+    def __init__(self, session: AsyncSession, *, readonly: bool = False) -> None:
+        map_entities()
+        self.session = session
+        self.readonly = readonly
+        self._events: list[Event] = []
+        for name, repo in r.REPOSITORIES.items():
+            setattr(self, name, repo(session))
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        # Closing rolls back whatever was not committed and detaches the loaded entities
+        # without expiring them, so they stay readable.
+        self._events.clear()
+        await self.session.close()
+
+    def emit(self, event: Event) -> None:
+        self._events.append(event)
+
+    @property
+    def pending_events(self) -> tuple[Event, ...]:
+        return tuple(self._events)
+
+    async def commit(self) -> None:
+        session = self.session
+        if self.readonly:
+            changed = any(session.is_modified(o) for o in session.dirty)
+            if self._events or session.new or session.deleted or changed:
+                raise ReadOnlyUnitOfWorkError("a read-only unit of work cannot write")
+        elif self._events:
+            now = datetime.now(UTC)
+            await session.execute(
+                insert(outbox),
+                [
+                    {
+                        "event": e.name,
+                        "payload": e.payload(),
+                        "created_at": now,
+                        "status": "new",
+                    }
+                    for e in self._events
+                ],
+            )
+        await session.commit()
+        self._events.clear()
+
+    async def rollback(self) -> None:
+        self._events.clear()
+        # Detach first: a rollback would expire the loaded entities, and an expired entity
+        # cannot be read once the session is gone.
+        self.session.expunge_all()
+        await self.session.rollback()

@@ -1,0 +1,265 @@
+"""Every repository query against hand-made data: the expected ids, and the very same answer
+(ids and every field) from the in-memory fake that the core's tests use."""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import date
+from typing import Any
+
+import pytest
+
+from core import model as m
+from storage.db import Database
+from tests.core.fakes import FakeStore
+from tests.storage import dataset as ds
+from tests.storage.dataset import (
+    ANNA,
+    C1A,
+    C7A,
+    C7A_OLD,
+    C7B,
+    C10A,
+    ENG_GROUP,
+    FATHER,
+    IT_GROUP,
+    IVANOV,
+    IVANOV_ALEX,
+    L_10A,
+    L_ENGLISH,
+    L_LATER,
+    L_MATHS,
+    L_SUBST,
+    L_SWAPPED,
+    MARIA,
+    MOTHER,
+    OLEG,
+    PETROVA,
+    SENIOR,
+    SIDOROV,
+    YOLKIN,
+)
+
+D = date
+NOV = lambda day: D(2026, 11, day)  # noqa: E731
+G, S, ST = m.PersonRole.GUARDIAN, m.PersonRole.STUDENT, m.PersonRole.STAFF
+
+# (repository, method, arguments, expected: ids in order, one id, None, or a frozenset)
+QUERIES: list[tuple[str, str, tuple[Any, ...], Any]] = [
+    ("schools", "first", (), 1),
+    ("schools", "get", (2,), 2),
+    ("schools", "get", (3,), None),
+    ("work_types", "for_school", (1,), [40, 41]),
+    ("work_types", "for_school", (2,), [42]),
+    ("years", "containing", (NOV(16),), 10),
+    ("years", "containing", (D(2026, 8, 31),), 9),
+    ("years", "containing", (D(2026, 9, 1),), 10),
+    ("years", "containing", (D(2030, 1, 1),), None),
+    ("periods", "for_year", (10,), [21, 22, 20]),
+    ("periods", "for_year", (9,), [23]),
+    ("holidays", "for_year", (10,), [25, 24]),
+    ("bells", "for_school", (1,), [31, 32, 30]),
+    ("bells", "for_school", (2,), [33]),
+    ("subjects", "for_school", (1,), [43, 44]),
+    ("classes", "for_year", (10,), [C1A, C7A, C7B, C10A]),
+    ("classes", "for_year", (9,), [C7A_OLD]),
+    ("classes", "by_name", (10, 7, "А"), C7A),
+    ("classes", "by_name", (9, 7, "А"), C7A_OLD),
+    ("classes", "by_name", (10, 7, "В"), None),
+    ("classes", "taught_by", (ANNA,), [C7A, C7A_OLD, C10A]),
+    ("classes", "taught_by", (OLEG,), [C7A]),
+    ("classes", "taught_by", (MARIA,), []),
+    ("subgroups", "for_class", (C7A,), [ENG_GROUP, IT_GROUP]),
+    ("subgroups", "member_ids", (ENG_GROUP,), [IVANOV, PETROVA]),
+    ("subgroups", "member_ids", (72,), []),
+    ("subgroups", "of_student", (IVANOV,), frozenset({ENG_GROUP, IT_GROUP})),
+    ("subgroups", "of_student", (SENIOR,), frozenset()),
+    ("staff", "many", ([MARIA, ANNA, 999, ANNA],), [ANNA, MARIA]),
+    ("staff", "many", ([],), []),
+    ("staff_roles", "for_staff", (ANNA,), [53, 55]),
+    ("teachings", "for_staff", (ANNA,), [73, 74, 76]),
+    ("teachings", "for_class", (C7A,), [73, 75]),
+    ("students", "in_class", (C7A,), [YOLKIN, IVANOV_ALEX, IVANOV, PETROVA, SIDOROV]),
+    ("students", "in_class", (C7A, NOV(15)), [YOLKIN, IVANOV, PETROVA]),
+    ("students", "in_class", (C7A, NOV(10)), [YOLKIN, IVANOV_ALEX, IVANOV, PETROVA]),
+    ("students", "in_class", (C7A, NOV(20)), [YOLKIN, IVANOV, PETROVA, SIDOROV]),
+    ("students", "in_class", (C7A, D(2026, 8, 31)), [YOLKIN, IVANOV_ALEX, PETROVA]),
+    ("students", "in_class", (C7B,), []),
+    ("students", "many", ([SENIOR, PETROVA],), [PETROVA, SENIOR]),
+    ("guardians", "many", ([FATHER],), [FATHER]),
+    ("guardian_links", "for_guardian", (MOTHER,), [92, 93]),
+    ("guardian_links", "for_student", (IVANOV,), [92, 94]),
+    ("timetable", "for_class", (C7A,), [97, 96, 95]),
+    ("timetable", "for_school_year", (10,), [97, 96, 98, 95]),
+    ("timetable", "for_school_year", (9,), [99]),
+    ("lessons", "for_class", (C7A, NOV(16), NOV(18)), [L_SUBST, L_MATHS, L_ENGLISH, L_SWAPPED]),
+    ("lessons", "for_class", (C7A, NOV(17), NOV(17)), [L_ENGLISH]),
+    ("lessons", "for_class", (C10A, NOV(1), NOV(30)), [L_10A]),
+    ("lessons", "for_teacher", (ANNA, NOV(16), NOV(20)), [L_MATHS, L_10A, L_SWAPPED, L_LATER]),
+    ("lessons", "for_teacher", (MARIA, NOV(16), NOV(20)), [L_SUBST]),
+    ("lessons", "for_teacher", (OLEG, NOV(16), NOV(20)), [L_ENGLISH]),
+    ("lessons", "find", (C7A, NOV(17), 3, ENG_GROUP), L_ENGLISH),
+    ("lessons", "find", (C7A, NOV(17), 3, None), None),
+    ("lessons", "find", (C7A, NOV(16), 2, None), L_MATHS),
+    ("lessons", "find", (C7A, NOV(16), 2, ENG_GROUP), None),
+    ("lessons", "many", ([L_10A, L_MATHS, 999],), [L_MATHS, L_10A]),
+    ("lessons", "many", ([],), []),
+    ("lessons", "count_by_subject", (C7A, NOV(16), NOV(20), [ENG_GROUP]), {43: 3, 44: 1}),
+    ("lessons", "count_by_subject", (C7A, NOV(16), NOV(20), [IT_GROUP]), {43: 3}),
+    ("lessons", "count_by_subject", (C7A, NOV(16), NOV(20), []), {43: 3}),
+    ("lessons", "count_by_subject", (C7A, NOV(21), NOV(30), []), {}),
+    ("homework", "for_lesson", (L_MATHS,), 110),
+    ("homework", "for_lesson", (L_SWAPPED,), None),
+    ("homework", "due_for_class", (C7A, NOV(17), NOV(20)), [114, 110, 111]),
+    ("homework", "due_for_class", (C7A, NOV(1), NOV(30)), [114, 110, 111, 112]),
+    ("homework", "due_for_class", (C10A, NOV(1), NOV(30)), [113]),
+    ("homework", "for_lessons", ([L_SWAPPED, L_ENGLISH, L_MATHS],), [110, 111]),
+    ("homework", "for_lessons", ([],), []),
+    ("marks", "for_student", (IVANOV, NOV(16), NOV(18)), [120, 122, 126, 123]),
+    ("marks", "for_student", (PETROVA, NOV(1), NOV(30)), [125]),
+    ("marks", "for_lesson", (L_MATHS,), [120, 122, 125]),
+    ("marks", "for_lesson", (L_SUBST,), [126]),
+    ("marks", "history", (IVANOV,), [126, 121, 120, 122, 123, 124]),
+    ("marks", "latest", (IVANOV, 3), [124, 123, 122]),
+    ("marks", "latest", (IVANOV, 10, {44}), [123]),
+    ("marks", "latest", (IVANOV, 2, [43, 45]), [124, 122]),
+    ("marks", "latest", (IVANOV, 5, []), []),
+    ("marks", "latest", (IVANOV, 0), []),
+    ("marks", "for_students", ([IVANOV, PETROVA], NOV(16), NOV(18)), [125, 120, 122, 126, 123]),
+    ("marks", "for_students", ([IVANOV, PETROVA], NOV(16), NOV(18), 44), [123]),
+    ("marks", "for_students", ([], NOV(16), NOV(18)), []),
+    ("attendance", "find", (L_MATHS, IVANOV), 130),
+    ("attendance", "find", (L_MATHS, PETROVA), None),
+    ("attendance", "for_lesson", (L_MATHS,), [130]),
+    ("attendance", "for_student", (IVANOV, NOV(16), NOV(18)), [130, 131]),
+    ("attendance", "for_class", (C7A, NOV(16), NOV(18)), [130, 133, 131]),
+    ("attendance", "for_class", (C10A, NOV(16), NOV(18)), [132]),
+    ("finals", "for_student", (IVANOV, 10), [140]),
+    ("finals", "for_student", (IVANOV, 9), [142]),
+    ("finals", "for_student", (PETROVA, 10), [143]),
+    ("finals", "for_students", ([PETROVA, IVANOV], 10), [140, 143]),
+    ("finals", "for_students", ([PETROVA, IVANOV], 10, 43), [140, 143]),
+    ("finals", "for_students", ([PETROVA, IVANOV], 10, 45), []),
+    ("remarks", "for_student", (IVANOV, NOV(16), NOV(17)), [151, 150]),
+    ("remarks", "for_student", (IVANOV, NOV(16), NOV(16)), [151]),
+    ("audit", "for_student", (IVANOV,), [160, 161]),
+    ("audit", "for_actor", (ANNA,), [160]),
+    ("audit", "for_actor", (OLEG,), [162]),
+    ("invites", "by_hash", ("h1",), 180),
+    ("invites", "by_hash", ("nope",), None),
+    ("accounts", "by_external", ("telegram", "100"), 170),
+    ("accounts", "by_external", ("max", "100"), 171),
+    ("accounts", "by_external", ("telegram", "101"), None),
+    ("account_links", "active_for_account", (170,), [190]),
+    ("account_links", "active_for_account", (171,), [192, 193]),
+    ("account_links", "active_for_person", (G, MOTHER), [190, 192]),
+    ("account_links", "active_for_person", (S, IVANOV), []),
+    ("account_links", "active_for_person", (ST, ANNA), [193]),
+]
+
+REPOS = sorted({q[0] for q in QUERIES})
+
+
+def ids(found: Any) -> Any:
+    if found is None or isinstance(found, frozenset | dict):
+        return found
+    if isinstance(found, list):
+        return [x if isinstance(x, int) else x.id for x in found]
+    return found.id
+
+
+def fields(found: Any) -> Any:
+    if isinstance(found, list):
+        return [fields(x) for x in found]
+    if dataclasses.is_dataclass(found):
+        return dataclasses.asdict(found)
+    return found
+
+
+@pytest.fixture
+async def fake() -> FakeStore:
+    store = FakeStore()
+    async with store.uow() as uow:
+        await ds.populate(uow)
+        await uow.commit()
+    return store
+
+
+@pytest.fixture
+async def loaded(database: Database) -> Database:
+    async with database.uow() as uow:
+        await ds.populate(uow)
+        await uow.commit()
+    return database
+
+
+async def test_every_query_answers_as_expected_and_as_the_fake(
+    loaded: Database, fake: FakeStore
+) -> None:
+    wrong = []
+    async with loaded.uow(readonly=True) as uow, fake.uow(readonly=True) as fuow:
+        for repo, method, args, expected in QUERIES:
+            got = await getattr(getattr(uow, repo), method)(*args)
+            faked = await getattr(getattr(fuow, repo), method)(*args)
+            if ids(got) != expected or ids(faked) != expected:
+                wrong.append(f"{repo}.{method}{args}: sql {ids(got)}, fake {ids(faked)}")
+            elif fields(got) != fields(faked):
+                wrong.append(f"{repo}.{method}{args}: fields differ")
+    assert not wrong, "\n".join(wrong)
+
+
+async def test_list_all_matches_the_fake(loaded: Database, fake: FakeStore) -> None:
+    async with loaded.uow(readonly=True) as uow, fake.uow() as fuow:
+        for name in REPOS:
+            got = await getattr(uow, name).list_all()
+            faked = await getattr(fuow, name).list_all()
+            assert ids(got) == ids(faked), name
+            assert fields(got) == fields(faked), name
+            assert ids(got) == sorted(ids(got)), name
+
+
+async def test_every_port_method_is_covered() -> None:
+    from core import ports
+
+    covered = {(repo, method) for repo, method, _, _ in QUERIES}
+    base = {"get", "add", "add_all", "list_all"}
+    hints = ports.UnitOfWork.__annotations__
+    missing = []
+    for repo, proto_name in hints.items():
+        proto = getattr(ports, proto_name)
+        for name in vars(proto):
+            if name.startswith("_") or name in base | {"add_member", "remove"}:
+                continue
+            if (repo, name) not in covered:
+                missing.append(f"{repo}.{name}")
+    assert not missing
+
+
+async def test_remove_attendance(loaded: Database) -> None:
+    async with loaded.uow() as uow:
+        record = await uow.attendance.find(L_SUBST, PETROVA)
+        assert record is not None
+        await uow.attendance.remove(record)
+        assert await uow.attendance.find(L_SUBST, PETROVA) is None
+        assert ids(await uow.attendance.for_class(C7A, NOV(16), NOV(18))) == [130, 131]
+        await uow.commit()
+    async with loaded.uow(readonly=True) as uow:
+        assert await uow.attendance.get(133) is None
+        assert ids(await uow.attendance.for_lesson(L_SUBST)) == []
+
+
+async def test_changes_are_seen_by_queries_before_commit(loaded: Database) -> None:
+    async with loaded.uow() as uow:
+        lesson = await uow.lessons.get(L_MATHS)
+        assert lesson is not None
+        lesson.substitute_id = OLEG
+        assert ids(await uow.lessons.for_teacher(OLEG, NOV(16), NOV(16))) == [L_MATHS]
+        student = await uow.students.get(SIDOROV)
+        assert student is not None
+        student.last_name = "Абрамов"
+        assert ids(await uow.students.in_class(C7A))[:2] == [YOLKIN, SIDOROV]
+        mark = await uow.marks.get(120)
+        assert mark is not None
+        mark.superseded_at = ds.at(18)
+        assert ids(await uow.marks.for_lesson(L_MATHS)) == [122, 125]
+        assert ids(await uow.marks.history(IVANOV))[2] == 120
