@@ -1,0 +1,121 @@
+"""End to end: the real `schoolbot run` process polls a fake Bot API over HTTP on 127.0.0.1.
+
+A guardian goes from `/start <code>` through consent to /marks, /homework, /timetable and
+/progress; SIGTERM then stops the bot cleanly.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.support import FakeBotAPI
+
+pytestmark = pytest.mark.e2e
+NOW = "2026-11-18T16:30:00"  # a Wednesday afternoon in the second quarter
+GUARDIAN_ID = 777001
+
+
+def env_for(db_url: str, api: FakeBotAPI | None = None, **extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("BOT_", "WEBHOOK_"))}
+    env.update(
+        DATABASE_URL=db_url,
+        SCHOOLBOT_NOW=NOW,
+        BOT_TOKEN="42:TEST",
+        BOT_USERNAME="schoolbot_test_bot",
+        DEFAULT_LOCALE="ru",
+        PYTHONUNBUFFERED="1",
+    )
+    env.pop("REDIS_URL", None)
+    if api is not None:
+        env["TELEGRAM_API_URL"] = api.base_url
+    env.update(extra)
+    return env
+
+
+async def schoolbot(*args: str, env: dict[str, str]) -> asyncio.subprocess.Process:
+    return await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot.cli", *args, env=env, cwd=Path(__file__).resolve().parents[2],
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
+    )
+
+
+@pytest.fixture(scope="module")
+def demo_db(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, dict]:
+    """One demo school for the module (loading it is the slow part)."""
+    folder = tmp_path_factory.mktemp("e2e")
+    db_url = f"sqlite+aiosqlite:///{folder / 'school.db'}"
+    invites = folder / "invites.json"
+
+    async def load() -> None:
+        proc = await schoolbot("demo", "--invites", str(invites), env=env_for(db_url))
+        out, _ = await proc.communicate()
+        assert proc.returncode == 0, out.decode()
+
+    asyncio.run(load())
+    return db_url, json.loads(invites.read_text())
+
+
+async def test_guardian_from_invite_to_progress(demo_db: tuple[str, dict]) -> None:
+    db_url, invites = demo_db
+    guardian = invites["guardian"]
+    async with FakeBotAPI() as api:
+        proc = await schoolbot("run", env=env_for(db_url, api))
+        try:
+            await api.wait_for("getUpdates", timeout=30, finished=False)
+            mark = api.mark()
+            api.push_message(f"/start {guardian['code']}", GUARDIAN_ID, first_name="Мама")
+            consent = await api.wait_for("sendMessage", since=mark, chat_id=GUARDIAN_ID)
+            assert "согласны" in consent.text
+            mark = api.mark()
+            api.push_callback("cs1:1", GUARDIAN_ID, consent.result["message_id"])
+            await api.wait_for("answerCallbackQuery", since=mark)
+            home = await api.wait_for(
+                lambda r: r.method == "sendMessage" and "Вы вошли" in (r.text or ""), since=mark
+            )
+            assert "Отметки" in json.dumps(home.params["reply_markup"], ensure_ascii=False)
+            child = guardian["children"][0].split()[0]  # the children share a surname
+
+            for command, expected in (
+                ("/marks", "Отметки:"),
+                ("/homework", "Домашнее задание:"),
+                ("/timetable", "Расписание:"),
+            ):
+                mark = api.mark()
+                api.push_message(command, GUARDIAN_ID)
+                reply = await api.wait_for("sendMessage", since=mark, chat_id=GUARDIAN_ID)
+                assert expected in reply.text and child in reply.text, reply.text
+
+            mark = api.mark()
+            api.push_message("/progress", GUARDIAN_ID)
+            photo = await api.wait_for("sendPhoto", since=mark, chat_id=GUARDIAN_ID, timeout=30)
+            assert photo.file("photo").data.startswith(b"\x89PNG")
+            assert child in photo.params["caption"]
+        finally:
+            if proc.returncode is None:
+                proc.send_signal(signal.SIGTERM)
+            out, _ = await asyncio.wait_for(proc.communicate(), 30)
+        assert proc.returncode == 0, out.decode()[-3000:]
+        # nothing personal ever went anywhere but the guardian's private chat
+        assert {r.chat_id for r in api.requests if r.method.startswith("send")} == {GUARDIAN_ID}
+
+
+async def test_bad_token_and_unreachable_database_exit_with_one_line(
+    tmp_path: Path, demo_db: tuple[str, dict]
+) -> None:
+    db_url, _ = demo_db
+    proc = await schoolbot("run", env=env_for(db_url, BOT_TOKEN="not-a-token"))
+    out, _ = await proc.communicate()
+    assert proc.returncode != 0 and "BOT_TOKEN" in out.decode()
+    bad_db = "postgresql+asyncpg://nobody@127.0.0.1:1/none"
+    proc = await schoolbot("run", env=env_for(bad_db))
+    out, _ = await proc.communicate()
+    text = out.decode()
+    assert proc.returncode != 0 and "database" in text.lower()
+    assert "Traceback" not in text
