@@ -71,6 +71,14 @@ async def cmd_demo(ctx: _Context, args: argparse.Namespace) -> None:
     database = await ctx.database()
     started = time.perf_counter()
     try:
+        async with database.uow(readonly=True) as uow:
+            if await uow.schools.first() is not None:
+                raise CliError(
+                    ctx._(
+                        "The database already has a school; the demo loads only into an "
+                        "empty database."
+                    )
+                )
         summary = await load_demo(database.uow, ctx.clock, seed=args.seed, with_invites=bool(out))
     finally:
         await database.dispose()

@@ -18,6 +18,7 @@ import pytest
 from tests.support import FakeBotAPI
 
 pytestmark = pytest.mark.e2e
+ROOT = Path(__file__).resolve().parents[2]
 NOW = "2026-11-18T16:30:00"  # a Wednesday afternoon in the second quarter
 GUARDIAN_ID = 777001
 
@@ -41,8 +42,14 @@ def env_for(db_url: str, api: FakeBotAPI | None = None, **extra: str) -> dict[st
 
 async def schoolbot(*args: str, env: dict[str, str]) -> asyncio.subprocess.Process:
     return await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot.cli", *args, env=env, cwd=Path(__file__).resolve().parents[2],
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
+        sys.executable,
+        "-m",
+        "bot.cli",
+        *args,
+        env=env,
+        cwd=ROOT,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
     )
 
 
