@@ -191,8 +191,8 @@ class InviteService:
                     AccountLink(account.id, link_role, invite.person_id, now)  # type: ignore[arg-type]
                 )
             )
-            invite.used_at = now
-            invite.used_by = account.id
+            if not await uow.invites.claim(invite, now, account.id):  # type: ignore[arg-type]
+                raise InviteInvalid("used")
             uow.emit(AccountLinked(account.id, link_role.value, invite.person_id))  # type: ignore[arg-type]
             await uow.commit()
             return link

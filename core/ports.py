@@ -8,7 +8,7 @@ changing an attribute and committing saves it.
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
-from datetime import date
+from datetime import date, datetime
 from types import TracebackType
 from typing import Protocol, Self, TypeVar
 
@@ -256,6 +256,10 @@ class AuditRepo(Repository[AuditEntry], Protocol):
 
 class InviteRepo(Repository[Invite], Protocol):
     async def by_hash(self, code_hash: str) -> Invite | None: ...
+
+    async def claim(self, invite: Invite, at: datetime, account_id: int) -> bool:
+        """Spend the code if nobody has: False when it was used or revoked meanwhile."""
+        ...
 
 
 class AccountRepo(Repository[Account], Protocol):

@@ -12,12 +12,25 @@ statement costs more than running an indexed query on SQLite.
 from __future__ import annotations
 
 from collections.abc import Callable, Collection, Iterable, Sequence
-from datetime import date
+from datetime import date, datetime
 from typing import Any, ClassVar, Generic, TypeVar
 
-from sqlalchemy import Integer, Select, Table, and_, bindparam, func, insert, inspect, or_, select
+from sqlalchemy import (
+    Integer,
+    Select,
+    Table,
+    and_,
+    bindparam,
+    func,
+    insert,
+    inspect,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import make_transient_to_detached
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.sql import ColumnElement
 
 from core import model as m
@@ -689,6 +702,22 @@ class Invites(SqlRepository[m.Invite]):
     async def by_hash(self, code_hash: str) -> m.Invite | None:
         stmt = self._stmt("by_hash", lambda c: self._first(c.code_hash == P("code_hash")))
         return await self._one(stmt, code_hash=code_hash)
+
+    async def claim(self, invite: m.Invite, at: datetime, account_id: int) -> bool:
+        # One conditional UPDATE: of two concurrent redeems of one code, only one wins, even
+        # under PostgreSQL's READ COMMITTED (the second re-checks the row after the first).
+        c = t.invites.c
+        result = await self.session.execute(
+            update(t.invites)
+            .where(c.id == invite.id, c.used_at.is_(None), c.revoked_at.is_(None))
+            .values(used_at=at, used_by=account_id)
+            .execution_options(synchronize_session=False)
+        )
+        if result.rowcount != 1:
+            return False
+        set_committed_value(invite, "used_at", at)
+        set_committed_value(invite, "used_by", account_id)
+        return True
 
 
 class Accounts(SqlRepository[m.Account]):

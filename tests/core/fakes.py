@@ -338,6 +338,12 @@ class Invites(FakeRepo[m.Invite]):
         found = self._where(lambda e: e.code_hash == code_hash)
         return found[0] if found else None
 
+    async def claim(self, invite, at, account_id):
+        if invite.used_at is not None or invite.revoked_at is not None:
+            return False
+        invite.used_at, invite.used_by = at, account_id
+        return True
+
 
 class Accounts(FakeRepo[m.Account]):
     async def by_external(self, messenger, external_id):

@@ -228,7 +228,7 @@ async def test_every_port_method_is_covered() -> None:
     for repo, proto_name in hints.items():
         proto = getattr(ports, proto_name)
         for name in vars(proto):
-            if name.startswith("_") or name in base | {"add_member", "remove"}:
+            if name.startswith("_") or name in base | {"add_member", "remove", "claim"}:
                 continue
             if (repo, name) not in covered:
                 missing.append(f"{repo}.{name}")
@@ -263,3 +263,28 @@ async def test_changes_are_seen_by_queries_before_commit(loaded: Database) -> No
         mark.superseded_at = ds.at(18)
         assert ids(await uow.marks.for_lesson(L_MATHS)) == [122, 125]
         assert ids(await uow.marks.history(IVANOV))[2] == 120
+
+
+async def test_two_concurrent_claims_of_one_code_only_one_wins(loaded: Database) -> None:
+    """Two people redeeming the same code at once: exactly one gets it (also on PostgreSQL)."""
+    import asyncio
+    from datetime import UTC
+    from datetime import datetime as dt
+
+    at = dt(2026, 11, 18, 10, 0, tzinfo=UTC)
+
+    async def redeem(account: int) -> bool:
+        async with loaded.uow() as uow:
+            invite = await uow.invites.by_hash("h2")  # not used yet
+            assert invite is not None
+            won = await uow.invites.claim(invite, at, account)
+            await asyncio.sleep(0.05)  # hold the transaction open while the other one tries
+            await uow.commit()
+            return won
+
+    results = await asyncio.gather(redeem(170), redeem(171))
+    assert sorted(results) == [False, True]
+    async with loaded.uow() as uow:
+        invite = await uow.invites.by_hash("h2")
+        assert invite is not None and invite.used_by == (170 if results[0] else 171)
+        assert not await uow.invites.claim(invite, at, 171)
