@@ -16,7 +16,9 @@ Tests that change the schema themselves (migrations) use ``db_url``, never ``dat
 
 from __future__ import annotations
 
+import asyncio
 import os
+import secrets
 import shutil
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -28,7 +30,46 @@ from storage.db import Database
 from storage.migrate import head_revision, migration_engine, upgrade, upgrade_sync
 from storage.tables import metadata
 
+_PRIVATE_DB = pytest.StashKey[str]()
+
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL", "").strip() or None
+_SHARED_DATABASE_URL = TEST_DATABASE_URL
+
+
+async def _admin(url: str, sql: str) -> None:
+    engine = migration_engine(url)
+    try:
+        async with engine.connect() as conn:
+            conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
+            await conn.exec_driver_sql(sql)
+    finally:
+        await engine.dispose()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """On PostgreSQL, run in a private database made from TEST_DATABASE_URL's server, so two
+    test runs on one server (CI beside a developer's run) never see each other's rows."""
+    global TEST_DATABASE_URL
+    if (
+        not _SHARED_DATABASE_URL
+        or make_url(_SHARED_DATABASE_URL).get_backend_name() != "postgresql"
+    ):
+        return
+    name = f"schoolbot_test_{os.getpid()}_{secrets.token_hex(3)}"
+    asyncio.run(_admin(_SHARED_DATABASE_URL, f'CREATE DATABASE "{name}"'))
+    TEST_DATABASE_URL = (
+        make_url(_SHARED_DATABASE_URL).set(database=name).render_as_string(hide_password=False)
+    )
+    os.environ["TEST_DATABASE_URL"] = TEST_DATABASE_URL
+    config.stash[_PRIVATE_DB] = name
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    name = config.stash.get(_PRIVATE_DB, None)
+    if name and _SHARED_DATABASE_URL:
+        asyncio.run(_admin(_SHARED_DATABASE_URL, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        os.environ["TEST_DATABASE_URL"] = _SHARED_DATABASE_URL
+
 
 _EMPTY_ALL_TABLES = "DO $$ BEGIN {} END $$".format(
     " ".join(
