@@ -277,12 +277,26 @@ class Reference:
 
 class ReferenceCache:
     """Years, periods, holidays, bells, subjects and work types change a few times a year,
-    yet every diary call needs them: seven queries kept for ``ttl`` seconds (0: not kept)."""
+    yet every diary call needs them: seven queries kept for ``ttl`` seconds (0: not kept).
+    A student's class and subgroups (three more queries) are kept the same way."""
 
     def __init__(self, ttl: float = 60.0, now: Callable[[], float] = monotonic) -> None:
         self.ttl = ttl
         self._now = now
         self._items: dict[int, tuple[float, Reference]] = {}
+        self._students: dict[int, tuple[float, Student, ClassGroup, frozenset[int]]] = {}
+
+    def student(self, student_id: int) -> tuple[Student, ClassGroup, frozenset[int]] | None:
+        item = self._students.get(student_id)
+        if item is None or self._now() - item[0] >= self.ttl:
+            return None
+        return item[1], item[2], item[3]
+
+    def put_student(self, student: Student, class_: ClassGroup, subgroups: frozenset[int]) -> None:
+        if self.ttl > 0 and student.id is not None:
+            if len(self._students) > 50_000:
+                self._students.clear()
+            self._students[student.id] = (self._now(), student, class_, subgroups)
 
     def get(self, year_id: int) -> Reference | None:
         item = self._items.get(year_id)
@@ -296,6 +310,7 @@ class ReferenceCache:
 
     def clear(self) -> None:
         self._items.clear()
+        self._students.clear()
 
 
 async def _load_reference(uow: UnitOfWork, year_id: int) -> Reference:
@@ -466,6 +481,11 @@ class DiaryService:
         access.require_private(viewer)
         if viewer.is_anonymous:
             raise AccessDenied("read_student")
+        cached = self.reference.student(student_id)
+        if cached is not None:
+            student, class_, subgroup_ids = cached
+            scope = access.student_subjects(viewer, student, subgroup_ids)
+            return _Seen(student, class_, subgroup_ids, scope, _card(student, class_))
         student = await uow.students.get(student_id)
         if student is None:
             # Only staff learn that an id does not exist.
@@ -477,6 +497,7 @@ class DiaryService:
         class_ = await uow.classes.get(student.class_id)
         if class_ is None:
             raise NotFound("class", student.class_id)
+        self.reference.put_student(student, class_, subgroup_ids)
         return _Seen(student, class_, subgroup_ids, scope, _card(student, class_))
 
     def _reference_day(self, student: Student) -> date:

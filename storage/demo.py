@@ -88,7 +88,10 @@ def holidays(y: int) -> list[tuple[str, date, date]]:
 
 
 class _Builder:
-    def __init__(self, uow: UnitOfWork, clock: Clock, seed: int) -> None:
+    def __init__(
+        self, uow: UnitOfWork, clock: Clock, seed: int, classes: list[tuple[int, str]]
+    ) -> None:
+        self.class_names = classes
         self.uow = uow
         self.clock = clock
         self.now = clock.now()
@@ -144,7 +147,7 @@ class _Builder:
             while day <= h_end:
                 self.holiday_days.add(day)
                 day += timedelta(days=1)
-        names = sorted({s for grade, _ in d.CLASSES for s, _ in d.curriculum_for(grade)})
+        names = sorted({s for grade, _ in self.class_names for s, _ in d.curriculum_for(grade)})
         self.subjects = {
             name: await uow.subjects.add(m.Subject(sid, name, d.SHORT_NAMES.get(name, "")))
             for name in names
@@ -192,7 +195,7 @@ class _Builder:
         self.class_rows: list[m.ClassGroup] = []
         # (class_id, subject) -> [(teacher, subgroup or None)]
         self.assignments: dict[tuple[int, str], list[tuple[m.Staff, m.Subgroup | None]]] = {}
-        for grade, letter in d.CLASSES:
+        for grade, letter in self.class_names:
             cls = await uow.classes.add(m.ClassGroup(self.year.id, grade, letter))
             self.class_rows.append(cls)
             primary_teacher = await self._new_teacher(None) if grade <= 4 else None
@@ -717,13 +720,19 @@ class _Builder:
 
 
 async def load_demo(
-    uow_factory: UnitOfWorkFactory, clock: Clock, seed: int = 2026, with_invites: bool = False
+    uow_factory: UnitOfWorkFactory,
+    clock: Clock,
+    seed: int = 2026,
+    with_invites: bool = False,
+    classes: list[tuple[int, str]] | None = None,
 ) -> DemoSummary:
-    """Load the demo school in one transaction; refuses a database that already has a school."""
+    """Load the demo school in one transaction; refuses a database that already has a school.
+
+    ``classes`` makes a bigger school (benchmarks): e.g. every grade with letters А to Г."""
     async with uow_factory() as uow:
         if await uow.schools.first() is not None:
             raise ValidationFailed("database", "not_empty")
-        b = _Builder(uow, clock, seed)
+        b = _Builder(uow, clock, seed, classes or d.CLASSES)
         await b.school()
         await b.staff()
         await b.classes()
