@@ -230,6 +230,10 @@ def build_parser() -> argparse.ArgumentParser:
         "--days", type=_positive, default=DEFAULT_TTL_DAYS, help="days the code stays valid"
     )
     invite.set_defaults(handler=cmd_invite)
+
+    from bot import cli_admin
+
+    cli_admin.register(sub)
     return parser
 
 
