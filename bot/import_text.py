@@ -77,6 +77,7 @@ PROBLEMS: dict[str, str] = {
     "agent_not_guardian": N_("agent {id} is a {value}, not a parent or guardian"),
     "agent_not_student": N_("agent {id} is a {value}, not a student"),
     "guardian_without_students": N_("guardian {id} has no children in the bundle; skipped"),
+    "result_skipped": N_("result {id} is of a deleted student; skipped"),
     "class_without_teacher": N_("class {id} has no teacher to give its marks"),
     "bad_score": N_("the score {value} cannot be made a mark"),
 }

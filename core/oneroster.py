@@ -372,11 +372,15 @@ class _Mapper:
         self.members: dict[str, list[str]] = defaultdict(list)  # scheduled class -> students
         self.teachers: dict[str, list[str]] = defaultdict(list)  # any class -> staff
         self.homeroom_of: dict[str, tuple[str, Where]] = {}
+        self.departed: dict[str, set[str]] = defaultdict(set)
         leads: dict[str, ClassKey] = {}
         for enr in self.r["enrollments"].values():
             cid, uid, role = enr.get("classSourcedId"), enr.get("userSourcedId"), enr.get("role")
             if cid in self.b.removed["classes"] or uid in self.b.removed["users"]:
                 self.b.warn(enr.where, "enrollment_skipped", id=enr.id)
+                if uid in self.b.removed["users"] and role == STUDENT:
+                    # Still counts when telling a whole class from a part of it.
+                    self.departed[cid].add(uid)
                 continue
             if cid not in self.r["classes"]:
                 self.b.error(enr.where, "unknown_reference", column="classSourcedId", id=cid)
@@ -448,7 +452,9 @@ class _Mapper:
                     self.b.warn(cls.where, "class_without_students", id=cid)
                 continue
             for key, uids in groups.items():
-                subgroup = "" if uids == by_class[key] else cls.get("title")
+                homerooms = [c for c, k in self.homerooms.items() if k == key]
+                everyone = by_class[key].union(*(self.departed[c] for c in homerooms))
+                subgroup = "" if uids | self.departed[cid] == everyone else cls.get("title")
                 if subgroup:
                     self.data.subgroups.append(SubgroupRow(cls.where, key, subgroup, subject))
                     for uid in uids:
@@ -535,6 +541,9 @@ class _Mapper:
                 )
                 continue
             uid = res.get("studentSourcedId")
+            if uid in self.b.removed["users"]:
+                self.b.warn(res.where, "result_skipped", id=res.id)
+                continue
             st = self.students.get(uid)
             if st is None or st.cls is None:
                 self.b.error(res.where, "unknown_reference", column="studentSourcedId", id=uid)
