@@ -162,3 +162,37 @@ class ConsentRequired(DomainError):
     """A guardian sees nothing before consenting (001 §1.5)."""
 
     code = "consent_required"
+
+
+class UnknownClass(DomainError):
+    """A class named in a command that the school does not have this year."""
+
+    code = "unknown_class"
+
+    def __init__(self, class_name: str) -> None:
+        super().__init__(class_name=class_name)
+
+
+class ClassAmbiguous(DomainError):
+    """Only a grade was given and the school has several classes of it."""
+
+    code = "class_ambiguous"
+
+    def __init__(self, grade: int, classes: str) -> None:
+        super().__init__(grade=grade, classes=classes)
+
+
+class NoLessonWithClass(DomainError):
+    """The teacher has no lesson with this class to write to (today, or lately for marks)."""
+
+    code = "no_lesson_with_class"
+
+    def __init__(self, class_name: str) -> None:
+        super().__init__(class_name=class_name)
+
+
+class UnknownWorkType(DomainError):
+    code = "unknown_work_type"
+
+    def __init__(self, token: str, known: str) -> None:
+        super().__init__(token=token, known=known)

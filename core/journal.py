@@ -588,7 +588,23 @@ class JournalService:
         comment: str = "",
     ) -> Mark:
         """Rules 3-5: oral in a day, written in 5/7 days, not ahead, not grade 1, no back-dating."""
+        (mark,) = await self.give_marks(
+            viewer, lesson_id, work_type_id, [(student_id, value)], comment
+        )
+        return mark
+
+    async def give_marks(
+        self,
+        viewer: Viewer,
+        lesson_id: int,
+        work_type_id: int,
+        entries: Sequence[tuple[int, MarkValue]],
+        comment: str = "",
+    ) -> list[Mark]:
+        """Rules 3-5 for several students at once (``/mark``): all are written or none."""
         comment = _text(comment, "comment", MAX_COMMENT, required=False)
+        if not entries:
+            raise ValidationFailed("entries", "empty")
         async with self.uow() as uow:
             lesson, facts = await self._writable_lesson(uow, viewer, lesson_id)
             work_type = await uow.work_types.get(work_type_id)
@@ -596,32 +612,35 @@ class JournalService:
                 raise NotFound("work_type", work_type_id)
             rules.ensure_mark_allowed(facts.cls.grade, lesson, work_type, self.clock.today())
             rules.ensure_open(lesson.day, facts.periods)
-            await _student_in_lesson(uow, lesson, student_id)
-            mark = await uow.marks.add(
-                Mark(
-                    lesson_id,
-                    student_id,
-                    lesson.subject_id,
-                    lesson.day,
-                    value,
-                    work_type_id,
-                    author_id=_actor(viewer, lesson.conducted_by),
-                    created_at=self.clock.now(),
-                    comment=comment,
+            marks = []
+            for student_id, value in entries:
+                await _student_in_lesson(uow, lesson, student_id)
+                mark = await uow.marks.add(
+                    Mark(
+                        lesson_id,
+                        student_id,
+                        lesson.subject_id,
+                        lesson.day,
+                        value,
+                        work_type_id,
+                        author_id=_actor(viewer, lesson.conducted_by),
+                        created_at=self.clock.now(),
+                        comment=comment,
+                    )
                 )
-            )
-            uow.emit(
-                MarkGiven(
-                    mark.id,  # type: ignore[arg-type]
-                    student_id,
-                    lesson.subject_id,
-                    lesson_id,
-                    value.value,
-                    work_type_id,
+                uow.emit(
+                    MarkGiven(
+                        mark.id,  # type: ignore[arg-type]
+                        student_id,
+                        lesson.subject_id,
+                        lesson_id,
+                        value.value,
+                        work_type_id,
+                    )
                 )
-            )
+                marks.append(mark)
             await uow.commit()
-            return mark
+            return marks
 
     async def correct_mark(
         self,
