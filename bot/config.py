@@ -29,6 +29,8 @@ class Settings(BaseSettings):
     webhook_secret: SecretStr | None = None
     webhook_host: str = "0.0.0.0"
     webhook_port: int = 8080
+    backup_dirs: str = ""  # comma-separated folders for scheduled backups (two places)
+    backup_keep: int = 14  # newest backups kept in each folder
 
     @field_validator("school_timezone")
     @classmethod
