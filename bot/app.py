@@ -16,6 +16,7 @@ from aiogram.fsm.storage.memory import MemoryStorage
 from bot.attempts import AttemptLimiter, MemoryAttempts
 from bot.config import Settings
 from bot.i18n import SchoolI18n, ViewerI18nMiddleware
+from bot.pydantic_cache import pin_response_models
 from bot.viewers import ViewerCache, ViewerMiddleware
 from core.accounts import AccountService
 from core.clock import Clock
@@ -24,6 +25,7 @@ from core.invites import InviteService
 from core.journal import JournalService
 from core.ports import UnitOfWorkFactory
 from core.school_admin import SchoolAdminService
+from core.teacher import TeacherService
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,6 +37,7 @@ class Services:
     diary: DiaryService
     journal: JournalService
     school_admin: SchoolAdminService
+    teacher: TeacherService
     viewers: ViewerCache
     attempts: AttemptLimiter
 
@@ -47,18 +50,20 @@ def build_services(
     uow: UnitOfWorkFactory,
     clock: Clock | None = None,
     attempts: AttemptLimiter | None = None,
-    viewer_ttl: float = 10.0,
+    viewer_ttl: float = 30.0,
 ) -> Services:
     clock = clock or settings.clock()
     accounts = AccountService(uow, clock)
+    diary = DiaryService(uow, clock)
     return Services(
         settings=settings,
         clock=clock,
         accounts=accounts,
         invites=InviteService(uow, clock),
-        diary=DiaryService(uow, clock),
+        diary=diary,
         journal=JournalService(uow, clock),
         school_admin=SchoolAdminService(uow, clock),
+        teacher=TeacherService(uow, clock, diary),
         viewers=ViewerCache(accounts, ttl=viewer_ttl),
         attempts=attempts or MemoryAttempts(),
     )
@@ -67,6 +72,7 @@ def build_services(
 def build_dispatcher(services: Services, storage: BaseStorage | None = None) -> Dispatcher:
     from handlers import error_router, routers
 
+    pin_response_models()
     dp = Dispatcher(storage=storage or MemoryStorage(), **services.as_kwargs())
     dp.update.outer_middleware(ViewerMiddleware(services.viewers))
     ViewerI18nMiddleware(SchoolI18n(services.settings.default_locale)).setup(dp)

@@ -1,7 +1,8 @@
 """Who is asking: the viewer for each update, from a short-lived cache.
 
 Building a viewer takes a few queries; a diary tap must answer in milliseconds, so viewers are
-kept for a few seconds and dropped at once when this process changes an account's links.
+kept for half a minute and dropped at once when this process changes an account's links.
+Pushes do not use this cache: they check the links when they are sent.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ MESSENGER = "telegram"
 
 
 class ViewerCache:
-    def __init__(self, accounts: AccountService, ttl: float = 10.0, size: int = 20_000) -> None:
+    def __init__(self, accounts: AccountService, ttl: float = 30.0, size: int = 20_000) -> None:
         self.accounts = accounts
         self.ttl = ttl
         self.size = size

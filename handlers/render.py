@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import date, time
 from fractions import Fraction
+from functools import lru_cache
 from html import escape
 
 from aiogram.utils.i18n import get_i18n
@@ -22,19 +23,24 @@ def locale() -> str:
     return get_i18n().current_locale
 
 
+@lru_cache(maxsize=8192)
+def _date(value: date, pattern: str, lang: str) -> str:
+    # Babel is exact but not fast; a diary screen formats dozens of the same few dates.
+    return format_date(value, pattern, locale=lang)
+
+
 def day(value: date, with_weekday: bool = True) -> str:
     """«пт, 20 ноября» / «Fri, 20 November»."""
-    pattern = "EEE, d MMMM" if with_weekday else "d MMMM"
-    return format_date(value, pattern, locale=locale())
+    return _date(value, "EEE, d MMMM" if with_weekday else "d MMMM", locale())
 
 
 def short_day(value: date) -> str:
-    return format_date(value, "d MMM", locale=locale())
+    return _date(value, "d MMM", locale())
 
 
 def long_day(value: date) -> str:
     """«Понедельник, 23 ноября» (capitalised, as a heading)."""
-    text = format_date(value, "EEEE, d MMMM", locale=locale())
+    text = _date(value, "EEEE, d MMMM", locale())
     return text[:1].upper() + text[1:]
 
 
@@ -42,14 +48,19 @@ def clock(value: time | None) -> str:
     return value.strftime("%H:%M") if value else ""
 
 
+@lru_cache(maxsize=8192)
+def _decimal(value: float, pattern: str, lang: str) -> str:
+    return format_decimal(value, pattern, locale=lang)
+
+
 def average(value: Fraction | None) -> str:
     if value is None:
         return "—"
-    return format_decimal(round(float(value), 2), "0.00", locale=locale())
+    return _decimal(round(float(value), 2), "0.00", locale())
 
 
 def number(value: float | Fraction, pattern: str = "0.##") -> str:
-    return format_decimal(float(value), pattern, locale=locale())
+    return _decimal(round(float(value), 4), pattern, locale())
 
 
 def mark(value: MarkValue | None) -> str:

@@ -1,0 +1,127 @@
+"""Issue 3's figures: processing time per update (update in → request out, in-process) for
+/marks, /homework and /timetable, next to a bare aiogram echo handler in the same run, and
+diary requests a second in one process, on SQLite.
+
+    .venv/bin/python -m benchmarks.bench_diary            # the demo school
+    .venv/bin/python -m benchmarks.bench_diary --big      # ~1,100 students, a full year
+
+Updates go through the real dispatcher, middlewares and routers; the bot's session records
+requests instead of sending them, so what is measured is our processing, not the network.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import random
+import time
+from datetime import datetime
+
+from aiogram import Dispatcher, Router
+from aiogram.types import Message
+
+from benchmarks.common import BIG_SCHOOL, demo_school, summary_ms
+from bot.app import build_dispatcher, build_services
+from bot.config import Settings
+from core import model as m
+from core.access import SYSTEM
+from tests.support import TgUser, make_bot, private_message
+
+COMMANDS = ("/marks", "/homework", "/timetable")
+PER_COMMAND = 1000
+GUARDIANS = 200
+CONCURRENCY = 16
+
+
+async def link_guardians(services, database, count: int) -> list[TgUser]:
+    async with database.uow(readonly=True) as uow:
+        guardians = [g for g in await uow.guardians.list_all()][:count]
+    users = []
+    for n, guardian in enumerate(guardians):
+        issued = await services.invites.issue(SYSTEM, m.PersonRole.GUARDIAN, guardian.id)
+        user = TgUser(500_000 + n, guardian.first_name)
+        await services.invites.redeem("telegram", str(user.id), issued.code)
+        viewer = await services.accounts.viewer_for("telegram", str(user.id), True)
+        await services.accounts.give_consent(viewer)
+        users.append(user)
+    return users
+
+
+async def timed(dp: Dispatcher, bot, update) -> float:
+    started = time.perf_counter()
+    await dp.feed_update(bot, update)
+    return time.perf_counter() - started
+
+
+def echo_dispatcher() -> Dispatcher:
+    router = Router()
+
+    @router.message()
+    async def echo(message: Message) -> None:
+        await message.answer(message.text or "")
+
+    dp = Dispatcher()
+    dp.include_router(router)
+    return dp
+
+
+async def run(big: bool) -> None:
+    if big:
+        at = datetime(2027, 5, 20, 16, 30)  # a full year of marks
+        database, clock, summary, load_s, path = await demo_school(at, BIG_SCHOOL)
+    else:
+        at = datetime(2026, 11, 18, 16, 30)
+        database, clock, summary, load_s, path = await demo_school(at)
+    print(
+        f"school: {summary.students} students, {summary.guardians} guardians, "
+        f"{summary.lessons} lessons, {summary.marks} marks (loaded in {load_s:.1f} s, {path})"
+    )
+    settings = Settings(_env_file=None, bot_token="42:TEST")
+    services = build_services(settings, database.uow, clock=clock)
+    users = await link_guardians(services, database, GUARDIANS)
+    dp = build_dispatcher(services)
+    bot = make_bot()
+    echo = echo_dispatcher()
+    rng = random.Random(7)
+
+    for user in users[:20]:  # warm-up: caches, compiled statements
+        for command in COMMANDS:
+            await dp.feed_update(bot, private_message(command, user=user))
+
+    echo_samples = [
+        await timed(echo, bot, private_message("привет", user=rng.choice(users)))
+        for _ in range(PER_COMMAND)
+    ]
+    print(f"  bare echo handler: {summary_ms(echo_samples)}")
+    for command in COMMANDS:
+        samples = [
+            await timed(dp, bot, private_message(command, user=rng.choice(users)))
+            for _ in range(PER_COMMAND)
+        ]
+        print(f"  {command:<11} {summary_ms(samples)}")
+
+    # Throughput: many guardians at once, one process.
+    updates = [private_message(rng.choice(COMMANDS), user=rng.choice(users)) for _ in range(2000)]
+    queue: asyncio.Queue = asyncio.Queue()
+    for u in updates:
+        queue.put_nowait(u)
+
+    async def worker() -> None:
+        while not queue.empty():
+            await dp.feed_update(bot, queue.get_nowait())
+
+    started = time.perf_counter()
+    await asyncio.gather(*(worker() for _ in range(CONCURRENCY)))
+    elapsed = time.perf_counter() - started
+    print(
+        f"  throughput: {len(updates)} diary requests in {elapsed:.2f} s = "
+        f"{len(updates) / elapsed:.0f} requests/s ({CONCURRENCY} at a time)"
+    )
+    await bot.session.close()
+    await database.dispose()
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--big", action="store_true", help="a 1,100-student school, full year")
+    asyncio.run(run(parser.parse_args().big))
