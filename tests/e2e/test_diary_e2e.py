@@ -126,3 +126,65 @@ async def test_bad_token_and_unreachable_database_exit_with_one_line(
     text = out.decode()
     assert proc.returncode != 0 and "database" in text.lower()
     assert "Traceback" not in text
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+async def test_webhook_mode_checks_the_secret(demo_db: tuple[str, dict]) -> None:
+    import aiohttp
+
+    db_url, _ = demo_db
+    port = free_port()
+    async with FakeBotAPI() as api:
+        env = env_for(
+            db_url,
+            api,
+            WEBHOOK_URL="https://school.example",
+            WEBHOOK_PATH="/tg",
+            WEBHOOK_SECRET="s3cret-token",
+            WEBHOOK_HOST="127.0.0.1",
+            WEBHOOK_PORT=str(port),
+        )
+        proc = await schoolbot("run", env=env)
+        try:
+            hook = await api.wait_for("setWebhook", timeout=30)
+            assert hook.params["url"] == "https://school.example/tg"
+            assert hook.params["secret_token"] == "s3cret-token"
+            update = {
+                "update_id": 1,
+                "message": {
+                    "message_id": 1,
+                    "date": 0,
+                    "chat": {"id": GUARDIAN_ID, "type": "private"},
+                    "from": {"id": GUARDIAN_ID, "is_bot": False, "first_name": "Мама"},
+                    "text": "/help",
+                    "entities": [{"type": "bot_command", "offset": 0, "length": 5}],
+                },
+            }
+            url = f"http://127.0.0.1:{port}/tg"
+            async with aiohttp.ClientSession() as http:
+                for _ in range(100):  # the server may still be binding
+                    try:
+                        async with http.post(url, json=update) as wrong:
+                            break
+                    except aiohttp.ClientConnectionError:
+                        await asyncio.sleep(0.1)
+                assert wrong.status == 401
+                mark = api.mark()
+                headers = {"X-Telegram-Bot-Api-Secret-Token": "s3cret-token"}
+                async with http.post(url, json=update, headers=headers) as right:
+                    assert right.status == 200
+            reply = await api.wait_for("sendMessage", since=mark, chat_id=GUARDIAN_ID)
+            assert "код" in reply.text  # not signed in: asked for the invite code
+            assert len(api.calls("sendMessage")) == 1  # the forged one did nothing
+        finally:
+            if proc.returncode is None:
+                proc.send_signal(signal.SIGTERM)
+            out, _ = await asyncio.wait_for(proc.communicate(), 30)
+        assert proc.returncode == 0, out.decode()[-3000:]
