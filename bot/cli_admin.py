@@ -146,9 +146,9 @@ async def cmd_backup(ctx: _Context, args: argparse.Namespace) -> None:
         except BackupError as exc:
             raise _backup_error(ctx, exc) from exc
         print(
-            ctx._("The backup is intact: {rows} rows in {tables} tables, schema {revision}.").format(
-                rows=info.total, tables=len(info.rows), revision=info.revision
-            )
+            ctx._(
+                "The backup is intact: {rows} rows in {tables} tables, schema {revision}."
+            ).format(rows=info.total, tables=len(info.rows), revision=info.revision)
         )
         return
     if args.out is None:
@@ -203,6 +203,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     rs.add_argument("dir", type=Path, metavar="DIR", help="a schoolbot-<time> folder")
     rs.set_defaults(handler=cmd_restore)
+    register_more(sub)
 
     imp = sub.add_parser(
         "import",
@@ -240,3 +241,203 @@ def register(sub: argparse._SubParsersAction) -> None:
     oneroster.add_argument("--school", metavar="SOURCEDID", help="the org to import")
     oneroster.add_argument("--dry-run", action="store_true", help="check and report only")
     oneroster.set_defaults(handler=cmd_import_oneroster)
+
+
+# -- exports and reports ------------------------------------------------------------------------
+
+
+def _write_bytes(ctx: _Context, path: Path, data: bytes) -> None:
+    from bot.cli import _writable
+
+    if not _writable(path):
+        raise CliError(ctx._("Cannot write the file {path}.").format(path=path))
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_bytes(data)
+    tmp.replace(path)
+    print(ctx._("Written: {path}").format(path=path))
+
+
+async def _reports(ctx: _Context):
+    from core.reports import ReportService
+
+    database = await ctx.database()
+    return database, ReportService(database.uow, ctx.clock)
+
+
+async def cmd_export(ctx: _Context, args: argparse.Namespace) -> None:
+    from storage.exports import journal_xlsx, table_xlsx
+
+    database, reports = await _reports(ctx)
+    try:
+        if args.export_command == "journal":
+            export = await reports.journal(SYSTEM, args.class_name, args.period)
+            out: Path = args.out
+            path = out if out.suffix.lower() == ".xlsx" else out / export.file_name
+            _write_bytes(ctx, path, journal_xlsx(export, ctx._))
+        else:
+            table = await reports.statement(SYSTEM, args.student)
+            _write_bytes(ctx, args.out, table_xlsx(table, ctx._))
+    finally:
+        await database.dispose()
+
+
+def _month(text: str) -> tuple[int, int]:
+    try:
+        year, month = (int(x) for x in text.split("-"))
+        if not 1 <= month <= 12:
+            raise ValueError
+    except ValueError:
+        raise argparse.ArgumentTypeError("use YYYY-MM") from None
+    return year, month
+
+
+def _date(text: str):
+    from datetime import date
+
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError("use YYYY-MM-DD") from None
+
+
+REPORTS = ("marks-summary", "results", "attendance", "monthly", "quality", "guardians", "movement")
+
+
+async def cmd_report(ctx: _Context, args: argparse.Namespace) -> None:
+    from storage.exports import table_xlsx
+
+    kind = args.kind
+    needs_class = kind not in ("quality", "movement")
+    if needs_class and not args.class_name:
+        raise CliError(ctx._("This report needs --class."))
+    if kind == "monthly" and args.month is None:
+        raise CliError(ctx._("This report needs --month YYYY-MM."))
+    if kind in ("attendance", "movement") and (args.start is None or args.end is None):
+        raise CliError(ctx._("This report needs --from and --to."))
+    database, reports = await _reports(ctx)
+    try:
+        if kind == "marks-summary":
+            table = await reports.marks_summary(SYSTEM, args.class_name, args.period)
+        elif kind == "results":
+            table = await reports.class_results(SYSTEM, args.class_name, args.period)
+        elif kind == "attendance":
+            table = await reports.attendance_summary(SYSTEM, args.class_name, args.start, args.end)
+        elif kind == "monthly":
+            table = await reports.monthly_attendance(SYSTEM, args.class_name, *args.month)
+        elif kind == "quality":
+            table = await reports.journal_quality(SYSTEM, args.period)
+        elif kind == "guardians":
+            table = await reports.guardians_activity(SYSTEM, args.class_name)
+        else:
+            table = await reports.movement(SYSTEM, args.start, args.end)
+    finally:
+        await database.dispose()
+    _write_bytes(ctx, args.out, table_xlsx(table, ctx._))
+
+
+# -- periods and the audit log ------------------------------------------------------------------
+
+
+async def cmd_period(ctx: _Context, args: argparse.Namespace) -> None:
+    from babel.dates import format_date
+
+    from core.school_admin import SchoolAdminService
+
+    database = await ctx.database()
+    try:
+        async with database.uow(readonly=True) as uow:
+            year = await uow.years.containing(ctx.clock.today())
+            periods = await uow.periods.for_year(year.id) if year else []
+        if args.period_command == "list":
+            for p in periods:
+                state = ctx._("period.closed") if p.closed else ctx._("period.open")
+                print(
+                    f"{p.number}  {format_date(p.starts_on, 'dd.MM.yyyy', locale=ctx.locale)}"
+                    f" – {format_date(p.ends_on, 'dd.MM.yyyy', locale=ctx.locale)}  {state}"
+                )
+            return
+        period = next((p for p in periods if p.number == args.number), None)
+        if period is None:
+            raise CliError(
+                ctx._("There is no period {n} in the current school year.").format(n=args.number)
+            )
+        service = SchoolAdminService(database.uow, ctx.clock)
+        if args.period_command == "close":
+            await service.close_period(SYSTEM, period.id)
+            print(ctx._("Period {n} is closed.").format(n=args.number))
+        else:
+            await service.reopen_period(SYSTEM, period.id, args.reason)
+            print(ctx._("Period {n} is open again.").format(n=args.number))
+    finally:
+        await database.dispose()
+
+
+async def cmd_audit(ctx: _Context, args: argparse.Namespace) -> None:
+    from core.admin import AdminService
+
+    database = await ctx.database()
+    try:
+        entries = await AdminService(database.uow, ctx.clock).audit(
+            SYSTEM, student_id=args.student, staff_id=args.teacher
+        )
+    finally:
+        await database.dispose()
+    if not entries:
+        print(ctx._("The audit log has no entries here."))
+    for e in entries:
+        at = e.at.astimezone(ctx.clock.tz).strftime("%d.%m.%Y %H:%M")
+        reason = f" — {e.reason}" if e.reason else ""
+        print(f"{at}  {e.action}  {e.entity} {e.entity_id or ''}  {e.before} → {e.after}{reason}")
+
+
+def register_more(sub: argparse._SubParsersAction) -> None:
+    ex = sub.add_parser("export", help="the journal of a class for a period, a student's statement")
+    ex_sub = ex.add_subparsers(dest="export_command", metavar="WHAT", required=True)
+    jr = ex_sub.add_parser(
+        "journal",
+        help="the class journal for a period as XLSX, named <year>_<period>_<class>.xlsx",
+        description="Per subject: students x lesson dates with marks and absences, topics and "
+        "homework, the period mark (the archive copy of 000 §4.6).",
+    )
+    jr.add_argument("--class", dest="class_name", required=True, help="e.g. 7А")
+    jr.add_argument("--period", type=int, help="period number (default: the current one)")
+    jr.add_argument("--out", type=Path, default=Path("."), help="a folder or a file name")
+    jr.set_defaults(handler=cmd_export)
+    st = ex_sub.add_parser("statement", help="a student's marks statement for a transfer")
+    st.add_argument("--student", type=int, required=True, help="the student's id")
+    st.add_argument("--out", type=Path, required=True, help="an .xlsx file")
+    st.set_defaults(handler=cmd_export)
+
+    rp = sub.add_parser(
+        "report",
+        help="reports as XLSX: " + ", ".join(REPORTS),
+        description="marks-summary (class x subjects of period marks), results (excellent, "
+        "good, failing, quality %%), attendance (--from/--to), monthly (--month), quality "
+        "(journal quality per teacher), guardians (linked and consented), movement "
+        "(arrivals and departures, --from/--to).",
+    )
+    rp.add_argument("kind", choices=REPORTS)
+    rp.add_argument("--class", dest="class_name", help="e.g. 7А")
+    rp.add_argument("--period", type=int, help="period number (default: the current one)")
+    rp.add_argument("--month", type=_month, help="YYYY-MM")
+    rp.add_argument("--from", dest="start", type=_date, help="YYYY-MM-DD")
+    rp.add_argument("--to", dest="end", type=_date, help="YYYY-MM-DD")
+    rp.add_argument("--out", type=Path, required=True, help="an .xlsx file")
+    rp.set_defaults(handler=cmd_report)
+
+    pe = sub.add_parser("period", help="list, close or reopen study periods (rule 10)")
+    pe_sub = pe.add_subparsers(dest="period_command", metavar="ACTION", required=True)
+    pe_sub.add_parser("list", help="the current year's periods").set_defaults(handler=cmd_period)
+    cl = pe_sub.add_parser("close", help="close a period: nothing in it can be edited afterwards")
+    cl.add_argument("number", type=int, help="the period's number in the current year")
+    cl.set_defaults(handler=cmd_period)
+    ro = pe_sub.add_parser("reopen", help="reopen a closed period, with a reason")
+    ro.add_argument("number", type=int)
+    ro.add_argument("--reason", required=True, help="why it is reopened (kept in the audit log)")
+    ro.set_defaults(handler=cmd_period)
+
+    au = sub.add_parser("audit", help="the audit log of a student or of a teacher")
+    who = au.add_mutually_exclusive_group(required=True)
+    who.add_argument("--student", type=int, help="a student's id")
+    who.add_argument("--teacher", type=int, help="a staff member's id")
+    au.set_defaults(handler=cmd_audit)

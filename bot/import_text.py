@@ -117,12 +117,18 @@ def describe_problem(problem: Problem, gettext: Gettext) -> str:
     return f"{where}: {text}"
 
 
+ADDED = N_("added {n}")
+CHANGED = N_("changed {n}")
+UNCHANGED = N_("unchanged {n}")
+LEFT = N_("left {n}")
+
+
 def tally_lines(report: ImportReport, gettext: Gettext) -> list[str]:
     lines = []
     for entity, t in report.rows():
-        parts = [gettext("added {n}").format(n=t.added), gettext("changed {n}").format(n=t.changed)]
-        parts.append(gettext("unchanged {n}").format(n=t.unchanged))
+        parts = [gettext(ADDED).format(n=t.added), gettext(CHANGED).format(n=t.changed)]
+        parts.append(gettext(UNCHANGED).format(n=t.unchanged))
         if t.left:
-            parts.append(gettext("left {n}").format(n=t.left))
+            parts.append(gettext(LEFT).format(n=t.left))
         lines.append(f"{gettext(ENTITIES.get(entity, entity))}: " + ", ".join(parts))
     return lines

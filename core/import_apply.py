@@ -15,6 +15,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from itertools import pairwise
 
 from core import access
 from core.access import Viewer
@@ -345,7 +346,7 @@ class _Applier:
             return
         existing = {p.number: p for p in await self.uow.periods.for_year(self.year.id)}  # type: ignore[arg-type]
         rows = sorted(data.calendar, key=lambda r: r.starts_on)
-        for prev, row in zip(rows, rows[1:], strict=False):
+        for prev, row in pairwise(rows):
             if row.starts_on <= prev.ends_on:
                 self.error(
                     row.where, "period_overlap", other=prev.number, other_line=prev.where.line
@@ -353,14 +354,14 @@ class _Applier:
         seen: dict[int, Where] = {}
         for row in data.calendar:
             if row.number in seen:
-                self.error(row.where, "duplicate_id", id=row.number, first_line=seen[row.number].line)
+                self.error(
+                    row.where, "duplicate_id", id=row.number, first_line=seen[row.number].line
+                )
                 continue
             seen[row.number] = row.where
             for day in (row.starts_on, row.ends_on):
                 if not self.in_year(day):
-                    self.error(
-                        row.where, "date_outside_year", value=day, year=self.year.name
-                    )
+                    self.error(row.where, "date_outside_year", value=day, year=self.year.name)
             period = existing.get(row.number)
             if period is None:
                 await self.uow.periods.add(
@@ -403,8 +404,12 @@ class _Applier:
                 self.staff_by_source[row.source_id] = person
                 fresh.append((person, row))
                 tally.added += 1
-            elif _update(person, last_name=row.last_name, first_name=row.first_name,
-                         middle_name=row.middle_name):
+            elif _update(
+                person,
+                last_name=row.last_name,
+                first_name=row.first_name,
+                middle_name=row.middle_name,
+            ):
                 tally.changed += 1
             else:
                 tally.unchanged += 1
@@ -496,9 +501,7 @@ class _Applier:
                     value=row.arrived_on,
                     year=self.year.name,
                 )
-            if row.birth_date is not None and not (
-                date(1990, 1, 1) <= row.birth_date < self.today
-            ):
+            if row.birth_date is not None and not (date(1990, 1, 1) <= row.birth_date < self.today):
                 self.error(row.where, "bad_birth_date", value=row.birth_date)
             student = existing.get(row.source_id)
             if student is None:
@@ -837,7 +840,11 @@ class _Applier:
     def _teacher_finder(self, staff: list[Staff]) -> Callable[[str], list[Staff]]:
         by_name: dict[str, list[Staff]] = defaultdict(list)
         for person in staff:
-            for name in {person.full_name, person.short_name, f"{person.last_name} {person.first_name}"}:
+            for name in {
+                person.full_name,
+                person.short_name,
+                f"{person.last_name} {person.first_name}",
+            }:
                 by_name[norm_name(name)].append(person)
 
         def find(text: str) -> list[Staff]:

@@ -362,8 +362,12 @@ class _Mapper:
                 self.b.error(cls.where, "class_without_grade", id=cid)
                 continue
             if key in places:
-                self.b.error(cls.where, "duplicate_class", value=f"{key[0]}{key[1]}",
-                             first_line=places[key].line)
+                self.b.error(
+                    cls.where,
+                    "duplicate_class",
+                    value=f"{key[0]}{key[1]}",
+                    first_line=places[key].line,
+                )
                 continue
             places[key] = cls.where
             self.homerooms[cid] = key
@@ -414,8 +418,13 @@ class _Mapper:
         for uid, key in leads.items():
             row = self.staff[uid]
             self.staff[uid] = StaffRow(
-                row.where, row.source_id, row.last_name, row.first_name, row.middle_name,
-                row.roles, key,
+                row.where,
+                row.source_id,
+                row.last_name,
+                row.first_name,
+                row.middle_name,
+                row.roles,
+                key,
             )
         self.data.staff = list(self.staff.values())
 
@@ -536,7 +545,9 @@ class _Mapper:
             item = items.get(res.get("lineItemSourcedId"))
             if item is None:
                 self.b.error(
-                    res.where, "unknown_reference", column="lineItemSourcedId",
+                    res.where,
+                    "unknown_reference",
+                    column="lineItemSourcedId",
                     id=res.get("lineItemSourcedId"),
                 )
                 continue
@@ -558,8 +569,9 @@ class _Mapper:
                 continue
             day = parse_date(item.get("assignDate")) or parse_date(item.get("dueDate"))
             if day is None:
-                self.b.error(item.where, "bad_date", column="assignDate",
-                             value=item.get("assignDate"))
+                self.b.error(
+                    item.where, "bad_date", column="assignDate", value=item.get("assignDate")
+                )
                 continue
             value = _mark(res.get("score"), res.get("scoreStatus"), item.get("resultValueMax"))
             if value is None:

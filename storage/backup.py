@@ -30,7 +30,7 @@ from sqlalchemy.engine import Connection
 
 from core.model import Attachment
 from storage.db import Database, normalize_url
-from storage.migrate import _alembic, _in_transaction, head_revision
+from storage.migrate import _alembic, _in_transaction
 from storage.tables import metadata
 
 FORMAT = 1
@@ -63,7 +63,9 @@ class BackupInfo:
 
 
 def _encode(value: Any) -> Any:
-    if value is None or isinstance(value, bool | int | float | str) and not isinstance(value, Enum):
+    if value is None or (
+        isinstance(value, bool | int | float | str) and not isinstance(value, Enum)
+    ):
         return value
     if isinstance(value, Enum):
         return value.value
@@ -106,20 +108,13 @@ def _tables() -> list[Table]:
 async def backup(database: Database, out: Path, now: datetime | None = None) -> BackupInfo:
     """A new folder ``schoolbot-<UTC time>`` inside ``out`` with a verified backup."""
     now = now or datetime.now(UTC)
-    out.mkdir(parents=True, exist_ok=True)
-    name = PREFIX + now.astimezone(UTC).strftime("%Y%m%d-%H%M%S")
-    target = out / name
-    n = 1
-    while target.exists():
-        n += 1
-        target = out / f"{name}-{n}"
-    partial = out / f".{target.name}.partial"
-    shutil.rmtree(partial, ignore_errors=True)
-    (partial / "data").mkdir(parents=True)
+    target, partial = _new_folder(out, now)
     try:
         rows, revision = await _dump(database, partial / "data")
         if database.is_sqlite and database.url.database not in (None, "", ":memory:"):
-            await asyncio.to_thread(_sqlite_copy, Path(database.url.database), partial / SQLITE_COPY)
+            await asyncio.to_thread(
+                _sqlite_copy, Path(database.url.database), partial / SQLITE_COPY
+            )
         manifest = {
             "format": FORMAT,
             "created_at": now.astimezone(UTC).isoformat(),
@@ -134,6 +129,20 @@ async def backup(database: Database, out: Path, now: datetime | None = None) -> 
         shutil.rmtree(partial, ignore_errors=True)
         raise
     return verify(target)
+
+
+def _new_folder(out: Path, now: datetime) -> tuple[Path, Path]:
+    out.mkdir(parents=True, exist_ok=True)
+    name = PREFIX + now.astimezone(UTC).strftime("%Y%m%d-%H%M%S")
+    target = out / name
+    n = 1
+    while target.exists():
+        n += 1
+        target = out / f"{name}-{n}"
+    partial = out / f".{target.name}.partial"
+    shutil.rmtree(partial, ignore_errors=True)
+    (partial / "data").mkdir(parents=True)
+    return target, partial
 
 
 def _sqlite_copy(source: Path, target: Path) -> None:
@@ -153,7 +162,9 @@ async def _dump(database: Database, folder: Path) -> tuple[dict[str, int], str]:
     async with engine.connect() as conn:
         conn = await conn.execution_options(**options)
         async with conn.begin():
-            revision = (await conn.execute(text("SELECT version_num FROM alembic_version"))).scalar()
+            revision = (
+                await conn.execute(text("SELECT version_num FROM alembic_version"))
+            ).scalar()
             for table in _tables():
                 count = 0
                 path = folder / f"{table.name}.jsonl.gz"

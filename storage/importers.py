@@ -99,9 +99,7 @@ def _table(
                 {h: v.strip() for h, v in zip(header, values, strict=False) if h},
             )
         )
-    return SourceTable(
-        file, tuple(h for h in header if h), tuple(body), hint.lower(), header_line
-    )
+    return SourceTable(file, tuple(h for h in header if h), tuple(body), hint.lower(), header_line)
 
 
 def read_csv_bytes(

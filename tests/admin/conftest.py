@@ -45,9 +45,7 @@ async def import_oneroster(
     db: Database, clock: FixedClock, path: Path, apply: bool = True, school: str | None = None
 ) -> ImportReport:
     tables = read_oneroster(path)
-    return await ImportService(db.uow, clock).oneroster(
-        SYSTEM, tables, apply=apply, school=school
-    )
+    return await ImportService(db.uow, clock).oneroster(SYSTEM, tables, apply=apply, school=school)
 
 
 def problems(report: ImportReport) -> set[tuple[str, int | None, str]]:

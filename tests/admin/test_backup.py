@@ -37,17 +37,43 @@ async def journal(school: Database) -> Database:
             m.Lesson(c7.id, date(2026, 11, 16), 1, subject.id, teacher.id, topic="Дроби")
         )
         old = await uow.marks.add(
-            m.Mark(lesson.id, ivanov.id, subject.id, lesson.day, m.MarkValue.THREE, wt.id,
-                   teacher.id, NOW)
+            m.Mark(
+                lesson.id,
+                ivanov.id,
+                subject.id,
+                lesson.day,
+                m.MarkValue.THREE,
+                wt.id,
+                teacher.id,
+                NOW,
+            )
         )
         new = await uow.marks.add(
-            m.Mark(lesson.id, ivanov.id, subject.id, lesson.day, m.MarkValue.FOUR, wt.id,
-                   teacher.id, NOW, comment="исправлено")
+            m.Mark(
+                lesson.id,
+                ivanov.id,
+                subject.id,
+                lesson.day,
+                m.MarkValue.FOUR,
+                wt.id,
+                teacher.id,
+                NOW,
+                comment="исправлено",
+            )
         )
         old.superseded_at, old.superseded_by = NOW, new.id
         await uow.homework.add(
-            m.Homework(lesson.id, c7.id, subject.id, lesson.day, date(2026, 11, 18), "№ 5",
-                       teacher.id, NOW, attachments=[m.Attachment("photo", "f-1", "p.jpg")])
+            m.Homework(
+                lesson.id,
+                c7.id,
+                subject.id,
+                lesson.day,
+                date(2026, 11, 18),
+                "№ 5",
+                teacher.id,
+                NOW,
+                attachments=[m.Attachment("photo", "f-1", "p.jpg")],
+            )
         )
         await uow.commit()
     return school
@@ -66,9 +92,7 @@ async def test_backup_verify_restore_gives_the_same_data(
         assert (info.path / "database.sqlite3").is_file()
     assert verify(info.path).rows == info.rows
     before = await everything(journal)
-    target_url = (
-        f"sqlite+aiosqlite:///{tmp_path / 'restored.db'}" if journal.is_sqlite else None
-    )
+    target_url = f"sqlite+aiosqlite:///{tmp_path / 'restored.db'}" if journal.is_sqlite else None
     if target_url is None:  # PostgreSQL: restore into the emptied test database
         await journal.dispose()
         from tests.conftest import reset_database
@@ -86,7 +110,9 @@ async def test_backup_verify_restore_gives_the_same_data(
         await restored.dispose()
 
 
-async def test_restore_refuses_a_database_that_is_not_empty(journal: Database, tmp_path: Path) -> None:
+async def test_restore_refuses_a_database_that_is_not_empty(
+    journal: Database, tmp_path: Path
+) -> None:
     info = await backup(journal, tmp_path)
     with pytest.raises(BackupError) as refused:
         await restore(info.path, str(journal.url.render_as_string(hide_password=False)))
@@ -101,7 +127,8 @@ async def test_verify_finds_a_changed_or_missing_file(journal: Database, tmp_pat
     with pytest.raises(BackupError) as refused:
         verify(info.path)
     assert (refused.value.code, refused.value.facts) == (
-        "checksum_mismatch", {"file": "data/students.jsonl.gz"}
+        "checksum_mismatch",
+        {"file": "data/students.jsonl.gz"},
     )
     data.unlink()
     with pytest.raises(BackupError) as refused:

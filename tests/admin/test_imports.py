@@ -10,12 +10,12 @@ import pytest
 from openpyxl import load_workbook
 from sqlalchemy import func, select
 
+from core.imports import ALIASES
 from core.model import StaffRoleKind
 from storage.db import Database
 from storage.importers import ImportFileError, decode, read_csv_bytes, read_table_file
 from storage.tables import metadata
 from tests.admin.conftest import EXAMPLES, import_roster, import_timetable, problems
-from core.imports import ALIASES
 
 
 async def snapshot(db: Database) -> dict[str, int]:
@@ -27,11 +27,17 @@ async def snapshot(db: Database) -> dict[str, int]:
 
 
 def test_a_windows_1251_file_with_semicolons_and_russian_headers() -> None:
-    table = read_csv_bytes((EXAMPLES / "roster-csv" / "students.csv").read_bytes(),
-                           "students.csv", ALIASES)
+    table = read_csv_bytes(
+        (EXAMPLES / "roster-csv" / "students.csv").read_bytes(), "students.csv", ALIASES
+    )
     assert table is not None
     assert table.header == (
-        "student_id", "class", "last_name", "first_name", "middle_name", "birth_date",
+        "student_id",
+        "class",
+        "last_name",
+        "first_name",
+        "middle_name",
+        "birth_date",
         "subgroups",
     )
     row = table.rows[3]
@@ -39,7 +45,7 @@ def test_a_windows_1251_file_with_semicolons_and_russian_headers() -> None:
 
 
 def test_utf8_with_bom_and_commas_and_a_quoted_list() -> None:
-    data = "\ufeffguardian_id,last_name,first_name,students\nP1,Орлова,Ирина,\"S1, S2\"\n"
+    data = '\ufeffguardian_id,last_name,first_name,students\nP1,Орлова,Ирина,"S1, S2"\n'
     table = read_csv_bytes(data.encode("utf-8"), "g.csv", ALIASES)
     assert table is not None and table.rows[0].get("students") == "S1, S2"
 
@@ -62,7 +68,12 @@ def test_a_wrong_encoding_is_refused_with_its_line(data: bytes, line: int) -> No
 def test_an_xlsx_workbook_is_one_table_per_sheet() -> None:
     tables = read_table_file(EXAMPLES / "roster.xlsx", ALIASES)
     assert [t.hint for t in tables] == [
-        "calendar", "subjects", "staff", "subgroups", "students", "guardians"
+        "calendar",
+        "subjects",
+        "staff",
+        "subgroups",
+        "students",
+        "guardians",
     ]
     students = tables[4]
     assert students.file == "roster.xlsx:students"
@@ -102,9 +113,11 @@ async def test_the_example_roster_imports_whole(database: Database, clock) -> No
         assert [s.last_name for s in students] == ["Ёлкина", "Иванов", "Петрова", "Сидоров"]
         ivanov = students[1]
         assert (ivanov.source_id, ivanov.birth_date, ivanov.arrived_on) == (
-            "S-101", date(2013, 3, 14), date(2026, 9, 1),
+            "S-101",
+            date(2013, 3, 14),
+            date(2026, 9, 1),
         )
-        (group1, group2) = await uow.subgroups.for_class(c7.id)
+        (group1, _group2) = await uow.subgroups.for_class(c7.id)
         assert group1.name == "Англ. гр. 1"
         assert set(await uow.subgroups.member_ids(group1.id)) == {students[1].id, students[2].id}
         mother = next(g for g in await uow.guardians.list_all() if g.source_id == "P-501")
@@ -178,10 +191,26 @@ def _broken(tmp_path: Path, sheet: str, edit) -> Path:
         ("staff", lambda s: s.cell(5, 6, "9Б"), ("broken.xlsx:staff", 5, "unknown_class")),
         ("students", lambda s: s.cell(4, 2, "семь"), ("broken.xlsx:students", 4, "bad_class")),
         ("students", lambda s: s.cell(5, 6, "31.02.2013"), ("broken.xlsx:students", 5, "bad_date")),
-        ("guardians", lambda s: s.cell(2, 7, "S-999"), ("broken.xlsx:guardians", 2, "unknown_student")),
-        ("students", lambda s: s.cell(6, 7, "Англ. гр. 3"), ("broken.xlsx:students", 6, "unknown_subgroup")),
-        ("calendar", lambda s: s.cell(3, 4, "2026-10-20"), ("broken.xlsx:calendar", 3, "period_overlap")),
-        ("calendar", lambda s: s.cell(5, 5, "2027-09-20"), ("broken.xlsx:calendar", 5, "date_outside_year")),
+        (
+            "guardians",
+            lambda s: s.cell(2, 7, "S-999"),
+            ("broken.xlsx:guardians", 2, "unknown_student"),
+        ),
+        (
+            "students",
+            lambda s: s.cell(6, 7, "Англ. гр. 3"),
+            ("broken.xlsx:students", 6, "unknown_subgroup"),
+        ),
+        (
+            "calendar",
+            lambda s: s.cell(3, 4, "2026-10-20"),
+            ("broken.xlsx:calendar", 3, "period_overlap"),
+        ),
+        (
+            "calendar",
+            lambda s: s.cell(5, 5, "2027-09-20"),
+            ("broken.xlsx:calendar", 5, "date_outside_year"),
+        ),
         ("staff", lambda s: s.cell(3, 5, "janitor"), ("broken.xlsx:staff", 3, "bad_role")),
     ],
 )
@@ -210,7 +239,9 @@ async def test_an_arrival_date_outside_the_year_is_refused(
     assert await snapshot(database) == before
 
 
-async def test_without_a_calendar_the_year_must_exist(database: Database, clock, tmp_path: Path) -> None:
+async def test_without_a_calendar_the_year_must_exist(
+    database: Database, clock, tmp_path: Path
+) -> None:
     path = tmp_path / "students.csv"
     path.write_text("student_id,class,last_name,first_name\nS1,7А,Орлов,Глеб\n", encoding="utf-8")
     report = await import_roster(database, clock, path)

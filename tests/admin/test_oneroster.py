@@ -109,9 +109,7 @@ async def test_the_example_bundle_imports_with_guardians_subgroups_and_marks(
         (group,) = await uow.subgroups.for_class(c8.id)
         assert group.name == "Англ. 8Б гр. 1"
         assert set(await uow.subgroups.member_ids(group.id)) == {pupils[1].id, orlov.id}
-        teachings = {
-            (t.staff_id, t.subgroup_id) for t in await uow.teachings.for_class(c8.id)
-        }
+        teachings = {(t.staff_id, t.subgroup_id) for t in await uow.teachings.for_class(c8.id)}
         assert teachings == {(staff["u-t1"].id, None), (staff["u-t2"].id, group.id)}
         father = next(g for g in await uow.guardians.list_all() if g.source_id == "u-p1")
         (link,) = await uow.guardian_links.for_guardian(father.id)
@@ -143,7 +141,9 @@ async def test_a_reimport_changes_nothing_and_a_new_score_supersedes_the_mark(
     folder = tmp_path / "bundle"
     shutil.copytree(EXAMPLES / "oneroster", folder)
     results = (folder / "results.csv").read_text()
-    (folder / "results.csv").write_text(results.replace("li-2,u-s1,fully graded,4", "li-2,u-s1,fully graded,5"))
+    (folder / "results.csv").write_text(
+        results.replace("li-2,u-s1,fully graded,4", "li-2,u-s1,fully graded,5")
+    )
     report = await import_oneroster(database, clock, folder)
     assert report.applied, report.errors
     assert report.tally("mark").changed == 1
@@ -152,7 +152,9 @@ async def test_a_reimport_changes_nothing_and_a_new_score_supersedes_the_mark(
     report = await import_oneroster(database, clock, folder)
     assert report.applied, report.errors
     assert report.tally("student").left == 1
-    assert ("results.csv", 4, "result_skipped") in {(w.file, w.line, w.code) for w in report.warnings}
+    assert ("results.csv", 4, "result_skipped") in {
+        (w.file, w.line, w.code) for w in report.warnings
+    }
     async with database.uow(readonly=True) as uow:
         people = {s.source_id: s for s in await uow.students.list_all()}
         assert people["u-s3"].left_on == date(2026, 11, 17)

@@ -1,0 +1,240 @@
+"""XLSX files of the journal and the reports. Headers are message ids, translated by the
+``gettext`` the caller passes (Russian by default: the paper journal's words)."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable
+from datetime import date
+
+from openpyxl import Workbook
+from openpyxl.styles import Alignment, Font
+from openpyxl.utils import get_column_letter
+
+from core.model import MarkValue
+from core.reports import JournalExport, Table
+
+Gettext = Callable[[str], str]
+
+
+def N_(message: str) -> str:
+    return message
+
+
+MARKS = {
+    "pass": N_("mark.pass"),
+    "fail": N_("mark.fail"),
+    "na": N_("mark.na"),
+    "exempt": N_("mark.exempt"),
+}
+ABSENCES = {
+    "absent": N_("absence.absent"),
+    "unexcused": N_("absence.absent"),
+    "sick": N_("absence.sick"),
+    "excused": N_("absence.excused"),
+    "late": N_("absence.late"),
+}
+WORDS = {
+    "arrived": N_("movement.arrived"),
+    "left": N_("movement.left"),
+    "student": N_("relation.student"),
+}
+HEADERS = [
+    N_("No."),
+    N_("Student"),
+    N_("Period mark"),
+    N_("Work"),
+    N_("Date"),
+    N_("Lesson topic"),
+    N_("Homework"),
+    N_("Teacher"),
+    N_("Lessons missed"),
+    N_("Sick"),
+    N_("Excused"),
+    N_("Unexcused"),
+    N_("Late"),
+    N_("Total"),
+    N_("Students"),
+    N_("Excellent"),
+    N_("Good"),
+    N_("With one 3"),
+    N_("Failing"),
+    N_("Not assessed"),
+    N_("Quality, %"),
+    N_("Success, %"),
+    N_("Class"),
+    N_("Subject"),
+    N_("Lessons"),
+    N_("No marks"),
+    N_("One mark"),
+    N_("No topic"),
+    N_("No homework"),
+    N_("Marks entered late"),
+    N_("Guardian"),
+    N_("Relation"),
+    N_("Linked on"),
+    N_("Consent on"),
+    N_("Movement"),
+    N_("Year mark"),
+    N_("excellent"),
+    N_("good"),
+    N_("one_three"),
+    N_("failing"),
+    N_("not_assessed"),
+]
+MARKS_OF_PERIOD = N_("Marks, period {n}")
+MARK_FOR_PERIOD = N_("Mark for period {n}")
+JOURNAL_TITLE = N_("Class journal {class}: {subject}, period {period}, {year}")
+TITLES = {
+    "journal": JOURNAL_TITLE,
+    "marks_summary": N_("Summary sheet of marks: class {class}, period {period}, {year}"),
+    "class_results": N_("Class results: {class}, period {period}, {year}"),
+    "attendance": N_("Attendance: class {class}, {start} - {end}"),
+    "monthly_attendance": N_("Monthly attendance: class {class}, {month}"),
+    "journal_quality": N_("Journal quality by teacher: period {period}, {year}"),
+    "guardians_activity": N_("Guardians' access: class {class}"),
+    "movement": N_("Student movement: {start} - {end}"),
+    "statement": N_("Marks statement: {student}, class {class}, {year}"),
+}
+
+BOLD = Font(bold=True)
+WRAP = Alignment(wrap_text=True, vertical="top")
+
+
+def mark_text(value: MarkValue | None, _: Gettext) -> str:
+    if value is None:
+        return ""
+    return value.value if value.points is not None else _(MARKS[value.value])
+
+
+def _day(value: date) -> str:
+    return value.strftime("%d.%m")
+
+
+def _sheet_title(text: str, used: set[str]) -> str:
+    base = "".join(c for c in text if c not in "[]:*?/\\")[:31] or "Sheet"
+    title, n = base, 1
+    while title in used:
+        n += 1
+        title = f"{base[:28]} {n}"
+    used.add(title)
+    return title
+
+
+def journal_xlsx(export: JournalExport, _: Gettext) -> bytes:
+    """One sheet per subject (and subgroup), in the shape of the paper journal: students x
+    lesson dates with marks and absences, the period mark; then the dates' topics and
+    homework."""
+    book = Workbook()
+    book.remove(book.active)
+    used: set[str] = set()
+    for page in export.pages:
+        name = f"{page.subject} ({page.group})" if page.group else page.subject
+        sheet = book.create_sheet(_sheet_title(name, used))
+        sheet.append(
+            [
+                _(JOURNAL_TITLE).format(
+                    **{
+                        "class": export.class_name,
+                        "subject": name,
+                        "period": export.period,
+                        "year": export.year,
+                    }
+                )
+            ]
+        )
+        sheet["A1"].font = BOLD
+        sheet.append([_("Teacher"), page.teacher])
+        sheet.append(
+            [_("No."), _("Student"), *(_day(c.day) for c in page.columns), _("Period mark")]
+        )
+        sheet.append(["", _("Work"), *(c.work_types for c in page.columns), ""])
+        for cell in sheet[3]:
+            cell.font = BOLD
+        for n, line in enumerate(page.lines, start=1):
+            cells = []
+            for marks, absence in line.cells:
+                parts = [mark_text(m, _) for m in marks]
+                if absence:
+                    parts.insert(0, _(ABSENCES[absence]))
+                cells.append(" ".join(parts))
+            sheet.append([n, line.student, *cells, mark_text(line.final, _)])
+        sheet.append([])
+        sheet.append([_("Date"), _("Lesson topic"), _("Homework")])
+        for cell in sheet[sheet.max_row]:
+            cell.font = BOLD
+        for column in page.columns:
+            sheet.append([column.day.strftime("%d.%m.%Y"), column.topic, column.homework])
+        sheet.column_dimensions["B"].width = 32
+        for i in range(3, 3 + len(page.columns)):
+            sheet.column_dimensions[get_column_letter(i)].width = 6
+        sheet.freeze_panes = "C5"
+    if not export.pages:
+        book.create_sheet("—").append(
+            [
+                _(JOURNAL_TITLE).format(
+                    **{
+                        "class": export.class_name,
+                        "subject": "—",
+                        "period": export.period,
+                        "year": export.year,
+                    }
+                )
+            ]
+        )
+    return _bytes(book)
+
+
+def _value(value: object, _: Gettext) -> object:
+    if isinstance(value, MarkValue):
+        return mark_text(value, _)
+    if isinstance(value, str) and value in WORDS:
+        return _(WORDS[value])
+    if isinstance(value, date):
+        return value
+    return value
+
+
+def _header(text: str, _: Gettext) -> str:
+    if ":" in text and text.split(":")[0] in ("marks", "final"):
+        kind, n = text.split(":")
+        return _(MARKS_OF_PERIOD if kind == "marks" else MARK_FOR_PERIOD).format(n=n)
+    return _(text)
+
+
+def table_xlsx(table: Table, _: Gettext) -> bytes:
+    book = Workbook()
+    sheet = book.active
+    sheet.title = _sheet_title(table.kind, set())
+    facts = {
+        k: (v.strftime("%d.%m.%Y") if isinstance(v, date) else v) for k, v in table.facts.items()
+    }
+    sheet.append([_(TITLES[table.kind]).format(**facts)])
+    sheet["A1"].font = BOLD
+    sheet.append([])
+    sheet.append([_header(h, _) for h in table.headers])
+    for cell in sheet[3]:
+        cell.font = BOLD
+        cell.alignment = WRAP
+    for row in table.rows:
+        sheet.append([_value(v, _) for v in row])
+    if table.kind == "class_results":
+        sheet.append([])
+        sheet.append([_("Student"), ""])
+        for name, kind in table.facts.get("students", []):  # type: ignore[union-attr]
+            sheet.append([name, _(kind) if kind else ""])
+    for column, cells in enumerate(sheet.iter_cols(min_row=3, max_row=3), start=1):
+        sheet.column_dimensions[get_column_letter(column)].width = max(
+            6, min(40, max(len(str(c.value or "")) for c in cells) + 2)
+        )
+    for row in sheet.iter_rows(min_row=4):
+        for cell in row:
+            if isinstance(cell.value, date):
+                cell.number_format = "DD.MM.YYYY"
+    return _bytes(book)
+
+
+def _bytes(book: Workbook) -> bytes:
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
