@@ -19,16 +19,16 @@ from zoneinfo import ZoneInfo
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from core.access import SYSTEM  # noqa: E402
-from core.clock import FixedClock  # noqa: E402
-from core.import_apply import ImportService  # noqa: E402
-from core.imports import ALIASES  # noqa: E402
-from core.reports import ReportService  # noqa: E402
-from storage.db import Database  # noqa: E402
-from storage.demo import load_demo  # noqa: E402
-from storage.exports import journal_xlsx  # noqa: E402
-from storage.importers import read_tables  # noqa: E402
-from storage.migrate import upgrade  # noqa: E402
+from core.access import SYSTEM
+from core.clock import FixedClock
+from core.import_apply import ImportService
+from core.imports import ALIASES
+from core.reports import ReportService
+from storage.db import Database
+from storage.demo import load_demo
+from storage.exports import journal_xlsx
+from storage.importers import read_tables
+from storage.migrate import upgrade
 
 TZ = ZoneInfo("Europe/Moscow")
 
