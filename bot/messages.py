@@ -49,6 +49,7 @@ ERROR_MESSAGES: dict[str, str] = {
     "already_superseded": N_("This mark has already been corrected."),
     "invite_invalid": N_("This code does not work: it is wrong, used or expired."),
     "consent_required": N_("Please first agree to the processing of personal data: send /start."),
+    "no_class_teacher": N_("The class has no class teacher yet; please contact the school."),
 }
 
 INVITE_PROBLEMS: dict[str, str] = {

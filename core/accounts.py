@@ -208,6 +208,17 @@ class AccountService:
             await uow.commit()
             return account
 
+    async def set_active(self, messenger: str, external_id: str, active: bool) -> bool:
+        """The messenger says the user blocked the bot (False) or came back (True); pushes
+        stop and resume accordingly. Returns whether anything changed."""
+        async with self.uow() as uow:
+            account = await uow.accounts.by_external(messenger, str(external_id))
+            if account is None or account.active == active:
+                return False
+            account.active = active
+            await uow.commit()
+            return True
+
     async def accounts_for_person(self, role: PersonRole, person_id: int) -> list[Account]:
         """The accounts linked to a person (blocked ones included: check ``active``)."""
         async with self.uow(readonly=True) as uow:

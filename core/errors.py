@@ -196,3 +196,9 @@ class UnknownWorkType(DomainError):
 
     def __init__(self, token: str, known: str) -> None:
         super().__init__(token=token, known=known)
+
+
+class NoClassTeacher(DomainError):
+    """The class has no class teacher to write to."""
+
+    code = "no_class_teacher"

@@ -121,3 +121,19 @@ class AccountLinked(Event):
     account_id: int
     role: str
     person_id: int
+
+
+@dataclass(frozen=True, slots=True)
+class BroadcastSent(Event):
+    name: ClassVar[str] = "broadcast.sent"
+    broadcast_id: int
+    class_id: int
+
+
+@dataclass(frozen=True, slots=True)
+class LetterSent(Event):
+    name: ClassVar[str] = "letter.sent"
+    letter_id: int
+    student_id: int
+    to_role: str
+    to_id: int

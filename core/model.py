@@ -496,3 +496,84 @@ class OutboxMessage:
     created_at: datetime
     status: str = "new"
     id: int | None = None
+
+
+class DeliveryStatus(StrEnum):
+    PENDING = "pending"
+    SENT = "sent"
+    PARKED = "parked"  # given up, with its reason (a bad request, too many failures)
+    SKIPPED = "skipped"  # not sent on purpose: unlinked, blocked, switched off
+    SUPERSEDED = "superseded"  # a later change made it pointless (absent, then present)
+
+
+class Audience(StrEnum):
+    GUARDIANS = "guardians"
+    STUDENTS = "students"
+    BOTH = "both"
+
+
+@dataclass(eq=False)
+class Delivery:
+    """One push to one account, written in the transaction that caused it.
+
+    ``due_at`` is school time (quiet hours, digests); ``not_before`` and ``leased_until`` are
+    the wall clock (coalescing windows, back-off, the sending worker's lease). Rows of one
+    account with the same ``group_key`` go out as one message.
+    """
+
+    account_id: int
+    kind: str
+    payload: str  # JSON: everything the renderer needs
+    created_at: datetime
+    due_at: datetime
+    role: PersonRole | None = None  # the link it goes through, checked again when sent
+    person_id: int | None = None
+    student_id: int | None = None  # the child it is about
+    group_key: str = ""
+    broadcast_id: int | None = None
+    dedup_key: str | None = None  # one row per key: scheduled jobs never write twice
+    not_before: datetime | None = None
+    status: DeliveryStatus = DeliveryStatus.PENDING
+    attempts: int = 0
+    leased_until: datetime | None = None
+    lease_owner: str = ""
+    last_error: str = ""
+    sent_at: datetime | None = None
+    message_ref: str = ""  # the messenger's message id, once sent
+    read_at: datetime | None = None
+    id: int | None = None
+
+
+@dataclass(eq=False)
+class Broadcast:
+    """A class teacher's message to a class's guardians and/or students."""
+
+    class_id: int
+    author_id: int  # Staff.id
+    audience: Audience
+    text: str
+    created_at: datetime
+    subgroup_id: int | None = None
+    attachments: list[Attachment] = field(default_factory=list)
+    author_account_id: int | None = None  # where the progress goes
+    recipients: int = 0
+    not_linked: int = 0
+    id: int | None = None
+
+
+@dataclass(eq=False)
+class Letter:
+    """A message between a guardian and the class teacher about one child (001 §4.8)."""
+
+    student_id: int
+    from_role: PersonRole  # GUARDIAN or STAFF
+    from_id: int
+    to_role: PersonRole
+    to_id: int
+    text: str
+    created_at: datetime
+    attachments: list[Attachment] = field(default_factory=list)
+    broadcast_id: int | None = None  # an answer to this broadcast
+    reply_to: int | None = None  # an answer to this letter
+    attendance_id: int | None = None  # explains this absence
+    id: int | None = None

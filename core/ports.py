@@ -19,7 +19,9 @@ from core.model import (
     AttendanceRecord,
     AuditEntry,
     Bell,
+    Broadcast,
     ClassGroup,
+    Delivery,
     FinalMark,
     Guardian,
     GuardianLink,
@@ -27,6 +29,7 @@ from core.model import (
     Homework,
     Invite,
     Lesson,
+    Letter,
     Mark,
     Period,
     PersonRole,
@@ -143,6 +146,10 @@ class GuardianLinkRepo(Repository[GuardianLink], Protocol):
     async def for_guardian(self, guardian_id: int) -> list[GuardianLink]: ...
 
     async def for_student(self, student_id: int) -> list[GuardianLink]: ...
+
+    async def for_students(self, student_ids: Sequence[int]) -> list[GuardianLink]:
+        """The links of these students, by id."""
+        ...
 
 
 class TimetableRepo(Repository[TimetableEntry], Protocol):
@@ -265,11 +272,45 @@ class InviteRepo(Repository[Invite], Protocol):
 class AccountRepo(Repository[Account], Protocol):
     async def by_external(self, messenger: str, external_id: str) -> Account | None: ...
 
+    async def many(self, ids: Sequence[int]) -> list[Account]:
+        """By id; unknown ids are skipped."""
+        ...
+
 
 class AccountLinkRepo(Repository[AccountLink], Protocol):
     async def active_for_account(self, account_id: int) -> list[AccountLink]: ...
 
     async def active_for_person(self, role: PersonRole, person_id: int) -> list[AccountLink]: ...
+
+    async def active_for_people(
+        self, role: PersonRole, person_ids: Sequence[int]
+    ) -> list[AccountLink]:
+        """Active links to any of these people, by id."""
+        ...
+
+
+class DeliveryRepo(Repository[Delivery], Protocol):
+    async def pending_in_group(self, account_ids: Sequence[int], group_key: str) -> list[Delivery]:
+        """Unsent rows of these accounts with this group key, by id."""
+        ...
+
+    async def existing_keys(self, keys: Sequence[str]) -> frozenset[str]:
+        """Which of these dedup keys already have a row."""
+        ...
+
+    async def for_broadcast(self, broadcast_id: int) -> list[Delivery]:
+        """Every row of a broadcast, by id."""
+        ...
+
+
+class BroadcastRepo(Repository[Broadcast], Protocol):
+    async def for_class(self, class_id: int) -> list[Broadcast]:
+        """Newest first."""
+        ...
+
+
+class LetterRepo(Repository[Letter], Protocol):
+    async def for_student(self, student_id: int) -> list[Letter]: ...
 
 
 class UnitOfWork(Protocol):
@@ -299,6 +340,9 @@ class UnitOfWork(Protocol):
     invites: InviteRepo
     accounts: AccountRepo
     account_links: AccountLinkRepo
+    deliveries: DeliveryRepo
+    broadcasts: BroadcastRepo
+    letters: LetterRepo
 
     async def __aenter__(self) -> Self: ...
 
@@ -323,4 +367,14 @@ class UnitOfWork(Protocol):
 class UnitOfWorkFactory(Protocol):
     def __call__(self, *, readonly: bool = False) -> UnitOfWork:
         """A new unit of work; ``readonly`` ones take no write lock on SQLite."""
+        ...
+
+
+class EventFanout(Protocol):
+    """Turns a transaction's events into per-recipient deliveries, inside that transaction."""
+
+    async def fan_out(self, uow: UnitOfWork, events: Sequence[Event]) -> None: ...
+
+    def committed(self) -> None:
+        """Called after a commit with events: wakes a delivery worker in this process."""
         ...

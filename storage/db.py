@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import (
 )
 from sqlalchemy.pool import StaticPool
 
+from core.ports import EventFanout
 from storage.tables import map_entities
 from storage.uow import SqlUnitOfWork
 
@@ -97,9 +98,13 @@ def postgres_engine(url: URL, **kwargs: Any) -> AsyncEngine:
 class Database:
     """The database of one school: a writer engine, a reader engine, units of work."""
 
-    def __init__(self, url: str | URL, *, echo: bool = False) -> None:
+    def __init__(
+        self, url: str | URL, *, echo: bool = False, fanout: EventFanout | None = None
+    ) -> None:
         map_entities()
         self.url = normalize_url(url)
+        # Turns committed events into pushes; None: events go only to the outbox.
+        self.fanout = fanout
         self.backend = self.url.get_backend_name()
         if self.backend == "sqlite":
             self.engine = sqlite_engine(self.url, echo=echo)
@@ -118,9 +123,11 @@ class Database:
         self._reader = async_sessionmaker(self.read_engine, expire_on_commit=False, autoflush=False)
 
     @classmethod
-    def connect(cls, url: str | URL, *, echo: bool = False) -> Database:
+    def connect(
+        cls, url: str | URL, *, echo: bool = False, fanout: EventFanout | None = None
+    ) -> Database:
         """Engines are created here (lazily connecting), never at import time."""
-        return cls(url, echo=echo)
+        return cls(url, echo=echo, fanout=fanout)
 
     @property
     def is_sqlite(self) -> bool:
@@ -131,7 +138,9 @@ class Database:
         return (self._reader if readonly else self._writer)()
 
     def uow(self, readonly: bool = False) -> SqlUnitOfWork:
-        return SqlUnitOfWork(self.session(readonly), readonly=readonly)
+        return SqlUnitOfWork(
+            self.session(readonly), readonly=readonly, fanout=None if readonly else self.fanout
+        )
 
     async def dispose(self) -> None:
         await self.engine.dispose()

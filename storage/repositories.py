@@ -368,6 +368,12 @@ class GuardianLinks(SqlRepository[m.GuardianLink]):
         stmt = self._stmt("for_student", lambda c: self._select(c.student_id == P("student_id")))
         return await self._list(stmt, student_id=student_id)
 
+    async def for_students(self, student_ids: Sequence[int]) -> list[m.GuardianLink]:
+        stmt = self._stmt(
+            "for_students", lambda c: self._select(c.student_id.in_(P("ids", expanding=True)))
+        )
+        return await self._in(stmt, student_ids, order=_by_id)
+
 
 class Timetable(SqlRepository[m.TimetableEntry]):
     entity = m.TimetableEntry
@@ -731,6 +737,9 @@ class Accounts(SqlRepository[m.Account]):
         )
         return await self._one(stmt, messenger=messenger, external_id=external_id)
 
+    async def many(self, ids: Sequence[int]) -> list[m.Account]:
+        return await self._many(ids)
+
 
 class AccountLinks(SqlRepository[m.AccountLink]):
     entity = m.AccountLink
@@ -751,6 +760,81 @@ class AccountLinks(SqlRepository[m.AccountLink]):
             ),
         )
         return await self._list(stmt, role=role, person_id=person_id)
+
+    async def active_for_people(
+        self, role: m.PersonRole, person_ids: Sequence[int]
+    ) -> list[m.AccountLink]:
+        stmt = self._stmt(
+            "active_for_people",
+            lambda c: self._select(
+                c.role == P("role"),
+                c.person_id.in_(P("ids", expanding=True)),
+                c.unlinked_at.is_(None),
+            ),
+        )
+        return await self._in(stmt, person_ids, order=_by_id, role=role)
+
+
+class Deliveries(SqlRepository[m.Delivery]):
+    entity = m.Delivery
+    table = t.deliveries
+
+    async def pending_in_group(
+        self, account_ids: Sequence[int], group_key: str
+    ) -> list[m.Delivery]:
+        stmt = self._stmt(
+            "pending_in_group",
+            lambda c: self._select(
+                c.account_id.in_(P("ids", expanding=True)),
+                c.group_key == P("group_key"),
+                c.status == m.DeliveryStatus.PENDING,
+            ),
+        )
+        return await self._in(stmt, account_ids, order=_by_id, group_key=group_key)
+
+    async def existing_keys(self, keys: Sequence[str]) -> frozenset[str]:
+        c = t.deliveries.c
+        stmt = self._stmt(
+            "existing_keys",
+            lambda _: select(c.dedup_key).where(c.dedup_key.in_(P("keys", expanding=True))),
+        )
+        found: set[str] = set()
+        wanted = sorted(set(keys))
+        for i in range(0, len(wanted), _IN_CHUNK):
+            rows = await self.session.scalars(stmt, {"keys": wanted[i : i + _IN_CHUNK]})
+            found.update(rows.all())
+        return frozenset(found)
+
+    async def for_broadcast(self, broadcast_id: int) -> list[m.Delivery]:
+        stmt = self._stmt(
+            "for_broadcast", lambda c: self._select(c.broadcast_id == P("broadcast_id"))
+        )
+        return await self._list(stmt, broadcast_id=broadcast_id)
+
+
+class Broadcasts(SqlRepository[m.Broadcast]):
+    entity = m.Broadcast
+    table = t.broadcasts
+
+    async def for_class(self, class_id: int) -> list[m.Broadcast]:
+        stmt = self._stmt(
+            "for_class",
+            lambda c: (
+                select(self.entity)
+                .where(c.class_id == P("class_id"))
+                .order_by(c.created_at.desc(), c.id.desc())
+            ),
+        )
+        return await self._list(stmt, class_id=class_id)
+
+
+class Letters(SqlRepository[m.Letter]):
+    entity = m.Letter
+    table = t.letters
+
+    async def for_student(self, student_id: int) -> list[m.Letter]:
+        stmt = self._stmt("for_student", lambda c: self._select(c.student_id == P("student_id")))
+        return await self._list(stmt, student_id=student_id)
 
 
 REPOSITORIES: dict[str, type[SqlRepository[Any]]] = {
@@ -780,4 +864,7 @@ REPOSITORIES: dict[str, type[SqlRepository[Any]]] = {
     "invites": Invites,
     "accounts": Accounts,
     "account_links": AccountLinks,
+    "deliveries": Deliveries,
+    "broadcasts": Broadcasts,
+    "letters": Letters,
 }

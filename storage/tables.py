@@ -453,6 +453,95 @@ outbox = Table(
     Index(None, "status", "id"),
 )
 
+broadcasts = Table(
+    "broadcasts",
+    metadata,
+    _id(),
+    _fk("class_id", "classes"),
+    _fk("author_id", "staff"),
+    Column("audience", StrEnumType(m.Audience, 16), nullable=False),
+    Column("text", Text, nullable=False),
+    _ts("created_at"),
+    _fk("subgroup_id", "subgroups", nullable=True),
+    Column(
+        "attachments",
+        MutableList.as_mutable(AttachmentList()),
+        nullable=False,
+        default=list,
+        server_default="[]",
+    ),
+    _fk("author_account_id", "accounts", nullable=True),
+    Column("recipients", Integer, nullable=False, default=0, server_default="0"),
+    Column("not_linked", Integer, nullable=False, default=0, server_default="0"),
+    Index(None, "class_id"),
+)
+
+letters = Table(
+    "letters",
+    metadata,
+    _id(),
+    _fk("student_id", "students"),
+    Column("from_role", StrEnumType(m.PersonRole, 16), nullable=False),
+    Column("from_id", Integer, nullable=False),  # Guardian or Staff by role
+    Column("to_role", StrEnumType(m.PersonRole, 16), nullable=False),
+    Column("to_id", Integer, nullable=False),
+    Column("text", Text, nullable=False),
+    _ts("created_at"),
+    Column(
+        "attachments",
+        MutableList.as_mutable(AttachmentList()),
+        nullable=False,
+        default=list,
+        server_default="[]",
+    ),
+    _fk("broadcast_id", "broadcasts", nullable=True),
+    _fk("reply_to", "letters", nullable=True),
+    _fk("attendance_id", "attendance", nullable=True),
+    Index(None, "student_id"),
+)
+
+# One row per push and recipient; the delivery worker claims them with a lease.
+deliveries = Table(
+    "deliveries",
+    metadata,
+    _id(),
+    _fk("account_id", "accounts"),
+    _str("kind", length=32),
+    Column("payload", Text, nullable=False),
+    _ts("created_at"),
+    _ts("due_at"),
+    Column("role", StrEnumType(m.PersonRole, 16), nullable=True),
+    Column("person_id", Integer, nullable=True),
+    _fk("student_id", "students", nullable=True),
+    _str("group_key", "", length=64),
+    _fk("broadcast_id", "broadcasts", nullable=True),
+    Column("dedup_key", String(128), nullable=True),
+    _ts("not_before", nullable=True),
+    Column("status", StrEnumType(m.DeliveryStatus, 16), nullable=False),
+    Column("attempts", Integer, nullable=False, default=0, server_default="0"),
+    _ts("leased_until", nullable=True),
+    _str("lease_owner", "", length=64),
+    Column("last_error", Text, nullable=False, default="", server_default=""),
+    _ts("sent_at", nullable=True),
+    _str("message_ref", "", length=64),
+    _ts("read_at", nullable=True),
+    Index(None, "status", "due_at"),
+    Index(None, "account_id", "status"),
+    Index(None, "broadcast_id"),
+    Index(None, "dedup_key", unique=True),
+)
+
+# Named leases: one holder at a time (the scheduler of a deployment).
+leases = Table(
+    "leases",
+    metadata,
+    _id(),
+    _str("name", length=64),
+    _str("owner", "", length=128),
+    _ts("until", nullable=True),
+    Index(None, "name", unique=True),
+)
+
 # The entity each table holds; the unmapped outbox columns belong to the delivery worker.
 MAPPINGS: tuple[tuple[type, Table, tuple[str, ...]], ...] = (
     (m.School, schools, ()),
@@ -483,6 +572,9 @@ MAPPINGS: tuple[tuple[type, Table, tuple[str, ...]], ...] = (
     (m.Invite, invites, ()),
     (m.AccountLink, account_links, ()),
     (m.OutboxMessage, outbox, ("attempts", "available_at", "leased_until", "last_error")),
+    (m.Broadcast, broadcasts, ()),
+    (m.Letter, letters, ()),
+    (m.Delivery, deliveries, ()),
 )
 
 _mapped = False

@@ -10,6 +10,7 @@ from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.events import Event
+from core.ports import EventFanout
 from storage import repositories as r
 from storage.tables import map_entities, outbox
 
@@ -51,11 +52,17 @@ class SqlUnitOfWork:
     invites: r.Invites
     accounts: r.Accounts
     account_links: r.AccountLinks
+    deliveries: r.Deliveries
+    broadcasts: r.Broadcasts
+    letters: r.Letters
 
-    def __init__(self, session: AsyncSession, *, readonly: bool = False) -> None:
+    def __init__(
+        self, session: AsyncSession, *, readonly: bool = False, fanout: EventFanout | None = None
+    ) -> None:
         map_entities()
         self.session = session
         self.readonly = readonly
+        self.fanout = fanout
         self._events: list[Event] = []
         for name, repo in r.REPOSITORIES.items():
             setattr(self, name, repo(session))
@@ -88,6 +95,11 @@ class SqlUnitOfWork:
             if self._events or session.new or session.deleted or changed:
                 raise ReadOnlyUnitOfWorkError("a read-only unit of work cannot write")
         elif self._events:
+            fanned = False
+            if self.fanout is not None:
+                # The pushes are written with the change that causes them.
+                await self.fanout.fan_out(self, tuple(self._events))
+                fanned = True
             now = datetime.now(UTC)
             await session.execute(
                 insert(outbox),
@@ -96,12 +108,14 @@ class SqlUnitOfWork:
                         "event": e.name,
                         "payload": e.payload(),
                         "created_at": now,
-                        "status": "new",
+                        "status": "fanned" if fanned else "new",
                     }
                     for e in self._events
                 ],
             )
         await session.commit()
+        if self._events and self.fanout is not None:
+            self.fanout.committed()
         self._events.clear()
 
     async def rollback(self) -> None:

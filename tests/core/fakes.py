@@ -165,6 +165,10 @@ class GuardianLinks(FakeRepo[m.GuardianLink]):
     async def for_student(self, student_id):
         return self._where(lambda e: e.student_id == student_id)
 
+    async def for_students(self, student_ids):
+        wanted = set(student_ids)
+        return self._where(lambda e: e.student_id in wanted)
+
 
 class Timetable(FakeRepo[m.TimetableEntry]):
     async def for_class(self, class_id):
@@ -350,6 +354,10 @@ class Accounts(FakeRepo[m.Account]):
         found = self._where(lambda e: (e.messenger, e.external_id) == (messenger, external_id))
         return found[0] if found else None
 
+    async def many(self, ids):
+        wanted = set(ids)
+        return self._where(lambda e: e.id in wanted)
+
 
 class AccountLinks(FakeRepo[m.AccountLink]):
     async def active_for_account(self, account_id):
@@ -359,6 +367,42 @@ class AccountLinks(FakeRepo[m.AccountLink]):
         return self._where(
             lambda e: e.role == role and e.person_id == person_id and e.unlinked_at is None
         )
+
+    async def active_for_people(self, role, person_ids):
+        wanted = set(person_ids)
+        return self._where(
+            lambda e: e.role == role and e.person_id in wanted and e.unlinked_at is None
+        )
+
+
+class Deliveries(FakeRepo[m.Delivery]):
+    async def pending_in_group(self, account_ids, group_key):
+        wanted = set(account_ids)
+        return self._where(
+            lambda e: (
+                e.account_id in wanted
+                and e.group_key == group_key
+                and e.status == m.DeliveryStatus.PENDING
+            )
+        )
+
+    async def existing_keys(self, keys):
+        wanted = set(keys)
+        return frozenset(e.dedup_key for e in self.rows.values() if e.dedup_key in wanted)
+
+    async def for_broadcast(self, broadcast_id):
+        return self._where(lambda e: e.broadcast_id == broadcast_id)
+
+
+class Broadcasts(FakeRepo[m.Broadcast]):
+    async def for_class(self, class_id):
+        found = self._where(lambda e: e.class_id == class_id, key=lambda e: (e.created_at, e.id))
+        return found[::-1]
+
+
+class Letters(FakeRepo[m.Letter]):
+    async def for_student(self, student_id):
+        return self._where(lambda e: e.student_id == student_id)
 
 
 REPOS: dict[str, type[FakeRepo]] = {
@@ -388,6 +432,9 @@ REPOS: dict[str, type[FakeRepo]] = {
     "invites": Invites,
     "accounts": Accounts,
     "account_links": AccountLinks,
+    "deliveries": Deliveries,
+    "broadcasts": Broadcasts,
+    "letters": Letters,
 }
 
 
@@ -399,6 +446,7 @@ class FakeStore:
     outbox: list[Event] = field(default_factory=list)
     commits: int = 0
     _ids: int = 0
+    fanout: Any = None  # a core.ports.EventFanout, as the real unit of work takes one
 
     def next_id(self) -> int:
         self._ids += 1
@@ -431,11 +479,17 @@ class FakeUnitOfWork:
         self._events.append(event)
 
     async def commit(self) -> None:
+        fanout = self._store.fanout
+        if self._events and fanout is not None:
+            await fanout.fan_out(self, tuple(self._events))
         self._store.outbox.extend(self._events)
+        had_events = bool(self._events)
         self._events.clear()
         self._store.commits += 1
         self._committed = True
         self._snapshot = (copy.deepcopy(self._store.tables), self._store._ids)
+        if had_events and fanout is not None:
+            fanout.committed()
 
     async def rollback(self) -> None:
         tables, ids = self._snapshot

@@ -13,6 +13,7 @@ from core import model as m
 from core.ports import UnitOfWork
 
 MSK = ZoneInfo("Europe/Moscow")
+G, ST = m.PersonRole.GUARDIAN, m.PersonRole.STAFF
 D = date  # brevity below
 
 
@@ -246,4 +247,48 @@ async def populate(uow: UnitOfWork) -> None:
     )
     await uow.account_links.add(m.AccountLink(171, m.PersonRole.GUARDIAN, MOTHER, at(2), id=192))
     await uow.account_links.add(m.AccountLink(171, m.PersonRole.STAFF, ANNA, at(2), id=193))
+
+    # Notifications: broadcasts, letters and per-recipient deliveries.
+    await uow.broadcasts.add(
+        m.Broadcast(C7A, MARIA, m.Audience.GUARDIANS, "Собрание в четверг", at(10), id=200)
+    )
+    await uow.broadcasts.add(
+        m.Broadcast(
+            C7A,
+            MARIA,
+            m.Audience.STUDENTS,
+            "Экскурсия",
+            at(12),
+            subgroup_id=ENG_GROUP,
+            attachments=[m.Attachment("photo", "p1")],
+            author_account_id=171,
+            recipients=2,
+            not_linked=1,
+            id=201,
+        )
+    )
+    await uow.letters.add(
+        m.Letter(IVANOV, G, MOTHER, ST, MARIA, "Заболел", at(16), attendance_id=130, id=210)
+    )
+    await uow.letters.add(
+        m.Letter(IVANOV, ST, MARIA, G, MOTHER, "Выздоравливайте", at(16, 10), reply_to=210, id=211)
+    )
+
+    def push(rid: int, account: int, kind: str, **kw: object) -> m.Delivery:
+        return m.Delivery(account, kind, "{}", at(16), at(16), id=rid, **kw)  # type: ignore[arg-type]
+
+    sent = m.DeliveryStatus.SENT
+    await uow.deliveries.add_all(
+        [
+            push(
+                220, 170, "mark", role=G, person_id=MOTHER, student_id=IVANOV, group_key="marks:81"
+            ),
+            push(221, 170, "broadcast", broadcast_id=200, dedup_key="bc:200:170", status=sent),
+            push(
+                222, 171, "mark", role=G, person_id=MOTHER, student_id=IVANOV, group_key="marks:81"
+            ),
+            push(223, 170, "mark", group_key="marks:81", status=sent, sent_at=at(16, 10)),
+            push(224, 171, "broadcast", broadcast_id=200, dedup_key="bc:200:171"),
+        ]
+    )
     assert school.id == 1

@@ -155,6 +155,19 @@ QUERIES: list[tuple[str, str, tuple[Any, ...], Any]] = [
     ("account_links", "active_for_person", (G, MOTHER), [190, 192]),
     ("account_links", "active_for_person", (S, IVANOV), []),
     ("account_links", "active_for_person", (ST, ANNA), [193]),
+    ("account_links", "active_for_people", (G, [MOTHER, FATHER, 999]), [190, 192]),
+    ("account_links", "active_for_people", (S, [IVANOV]), []),
+    ("accounts", "many", ([171, 999, 170],), [170, 171]),
+    ("guardian_links", "for_students", ([PETROVA, IVANOV],), [92, 93, 94]),
+    ("guardian_links", "for_students", ([],), []),
+    ("deliveries", "pending_in_group", ([170, 171], "marks:81"), [220, 222]),
+    ("deliveries", "pending_in_group", ([171], "marks:80"), []),
+    ("deliveries", "existing_keys", (["bc:200:170", "bc:200:999"],), frozenset({"bc:200:170"})),
+    ("deliveries", "for_broadcast", (200,), [221, 224]),
+    ("broadcasts", "for_class", (C7A,), [201, 200]),
+    ("broadcasts", "for_class", (C10A,), []),
+    ("letters", "for_student", (IVANOV,), [210, 211]),
+    ("letters", "for_student", (PETROVA,), []),
 ]
 
 REPOS = sorted({q[0] for q in QUERIES})
