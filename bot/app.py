@@ -23,6 +23,7 @@ from core.clock import Clock
 from core.diary import DiaryService
 from core.invites import InviteService
 from core.journal import JournalService
+from core.messaging import MessagingService
 from core.ports import UnitOfWorkFactory
 from core.school_admin import SchoolAdminService
 from core.teacher import TeacherService
@@ -38,6 +39,7 @@ class Services:
     journal: JournalService
     school_admin: SchoolAdminService
     teacher: TeacherService
+    messaging: MessagingService
     viewers: ViewerCache
     attempts: AttemptLimiter
 
@@ -64,6 +66,7 @@ def build_services(
         journal=JournalService(uow, clock),
         school_admin=SchoolAdminService(uow, clock),
         teacher=TeacherService(uow, clock, diary),
+        messaging=MessagingService(uow, clock),
         viewers=ViewerCache(accounts, ttl=viewer_ttl),
         attempts=attempts or MemoryAttempts(),
     )

@@ -45,9 +45,11 @@ class _Context:
         self.clock = settings.clock()
 
     async def database(self):
+        from notifications.fanout import Fanout
         from storage.db import Database
 
-        return Database.connect(self.settings.database_url)
+        # What a console command changes is pushed like a change made in the bot.
+        return Database.connect(self.settings.database_url, fanout=Fanout(self.clock))
 
 
 # -- subcommands -----------------------------------------------------------------------------
@@ -154,11 +156,24 @@ async def cmd_run(ctx: _Context, args: argparse.Namespace) -> None:
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    parts = {"worker": not args.without_worker, "scheduler": not args.without_scheduler}
     try:
         if ctx.settings.webhook_url:
-            await run_webhook(ctx.settings)
+            await run_webhook(ctx.settings, **parts)
         else:
-            await run_polling(ctx.settings)
+            await run_polling(ctx.settings, **parts)
+    except StartupError as exc:
+        raise CliError(ctx._("Cannot start: {reason}").format(reason=exc)) from exc
+
+
+async def cmd_worker(ctx: _Context, args: argparse.Namespace) -> None:
+    from bot.runner import StartupError, run_worker
+
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    try:
+        await run_worker(ctx.settings, scheduler=args.with_scheduler)
     except StartupError as exc:
         raise CliError(ctx._("Cannot start: {reason}").format(reason=exc)) from exc
 
@@ -199,9 +214,34 @@ def build_parser() -> argparse.ArgumentParser:
         "run",
         help="run the bot: long polling, or a webhook when WEBHOOK_URL is set",
         description="Runs the bot until SIGTERM or Ctrl+C; it then finishes the updates in "
-        "flight and exits. Needs BOT_TOKEN; TELEGRAM_API_URL points it at another Bot API.",
+        "flight and exits. Needs BOT_TOKEN; TELEGRAM_API_URL points it at another Bot API. "
+        "By default the same process delivers the pushes and runs the scheduled jobs (one "
+        "command is a complete deployment).",
+    )
+    run.add_argument(
+        "--without-worker",
+        action="store_true",
+        help="do not deliver pushes here (a separate `schoolbot worker` does)",
+    )
+    run.add_argument(
+        "--without-scheduler",
+        action="store_true",
+        help="do not run the scheduled jobs here (digests, summaries, reminders)",
     )
     run.set_defaults(handler=cmd_run)
+
+    worker = sub.add_parser(
+        "worker",
+        help="deliver pushes only (no updates are taken): for more delivery processes",
+        description="Sends the pushes waiting in the database until SIGTERM. Several workers "
+        "may run at once: each claims its own rows. Needs BOT_TOKEN.",
+    )
+    worker.add_argument(
+        "--with-scheduler",
+        action="store_true",
+        help="also run the scheduled jobs (only one scheduler is ever active at a time)",
+    )
+    worker.set_defaults(handler=cmd_worker)
 
     db = sub.add_parser("db", help="create or migrate the database")
     db_sub = db.add_subparsers(dest="db_command", metavar="ACTION", required=True)

@@ -29,6 +29,10 @@ class Settings(BaseSettings):
     webhook_secret: SecretStr | None = None
     webhook_host: str = "0.0.0.0"
     webhook_port: int = 8080
+    # The delivery worker: a killed worker's pushes are taken again after the lease; the
+    # rate is messages a second to Telegram overall (0: no limit, for a local Bot API).
+    delivery_lease_seconds: float = Field(default=60.0, gt=0)
+    delivery_rate: int = Field(default=30, ge=0)
     backup_dirs: str = ""  # comma-separated folders for scheduled backups (two places)
     backup_keep: int = 14  # newest backups kept in each folder
 

@@ -23,6 +23,7 @@ from bot.app import build_bot, build_dispatcher, build_services
 from bot.attempts import MemoryAttempts, RedisAttempts
 from bot.commands import set_default_commands
 from bot.config import Settings
+from bot.pushes import Pushes, build_pushes
 
 logger = logging.getLogger(__name__)
 DRAIN_SECONDS = 25.0
@@ -83,11 +84,14 @@ async def _fsm_storage(settings: Settings) -> tuple[BaseStorage, Any]:
 
 async def prepare(settings: Settings):
     """Everything a runner needs, checked: the token, the database, Redis."""
+    from notifications.fanout import Fanout
     from storage.db import Database
 
     if settings.bot_token is None or ":" not in settings.bot_token.get_secret_value():
         raise StartupError("BOT_TOKEN is missing or malformed (expected 123456:ABC...)")
-    database = Database.connect(settings.database_url)
+    clock = settings.clock()
+    # Use cases write their pushes (one row per recipient) in their own transaction.
+    database = Database.connect(settings.database_url, fanout=Fanout(clock))
     try:
         async with database.uow(readonly=True) as uow:
             school = await uow.schools.first()
@@ -98,7 +102,7 @@ async def prepare(settings: Settings):
         logger.warning("the database has no school yet: load one with `schoolbot demo` or import")
     storage, redis = await _fsm_storage(settings)
     attempts = RedisAttempts(redis) if redis is not None else MemoryAttempts()
-    services = build_services(settings, database.uow, attempts=attempts)
+    services = build_services(settings, database.uow, clock=clock, attempts=attempts)
     dp = build_dispatcher(services, storage)
     tracker = InFlight()
     dp.update.outer_middleware(tracker)
@@ -117,19 +121,41 @@ async def prepare(settings: Settings):
     return database, storage, dp, bot, tracker
 
 
-async def _shutdown(dp: Dispatcher, bot: Bot, tracker: InFlight, database, storage) -> None:
+async def _shutdown(
+    dp: Dispatcher, bot: Bot, tracker: InFlight, database, storage, pushes: Pushes | None = None
+) -> None:
     if not await tracker.drained(DRAIN_SECONDS):
         logger.warning("%d updates were still running after %.0f s", tracker.count, DRAIN_SECONDS)
+    if pushes is not None:
+        await pushes.stop()  # the sends in flight finish and are recorded
     await dp.emit_shutdown(bot=bot)
     await storage.close()
     await bot.session.close()
     await database.dispose()
 
 
-async def run_polling(settings: Settings) -> None:
+def _pushes(
+    settings: Settings, database, bot: Bot, dp: Dispatcher, storage, worker: bool, scheduler: bool
+) -> Pushes:
+    pushes = build_pushes(
+        settings,
+        database,
+        bot,
+        dp["clock"],
+        worker=worker,
+        scheduler=scheduler,
+        redis=getattr(storage, "redis", None),
+    )
+    pushes.start()
+    return pushes
+
+
+async def run_polling(settings: Settings, *, worker: bool = True, scheduler: bool = True) -> None:
+    """The bot, and by default its delivery worker and scheduler: one complete deployment."""
     database, storage, dp, bot, tracker = await prepare(settings)
     await bot.delete_webhook(drop_pending_updates=False)
     await set_default_commands(bot)
+    pushes = _pushes(settings, database, bot, dp, storage, worker, scheduler)
     loop = asyncio.get_running_loop()
     stopping = asyncio.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
@@ -142,7 +168,7 @@ async def run_polling(settings: Settings) -> None:
     await asyncio.wait({polling, stop_wait}, return_when=asyncio.FIRST_COMPLETED)
     if polling.done():
         stop_wait.cancel()
-        await _shutdown(dp, bot, tracker, database, storage)
+        await _shutdown(dp, bot, tracker, database, storage, pushes)
         polling.result()  # re-raise what ended polling
         return
     logger.info("stopping: no new updates, finishing those in flight")
@@ -155,10 +181,10 @@ async def run_polling(settings: Settings) -> None:
         # Confirm what was handled, so a restart does not get it again.
         with suppress(TelegramAPIError, OSError, asyncio.TimeoutError):
             await bot.get_updates(offset=tracker.last_update_id + 1, timeout=0, limit=1)
-    await _shutdown(dp, bot, tracker, database, storage)
+    await _shutdown(dp, bot, tracker, database, storage, pushes)
 
 
-async def run_webhook(settings: Settings) -> None:
+async def run_webhook(settings: Settings, *, worker: bool = True, scheduler: bool = True) -> None:
     from aiogram.webhook.aiohttp_server import SimpleRequestHandler, setup_application
     from aiohttp import web
 
@@ -177,6 +203,7 @@ async def run_webhook(settings: Settings) -> None:
         allowed_updates=dp.resolve_used_update_types(),
     )
     await set_default_commands(bot)
+    pushes = _pushes(settings, database, bot, dp, storage, worker, scheduler)
     runner = web.AppRunner(app, handle_signals=False)
     await runner.setup()
     site = web.TCPSite(runner, settings.webhook_host, settings.webhook_port)
@@ -195,6 +222,46 @@ async def run_webhook(settings: Settings) -> None:
     await stopping.wait()
     await site.stop()  # no new updates; the handlers already running go on
     await tracker.drained(DRAIN_SECONDS)
+    await pushes.stop()
     await runner.cleanup()
     await storage.close()
     await database.dispose()
+
+
+async def run_worker(settings: Settings, *, scheduler: bool = False) -> None:
+    """The delivery worker alone (and, if asked, the scheduler), until SIGTERM."""
+    from storage.db import Database
+
+    if settings.bot_token is None or ":" not in settings.bot_token.get_secret_value():
+        raise StartupError("BOT_TOKEN is missing or malformed (expected 123456:ABC...)")
+    clock = settings.clock()
+    database = Database.connect(settings.database_url)
+    try:
+        async with database.uow(readonly=True) as uow:
+            await uow.schools.first()
+    except Exception as exc:
+        await database.dispose()
+        raise StartupError(f"the database cannot be used ({settings.database_url}): {exc}") from exc
+    redis = None
+    if scheduler and settings.redis_url:
+        _, redis = await _fsm_storage(settings)
+    bot = build_bot(settings)
+    pushes = build_pushes(settings, database, bot, clock, scheduler=scheduler, redis=redis)
+    loop = asyncio.get_running_loop()
+    stopping = asyncio.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        with suppress(NotImplementedError):
+            loop.add_signal_handler(sig, stopping.set)
+    pushes.start()
+    logger.info("delivery worker started%s", " with the scheduler" if scheduler else "")
+    ended = asyncio.create_task(pushes.wait())
+    stop_wait = asyncio.create_task(stopping.wait())
+    await asyncio.wait({ended, stop_wait}, return_when=asyncio.FIRST_COMPLETED)
+    stop_wait.cancel()
+    await pushes.stop()
+    await bot.session.close()
+    if redis is not None:
+        await redis.aclose()
+    await database.dispose()
+    if ended.done() and not ended.cancelled() and ended.exception() is not None:
+        raise ended.exception()  # type: ignore[misc]

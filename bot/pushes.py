@@ -1,0 +1,105 @@
+"""The delivery worker and the scheduler, run inside the bot's process or on their own."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from contextlib import suppress
+from typing import Any
+
+from aiogram import Bot
+
+from bot.config import Settings
+from bot.sender import TelegramSender
+from core.clock import Clock
+from notifications.fanout import Fanout
+from notifications.jobs import Jobs
+from notifications.scheduler import DatabaseLock, JobScheduler, Lock, RedisLock
+from notifications.worker import DeliveryWorker, WorkerSettings, new_owner
+from storage.db import Database
+from storage.delivery_queue import DeliveryQueue
+
+logger = logging.getLogger(__name__)
+
+
+def worker_settings(settings: Settings) -> WorkerSettings:
+    return WorkerSettings(
+        lease=settings.delivery_lease_seconds,
+        rate=settings.delivery_rate or None,
+    )
+
+
+class Pushes:
+    """Starts and stops the worker (a task) and the scheduler (APScheduler) together."""
+
+    def __init__(self, worker: DeliveryWorker | None, scheduler: JobScheduler | None) -> None:
+        self.worker = worker
+        self.scheduler = scheduler
+        self._stop = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        if self.worker is not None:
+            self._task = asyncio.create_task(self.worker.run(self._stop), name="delivery-worker")
+        if self.scheduler is not None:
+            self.scheduler.start()
+
+    async def stop(self) -> None:
+        """Stop claiming, finish the sends in flight and record them, release the lock."""
+        self._stop.set()
+        if self._task is not None:
+            with suppress(asyncio.CancelledError):
+                try:
+                    await self._task
+                except Exception:
+                    logger.exception("the delivery worker ended with an error")
+        if self.scheduler is not None:
+            await self.scheduler.stop()
+
+    async def wait(self) -> None:
+        """Until the worker ends (it ends only when stopped or broken)."""
+        if self._task is not None:
+            await self._task
+
+
+def build_pushes(
+    settings: Settings,
+    database: Database,
+    bot: Bot,
+    clock: Clock,
+    *,
+    worker: bool = True,
+    scheduler: bool = True,
+    redis: Any = None,
+) -> Pushes:
+    owner = new_owner()
+    delivery = None
+    if worker:
+        delivery = DeliveryWorker(
+            DeliveryQueue(database),
+            TelegramSender(bot),
+            clock,
+            worker_settings(settings),
+            owner=owner,
+        )
+        if isinstance(database.fanout, Fanout):
+            database.fanout.on_commit(delivery.wake)
+    jobs = None
+    if scheduler:
+        lock: Lock = RedisLock(redis, owner) if redis is not None else DatabaseLock(database, owner)
+        wake = delivery.wake if delivery is not None else (lambda: None)
+        extra = []
+        if settings.backup_dirs:
+            from apscheduler.triggers.cron import CronTrigger
+
+            from storage.backup import run_scheduled_backup
+
+            async def nightly_backup() -> int:
+                return len(await run_scheduled_backup(settings))
+
+            # rule 12: backups on two media; nightly covers "weekly and at each period's end"
+            extra.append(
+                ("backup", nightly_backup, CronTrigger(hour=2, minute=30, timezone=clock.tz))
+            )
+        jobs = JobScheduler(Jobs(database.uow, clock, wake), lock, clock.tz, extra)
+    return Pushes(delivery, jobs)

@@ -1,0 +1,704 @@
+"""Who gets a push for each domain event: one delivery row per recipient account, written by
+the unit of work in the transaction that emitted the event (``core.ports.EventFanout``).
+
+Guardians get pushes about a child only through a consented link and an active account link;
+students about themselves; staff about their own work. The account's settings decide what is
+sent at all (marks each / in the daily digest / off, homework, attendance). Quiet hours are
+applied when sending, so a setting changed in between still counts.
+
+Bursts coalesce: rows of one account and child share a group key and wait a short window on
+the wall clock, and the worker sends each group as one message. A later change that makes an
+unsent push pointless (absent, then present again) supersedes it.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from core.clock import Clock
+from core.events import (
+    AbsenceReasonSet,
+    AttendanceRecorded,
+    BroadcastSent,
+    Event,
+    FinalMarkSet,
+    HomeworkSet,
+    LessonChanged,
+    LetterSent,
+    MarkCorrected,
+    MarkGiven,
+    RemarkAdded,
+)
+from core.messaging import resolve_audience
+from core.model import (
+    Account,
+    AttendanceKind,
+    ClassGroup,
+    Delivery,
+    DeliveryStatus,
+    PersonRole,
+    Student,
+)
+from core.ports import UnitOfWork
+
+logger = logging.getLogger(__name__)
+
+Wall = Callable[[], datetime]
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class Windows:
+    """Seconds a push waits for more of its kind, so a burst becomes one message."""
+
+    marks: float = 90.0  # ten marks given in one lesson arrive as one message
+    attendance: float = 20.0  # a roll call tapped twice by mistake is never pushed
+    reason: float = 60.0
+    homework: float = 60.0
+    lesson: float = 30.0
+    remark: float = 30.0
+
+
+# Digest-mode marks fall due a little after the digest time: the evening digest, written at
+# that time, takes them along; without one they still go, on their own.
+DIGEST_GRACE = timedelta(minutes=2)
+
+
+def next_digest(account: Account, now: datetime) -> datetime:
+    """When marks in the account's daily digest go: after its next digest time."""
+    at = datetime.combine(now.date(), account.digest_at, tzinfo=now.tzinfo)
+    return (at if at > now else at + timedelta(days=1)) + DIGEST_GRACE
+
+
+class _Plan:
+    """The rows one transaction's events produce; names and accounts are read once."""
+
+    def __init__(self, uow: UnitOfWork, clock: Clock, windows: Windows, wall: datetime) -> None:
+        self.uow = uow
+        self.clock = clock
+        self.now = clock.now()
+        self.windows = windows
+        self.wall = wall
+        self.rows: list[Delivery] = []
+        self._students: dict[int, tuple[Student, ClassGroup] | None] = {}
+        self._accounts: dict[int, Account] = {}
+        self._names: dict[tuple[str, int], str] = {}
+
+    # --- facts ---
+
+    async def student(self, student_id: int) -> tuple[Student, ClassGroup] | None:
+        if student_id not in self._students:
+            student = await self.uow.students.get(student_id)
+            cls = await self.uow.classes.get(student.class_id) if student else None
+            self._students[student_id] = (student, cls) if student and cls else None
+        return self._students[student_id]
+
+    async def name(self, table: str, entity_id: int | None) -> str:
+        if entity_id is None:
+            return ""
+        key = (table, entity_id)
+        if key not in self._names:
+            repo = getattr(self.uow, table)
+            entity = await repo.get(entity_id)
+            if entity is None:
+                self._names[key] = ""
+            elif table == "staff":
+                self._names[key] = entity.short_name
+            elif table in ("guardians", "students"):
+                self._names[key] = entity.full_name
+            else:
+                self._names[key] = entity.name
+        return self._names[key]
+
+    async def accounts(self, ids: Sequence[int]) -> dict[int, Account]:
+        missing = [i for i in set(ids) if i not in self._accounts]
+        if missing:
+            for account in await self.uow.accounts.many(missing):
+                self._accounts[account.id] = account  # type: ignore[index]
+        return {i: self._accounts[i] for i in ids if i in self._accounts}
+
+    async def linked(
+        self, role: PersonRole, person_ids: Sequence[int]
+    ) -> list[tuple[Account, int]]:
+        """Active accounts linked to these people, with the person each is linked to."""
+        if not person_ids:
+            return []
+        links = await self.uow.account_links.active_for_people(role, list(person_ids))
+        accounts = await self.accounts([x.account_id for x in links])
+        return [
+            (accounts[x.account_id], x.person_id)
+            for x in links
+            if x.account_id in accounts and accounts[x.account_id].active
+        ]
+
+    async def guardians(self, student_ids: Sequence[int]) -> list[tuple[Account, int, int]]:
+        """(account, guardian id, student id) for consented guardians with a linked account."""
+        links = [x for x in await self.uow.guardian_links.for_students(student_ids) if x.consent_at]
+        by_guardian: dict[int, list[int]] = {}
+        for x in links:
+            by_guardian.setdefault(x.guardian_id, []).append(x.student_id)
+        return [
+            (account, guardian_id, student_id)
+            for account, guardian_id in await self.linked(PersonRole.GUARDIAN, list(by_guardian))
+            for student_id in by_guardian[guardian_id]
+        ]
+
+    async def family(
+        self, student_ids: Sequence[int], with_student: bool = True
+    ) -> list[tuple[Account, PersonRole, int, int]]:
+        """(account, link role, person id, student id): the students and their guardians."""
+        found = [
+            (account, PersonRole.GUARDIAN, gid, sid)
+            for account, gid, sid in await self.guardians(student_ids)
+        ]
+        if with_student:
+            found += [
+                (account, PersonRole.STUDENT, sid, sid)
+                for account, sid in await self.linked(PersonRole.STUDENT, student_ids)
+            ]
+        return found
+
+    # --- rows ---
+
+    def add(
+        self,
+        account: Account,
+        kind: str,
+        data: dict[str, Any],
+        *,
+        role: PersonRole,
+        person_id: int,
+        student_id: int | None = None,
+        group: str = "",
+        window: float = 0.0,
+        due_at: datetime | None = None,
+        broadcast_id: int | None = None,
+        dedup: str | None = None,
+        status: DeliveryStatus = DeliveryStatus.PENDING,
+        error: str = "",
+    ) -> Delivery:
+        row = Delivery(
+            account.id,  # type: ignore[arg-type]
+            kind,
+            json.dumps(data, ensure_ascii=False),
+            created_at=self.now,
+            due_at=due_at or self.now,
+            role=role,
+            person_id=person_id,
+            student_id=student_id,
+            group_key=group,
+            broadcast_id=broadcast_id,
+            dedup_key=dedup,
+            not_before=self.wall + timedelta(seconds=window) if window else None,
+            status=status,
+            last_error=error,
+        )
+        self.rows.append(row)
+        return row
+
+    def add_mark_row(
+        self,
+        account: Account,
+        kind: str,
+        data: dict[str, Any],
+        role: PersonRole,
+        person_id: int,
+        student_id: int,
+    ) -> None:
+        """A mark or a correction, as the account wants marks: each, in the digest, or not."""
+        if account.notify_marks == "off":
+            return
+        if account.notify_marks == "digest":
+            self.add(
+                account,
+                kind,
+                data,
+                role=role,
+                person_id=person_id,
+                student_id=student_id,
+                group=f"digest:{student_id}",
+                due_at=next_digest(account, self.now),
+            )
+            return
+        self.add(
+            account,
+            kind,
+            data,
+            role=role,
+            person_id=person_id,
+            student_id=student_id,
+            group=f"marks:{student_id}",
+            window=self.windows.marks,
+        )
+
+    async def supersede(
+        self, account_ids: Sequence[int], group: str, match: Callable[[dict[str, Any]], bool]
+    ) -> list[Delivery]:
+        """Mark the unsent rows of this group that ``match`` as superseded; returns them."""
+        found: list[Delivery] = []
+        wanted = set(account_ids)
+        candidates = [
+            r for r in self.rows if r.account_id in wanted and r.group_key == group
+        ] + await self.uow.deliveries.pending_in_group(list(wanted), group)
+        for row in candidates:
+            if row.status != DeliveryStatus.PENDING:
+                continue
+            if match(json.loads(row.payload)):
+                row.status = DeliveryStatus.SUPERSEDED
+                found.append(row)
+        return found
+
+    async def flush(self) -> None:
+        fresh = [r for r in self.rows if r.id is None]
+        if fresh:
+            await self.uow.deliveries.add_all(fresh)
+
+
+def _who(student: Student, cls: ClassGroup) -> dict[str, Any]:
+    return {"student": student.short_name, "class": cls.name}
+
+
+# --- one handler per event ----------------------------------------------------------------
+
+
+async def _mark_given(plan: _Plan, e: MarkGiven) -> None:
+    facts = await plan.student(e.student_id)
+    mark = await plan.uow.marks.get(e.mark_id)
+    if facts is None or mark is None:
+        return
+    data = await _mark_data(plan, facts, mark.id, e.subject_id, e.value, e.work_type_id)  # type: ignore[arg-type]
+    data["day"] = mark.day.isoformat()
+    data["comment"] = mark.comment
+    for account, role, person, sid in await plan.family([e.student_id]):
+        plan.add_mark_row(account, "mark", data, role, person, sid)
+
+
+async def _mark_data(
+    plan: _Plan,
+    facts: tuple[Student, ClassGroup],
+    mark_id: int,
+    subject_id: int,
+    value: str,
+    work_type_id: int,
+) -> dict[str, Any]:
+    work = await plan.uow.work_types.get(work_type_id)
+    return {
+        **_who(*facts),
+        "mark_id": mark_id,
+        "subject": await plan.name("subjects", subject_id),
+        "value": value,
+        "wt_code": work.code if work else "",
+        "wt_short": work.short if work else "",
+    }
+
+
+async def _mark_corrected(plan: _Plan, e: MarkCorrected) -> None:
+    facts = await plan.student(e.student_id)
+    old = await plan.uow.marks.get(e.old_mark_id)
+    if facts is None or old is None:
+        return
+    new = await plan.uow.marks.get(e.new_mark_id) if e.new_mark_id else None
+    for account, role, person, sid in await plan.family([e.student_id]):
+        unsent = []
+        for group in (f"marks:{sid}", f"digest:{sid}"):
+            unsent += await plan.supersede(
+                [account.id],  # type: ignore[list-item]
+                group,
+                lambda d: d.get("mark_id") == e.old_mark_id,
+            )
+        if unsent:
+            # The old mark was never pushed: push the new one as if just given.
+            if new is not None:
+                data = await _mark_data(
+                    plan, facts, new.id, e.subject_id, new.value.value, new.work_type_id
+                )  # type: ignore[arg-type]
+                data.update(day=new.day.isoformat(), comment=new.comment)
+                plan.add_mark_row(account, "mark", data, role, person, sid)
+            continue
+        data = {
+            **_who(*facts),
+            "mark_id": e.new_mark_id,
+            "subject": await plan.name("subjects", e.subject_id),
+            "old": e.old_value,
+            "new": e.new_value,
+            "reason": e.reason,
+            "day": old.day.isoformat(),
+        }
+        plan.add_mark_row(account, "mark_corrected", data, role, person, sid)
+
+
+async def _final_set(plan: _Plan, e: FinalMarkSet) -> None:
+    facts = await plan.student(e.student_id)
+    if facts is None:
+        return
+    period = await plan.uow.periods.get(e.period_id) if e.period_id else None
+    data = {
+        **_who(*facts),
+        "final_id": e.final_id,
+        "subject": await plan.name("subjects", e.subject_id),
+        "kind": e.kind,
+        "period_kind": period.kind.value if period else None,
+        "period_number": period.number if period else None,
+        "value": e.value,
+    }
+    group = f"final:{e.student_id}:{e.subject_id}:{e.kind}:{e.period_id or 0}"
+    for account, role, person, sid in await plan.family([e.student_id]):
+        # set twice within a moment: only the last one goes
+        await plan.supersede([account.id], group, lambda d: True)  # type: ignore[list-item]
+        plan.add(account, "final", data, role=role, person_id=person, student_id=sid, group=group)
+
+
+async def _attendance(plan: _Plan, e: AttendanceRecorded) -> None:
+    facts = await plan.student(e.student_id)
+    if facts is None:
+        return
+    group = f"att:{e.lesson_id}:{e.student_id}"
+    guardians = await plan.guardians([e.student_id])
+    await plan.supersede([a.id for a, _, _ in guardians], group, lambda d: True)  # type: ignore[misc]
+    if e.kind is None or (e.kind == AttendanceKind.ABSENT.value and e.reason is not None):
+        return
+    lesson = await plan.uow.lessons.get(e.lesson_id)
+    record = await plan.uow.attendance.find(e.lesson_id, e.student_id)
+    if lesson is None or record is None:
+        return
+    data = {
+        **_who(*facts),
+        "subject": await plan.name("subjects", e.subject_id),
+        "day": lesson.day.isoformat(),
+        "slot": lesson.slot,
+        "lesson_id": lesson.id,
+    }
+    if e.kind == AttendanceKind.ABSENT.value:
+        kind = "absence"
+        data["attendance_id"] = record.id
+    else:
+        kind = "late"
+        data["minutes"] = record.minutes_late
+    for account, gid, sid in guardians:
+        if account.notify_attendance:
+            plan.add(
+                account,
+                kind,
+                data,
+                role=PersonRole.GUARDIAN,
+                person_id=gid,
+                student_id=sid,
+                group=group,
+                window=plan.windows.attendance,
+            )
+
+
+async def _reason_set(plan: _Plan, e: AbsenceReasonSet) -> None:
+    facts = await plan.student(e.student_id)
+    record = await plan.uow.attendance.get(e.attendance_id)
+    if facts is None or record is None:
+        return
+    guardians = await plan.guardians([e.student_id])
+    # an unsent "absent, please explain" is pointless now
+    await plan.supersede(
+        [a.id for a, _, _ in guardians],  # type: ignore[misc]
+        f"att:{record.lesson_id}:{e.student_id}",
+        lambda d: True,
+    )
+    group = f"reason:{e.student_id}"
+    await plan.supersede(
+        [a.id for a, _, _ in guardians],  # type: ignore[misc]
+        group,
+        lambda d: d.get("attendance_id") == e.attendance_id,
+    )
+    lesson = await plan.uow.lessons.get(record.lesson_id)
+    data = {
+        **_who(*facts),
+        "attendance_id": e.attendance_id,
+        "subject": await plan.name("subjects", record.subject_id),
+        "day": record.day.isoformat(),
+        "slot": lesson.slot if lesson else None,
+        "reason": e.reason,
+    }
+    for account, gid, sid in guardians:
+        if account.notify_attendance:
+            plan.add(
+                account,
+                "reason",
+                data,
+                role=PersonRole.GUARDIAN,
+                person_id=gid,
+                student_id=sid,
+                group=group,
+                window=plan.windows.reason,
+            )
+
+
+async def _students_of(
+    plan: _Plan, class_id: int, subgroup_id: int | None, day: date
+) -> list[Student]:
+    students = await plan.uow.students.in_class(class_id, on=day)
+    if subgroup_id is not None:
+        members = set(await plan.uow.subgroups.member_ids(subgroup_id))
+        students = [s for s in students if s.id in members]
+    return students
+
+
+async def _homework(plan: _Plan, e: HomeworkSet) -> None:
+    homework = await plan.uow.homework.get(e.homework_id)
+    cls = await plan.uow.classes.get(e.class_id)
+    if homework is None or cls is None:
+        return
+    students = await _students_of(plan, e.class_id, e.subgroup_id, plan.clock.today())
+    by_id = {s.id: s for s in students}
+    subject = await plan.name("subjects", e.subject_id)
+    for account, role, person, sid in await plan.family(list(by_id)):
+        if not account.notify_homework:
+            continue
+        group = f"hw:{sid}"
+        await plan.supersede(
+            [account.id],  # type: ignore[list-item]
+            group,
+            lambda d: d.get("homework_id") == e.homework_id,
+        )
+        data = {
+            **_who(by_id[sid], cls),
+            "homework_id": e.homework_id,
+            "subject": subject,
+            "text": homework.text,
+            "due_on": e.due_on,
+            "changed": e.changed,
+            "files": len(homework.attachments),
+        }
+        plan.add(
+            account,
+            "homework",
+            data,
+            role=role,
+            person_id=person,
+            student_id=sid,
+            group=group,
+            window=plan.windows.homework,
+        )
+
+
+async def _lesson_changed(plan: _Plan, e: LessonChanged) -> None:
+    day = date.fromisoformat(e.day)
+    today = plan.clock.today()
+    if day not in (today, today + timedelta(days=1)):
+        return
+    lesson = await plan.uow.lessons.get(e.lesson_id)
+    cls = await plan.uow.classes.get(e.class_id)
+    if lesson is None or cls is None:
+        return
+    students = {s.id: s for s in await _students_of(plan, e.class_id, e.subgroup_id, day)}
+    subject = await plan.name("subjects", lesson.subject_id)
+    substitute = await plan.name("staff", lesson.substitute_id)
+    for account, role, person, sid in await plan.family(list(students)):
+        group = f"lesson:{sid}"
+        unsent = await plan.supersede(
+            [account.id],  # type: ignore[list-item]
+            group,
+            lambda d: d.get("lesson_id") == e.lesson_id,
+        )
+        if e.change == "restored" and unsent:
+            continue  # the cancellation was never pushed: nothing to undo
+        data = {
+            **_who(students[sid], cls),
+            "lesson_id": e.lesson_id,
+            "subject": subject,
+            "day": e.day,
+            "slot": lesson.slot,
+            "change": e.change,
+            "substitute": substitute,
+        }
+        plan.add(
+            account,
+            "lesson",
+            data,
+            role=role,
+            person_id=person,
+            student_id=sid,
+            group=group,
+            window=plan.windows.lesson,
+        )
+
+
+async def _remark(plan: _Plan, e: RemarkAdded) -> None:
+    facts = await plan.student(e.student_id)
+    remark = await plan.uow.remarks.get(e.remark_id)
+    if facts is None or remark is None:
+        return
+    data = {
+        **_who(*facts),
+        "remark_id": e.remark_id,
+        "remark_kind": e.kind,
+        "subject": await plan.name("subjects", remark.subject_id),
+        "teacher": await plan.name("staff", remark.author_id),
+        "text": remark.text,
+        "day": remark.day.isoformat(),
+    }
+    for account, role, person, sid in await plan.family([e.student_id]):
+        plan.add(
+            account,
+            "remark",
+            data,
+            role=role,
+            person_id=person,
+            student_id=sid,
+            group=f"remark:{sid}",
+            window=plan.windows.remark,
+        )
+
+
+def _attachments(items: Sequence[Any]) -> list[list[str]]:
+    return [[a.kind, a.ref, a.name] for a in items]
+
+
+async def _broadcast(plan: _Plan, e: BroadcastSent) -> None:
+    broadcast = await plan.uow.broadcasts.get(e.broadcast_id)
+    cls = await plan.uow.classes.get(e.class_id)
+    if broadcast is None or cls is None:
+        return
+    view = await resolve_audience(
+        plan.uow, cls, broadcast.audience, broadcast.subgroup_id, plan.clock.today()
+    )
+    author = await plan.name("staff", broadcast.author_id)
+    students = {
+        s.id: s
+        for s in await plan.uow.students.many(
+            sorted({i for r in view.recipients for i in r.student_ids})
+        )
+    }
+    accounts = await plan.accounts([r.account_id for r in view.recipients])
+    if broadcast.author_account_id is not None:
+        owner = await plan.accounts([broadcast.author_account_id])
+        if owner:
+            plan.add(
+                owner[broadcast.author_account_id],
+                "broadcast_progress",
+                {
+                    "broadcast_id": broadcast.id,
+                    "class": cls.name,
+                    "total": len(view.recipients),
+                    "not_linked": len(view.not_linked),
+                },
+                role=PersonRole.STAFF,
+                person_id=broadcast.author_id,
+                broadcast_id=broadcast.id,
+                dedup=f"bcp:{broadcast.id}",
+            )
+    base = {
+        "broadcast_id": broadcast.id,
+        "class": cls.name,
+        "author": author,
+        "text": broadcast.text,
+        "attachments": _attachments(broadcast.attachments),
+    }
+    for r in view.recipients:
+        account = accounts.get(r.account_id)
+        if account is None:
+            continue
+        data = {
+            **base,
+            "student_ids": list(r.student_ids),
+            "student_names": [students[i].short_name for i in r.student_ids if i in students],
+        }
+        plan.add(
+            account,
+            "broadcast",
+            data,
+            role=r.role,
+            person_id=r.person_id,
+            student_id=r.student_ids[0] if r.student_ids else None,
+            broadcast_id=broadcast.id,
+            dedup=f"bc:{broadcast.id}:{account.id}",
+            status=DeliveryStatus.PENDING if account.active else DeliveryStatus.SKIPPED,
+            error="" if account.active else "blocked",
+        )
+
+
+async def _letter(plan: _Plan, e: LetterSent) -> None:
+    letter = await plan.uow.letters.get(e.letter_id)
+    facts = await plan.student(e.student_id)
+    if letter is None or facts is None:
+        return
+    to_role = PersonRole(e.to_role)
+    link_role = PersonRole.STAFF if to_role.is_staff else to_role
+    if letter.from_role == PersonRole.GUARDIAN:
+        from_name = await plan.name("guardians", letter.from_id)
+    else:
+        from_name = await plan.name("staff", letter.from_id)
+    data: dict[str, Any] = {
+        **_who(*facts),
+        "letter_id": letter.id,
+        "from_name": from_name,
+        "from_role": letter.from_role.value,
+        "text": letter.text,
+        "attachments": _attachments(letter.attachments),
+        "broadcast": letter.broadcast_id is not None,
+    }
+    if letter.attendance_id is not None:
+        record = await plan.uow.attendance.get(letter.attendance_id)
+        lesson = await plan.uow.lessons.get(record.lesson_id) if record else None
+        if record is not None:
+            data["absence"] = {
+                "attendance_id": record.id,
+                "day": record.day.isoformat(),
+                "subject": await plan.name("subjects", record.subject_id),
+                "slot": lesson.slot if lesson else None,
+            }
+    for account, person in await plan.linked(link_role, [e.to_id]):
+        plan.add(
+            account,
+            "letter",
+            data,
+            role=link_role,
+            person_id=person,
+            student_id=e.student_id,
+        )
+
+
+Handler = Callable[[_Plan, Any], Awaitable[None]]
+
+HANDLERS: dict[type[Event], Handler] = {
+    MarkGiven: _mark_given,
+    MarkCorrected: _mark_corrected,
+    FinalMarkSet: _final_set,
+    AttendanceRecorded: _attendance,
+    AbsenceReasonSet: _reason_set,
+    HomeworkSet: _homework,
+    LessonChanged: _lesson_changed,
+    RemarkAdded: _remark,
+    BroadcastSent: _broadcast,
+    LetterSent: _letter,
+}
+
+
+class Fanout:
+    """``core.ports.EventFanout``: events in, per-recipient deliveries out, same transaction."""
+
+    def __init__(self, clock: Clock, windows: Windows | None = None, wall: Wall = utc_now) -> None:
+        self.clock = clock
+        self.windows = windows or Windows()
+        self.wall = wall
+        self._listeners: list[Callable[[], None]] = []
+
+    def on_commit(self, listener: Callable[[], None]) -> None:
+        """Call ``listener`` after each commit with events (a worker's wake-up)."""
+        self._listeners.append(listener)
+
+    async def fan_out(self, uow: UnitOfWork, events: Sequence[Event]) -> None:
+        plan = _Plan(uow, self.clock, self.windows, self.wall())
+        for event in events:
+            handler = HANDLERS.get(type(event))
+            if handler is not None:
+                await handler(plan, event)
+        await plan.flush()
+
+    def committed(self) -> None:
+        for listener in self._listeners:
+            listener()

@@ -1,0 +1,608 @@
+"""Push texts in the recipient's language: one delivery, or several as one message.
+
+Everything a text needs travels in the delivery's payload (names included), so rendering
+reads no database. Words go through gettext with the recipient's locale, dates through Babel;
+names and teachers' texts are escaped for Telegram's HTML mode.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from html import escape
+from typing import Any
+
+from babel.dates import format_date
+from babel.numbers import format_decimal
+
+from core.model import Attachment
+from locales import LANGUAGES, translations
+from notifications import buttons as b
+from notifications.sender import Button, Buttons
+
+TEXT_LIMIT = 4096
+CAPTION_LIMIT = 1024
+LINE_LIMIT = 160  # a digest line quotes at most this much of a teacher's text
+MAX_EXPLAIN_BUTTONS = 3
+
+
+def N_(message: str) -> str:
+    """Mark a string for extraction; it is translated where it is shown."""
+    return message
+
+
+@dataclass(frozen=True, slots=True)
+class Item:
+    """One delivery as the renderer sees it."""
+
+    id: int
+    kind: str
+    data: dict[str, Any]
+    student_id: int | None = None
+    broadcast_id: int | None = None
+    role: str | None = None
+
+    @staticmethod
+    def parse(
+        id: int,
+        kind: str,
+        payload: str,
+        student_id: int | None = None,
+        broadcast_id: int | None = None,
+        role: str | None = None,
+    ) -> Item:
+        try:
+            data = json.loads(payload) if payload else {}
+        except ValueError:
+            data = {}
+        return Item(
+            id, kind, data if isinstance(data, dict) else {}, student_id, broadcast_id, role
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Rendered:
+    text: str
+    buttons: Buttons = ()
+    attachment: Attachment | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class _Ctx:
+    locale: str
+    _: Callable[[str], str] = field(repr=False)
+    ngettext: Callable[[str, str, int], str] = field(repr=False)
+
+    def day(self, iso: str | None, weekday: bool = True) -> str:
+        if not iso:
+            return ""
+        try:
+            value = date.fromisoformat(iso[:10])
+        except ValueError:
+            return escape(iso)
+        return format_date(value, "EEE, d MMMM" if weekday else "d MMMM", locale=self.locale)
+
+    def number(self, value: float) -> str:
+        return format_decimal(value, "0.00", locale=self.locale)
+
+
+def context(locale: str) -> _Ctx:
+    t = translations(locale if locale in LANGUAGES else LANGUAGES[0])
+    return _Ctx(locale, t.gettext, t.ngettext)
+
+
+def _e(value: Any) -> str:
+    return escape(str(value or ""))
+
+
+def _clip(text: str, limit: int = LINE_LIMIT) -> str:
+    text = " ".join(str(text or "").split())
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def _child(d: dict[str, Any]) -> str:
+    name = _e(d.get("student"))
+    cls = d.get("class")
+    return f"{name} ({_e(cls)})" if cls else name
+
+
+def mark_value(c: _Ctx, value: str | None) -> str:
+    if value is None:
+        return "—"
+    words = {
+        "pass": c._("pass"),
+        "fail": c._("fail"),
+        "na": c._("n/a"),
+        "exempt": c._("exempt"),
+    }
+    return words.get(value, _e(value))
+
+
+def work_type(c: _Ctx, code: str | None, short: str | None) -> str:
+    """The school's abbreviation (КР, СР …); in English, the standard kinds by name."""
+    if c.locale == "ru":
+        return _e(short)
+    names = {
+        "oral": c._("oral"),
+        "test": c._("test"),
+        "independent": c._("quiz"),
+        "lab": c._("lab"),
+        "practical": c._("practical"),
+        "homework": c._("homework"),
+        "essay": c._("essay"),
+        "dictation": c._("dictation"),
+    }
+    return names.get(code or "", _e(short))
+
+
+def period_name(c: _Ctx, kind: str | None, number: int | None) -> str:
+    roman = ("", "I", "II", "III", "IV", "V", "VI")
+    n = roman[number] if number is not None and 0 < number < len(roman) else str(number or "")
+    names = {
+        "quarter": c._("{n} quarter"),
+        "trimester": c._("{n} trimester"),
+        "half_year": c._("{n} half-year"),
+        "semester": c._("{n} semester"),
+    }
+    return names.get(kind or "quarter", names["quarter"]).format(n=n)
+
+
+def final_what(c: _Ctx, d: dict[str, Any]) -> str:
+    kind = d.get("kind")
+    if kind == "period":
+        return c._("the mark for the {period}").format(
+            period=period_name(c, d.get("period_kind"), d.get("period_number"))
+        )
+    return {
+        "year": c._("the year mark"),
+        "exam": c._("the exam mark"),
+        "final": c._("the final mark"),
+    }.get(kind or "", c._("the final mark"))
+
+
+def reason_name(c: _Ctx, reason: str | None) -> str:
+    return {
+        "sick": c._("illness"),
+        "excused": c._("excused"),
+        "unexcused": c._("unexcused"),
+    }.get(reason or "", c._("no reason given yet"))
+
+
+def change_name(c: _Ctx, d: dict[str, Any]) -> str:
+    change = d.get("change")
+    if change == "cancellation":
+        return c._("cancelled")
+    if change == "restored":
+        return c._("will take place after all")
+    if d.get("substitute"):
+        return c._("substitute teacher: {name}").format(name=_e(d.get("substitute")))
+    return c._("the teacher is changed")
+
+
+def _lesson_slot(c: _Ctx, d: dict[str, Any]) -> str:
+    slot = d.get("slot")
+    subject = _e(d.get("subject"))
+    return c._("lesson {slot}, {subject}").format(slot=slot, subject=subject) if slot else subject
+
+
+# --- one delivery: (text, buttons, attachment) ---------------------------------------------
+
+
+def _single(c: _Ctx, item: Item) -> Rendered:
+    d = item.data
+    kind = item.kind
+    if kind == "mark":
+        text = c._("📘 New mark — {child}\n{subject}: <b>{value}</b> ({work}), {day}").format(
+            child=_child(d),
+            subject=_e(d.get("subject")),
+            value=mark_value(c, d.get("value")),
+            work=work_type(c, d.get("wt_code"), d.get("wt_short")),
+            day=c.day(d.get("day")),
+        )
+        if d.get("comment"):
+            text += "\n" + c._("Teacher's comment: {comment}").format(comment=_e(d["comment"]))
+        return Rendered(text)
+    if kind == "mark_corrected":
+        return Rendered(
+            c._("✏️ A mark was corrected — {child}").format(child=_child(d))
+            + "\n"
+            + _corrected_line(c, d)
+            + "\n"
+            + c._("Reason: {reason}").format(reason=_e(d.get("reason")))
+        )
+    if kind == "final":
+        return Rendered(
+            c._("🏁 {child}: {what} in {subject} — <b>{value}</b>").format(
+                child=_child(d),
+                what=final_what(c, d),
+                subject=_e(d.get("subject")),
+                value=mark_value(c, d.get("value")),
+            )
+        )
+    if kind == "absence":
+        text = c._(
+            "🚫 {child} was absent: {lesson}, {day}.\n"
+            "If you know the reason, please tell the class teacher."
+        ).format(child=_child(d), lesson=_lesson_slot(c, d), day=c.day(d.get("day")))
+        return Rendered(text, _explain_buttons(c, [item]))
+    if kind == "late":
+        text = c._("⏰ {child} was late: {lesson}, {day}.").format(
+            child=_child(d), lesson=_lesson_slot(c, d), day=c.day(d.get("day"))
+        )
+        if d.get("minutes"):
+            text += " " + c.ngettext(
+                "{n} minute late.", "{n} minutes late.", int(d["minutes"])
+            ).format(n=d["minutes"])
+        return Rendered(text)
+    if kind == "reason":
+        return Rendered(
+            c._("✅ The absence of {child} on {day} ({subject}) is recorded as: {reason}.").format(
+                child=_child(d),
+                day=c.day(d.get("day")),
+                subject=_e(d.get("subject")),
+                reason=reason_name(c, d.get("reason")),
+            )
+        )
+    if kind == "homework":
+        head = (
+            c._("📚 Homework changed — {child}")
+            if d.get("changed")
+            else c._("📚 New homework — {child}")
+        )
+        text = (
+            head.format(child=_child(d))
+            + "\n"
+            + c._("<b>{subject}</b>, for {due}:").format(
+                subject=_e(d.get("subject")), due=c.day(d.get("due_on"))
+            )
+            + "\n"
+            + _e(_clip(d.get("text", ""), 1500))
+        )
+        if d.get("files"):
+            text += "\n" + c._("📎 With attachments: open /homework.")
+        return Rendered(text)
+    if kind == "lesson":
+        return Rendered(
+            c._("🗓 {child}: {day}, {lesson} — {change}.").format(
+                child=_child(d),
+                day=c.day(d.get("day")),
+                lesson=_lesson_slot(c, d),
+                change=change_name(c, d),
+            )
+        )
+    if kind == "remark":
+        head = (
+            c._("👏 Praise for {child}")
+            if d.get("remark_kind") == "praise"
+            else c._("⚠️ A remark about {child}")
+        )
+        return Rendered(
+            head.format(child=_child(d))
+            + "\n"
+            + c._("{subject}, {teacher}: {text}").format(
+                subject=_e(d.get("subject")),
+                teacher=_e(d.get("teacher")),
+                text=_e(_clip(d.get("text", ""), 1000)),
+            )
+        )
+    if kind == "broadcast":
+        return _broadcast(c, item)
+    if kind == "broadcast_progress":
+        return Rendered(progress_text(c, d), progress_buttons(c, d.get("broadcast_id", 0)))
+    if kind == "letter":
+        return _letter(c, item)
+    if kind == "evening":
+        return Rendered(_evening(c, d))
+    if kind == "summary":
+        return Rendered(_summary(c, d))
+    if kind == "remind":
+        return Rendered(_remind(c, d))
+    if kind == "finals_missing":
+        return Rendered(_finals_missing(c, d))
+    if kind == "reconcile":
+        return Rendered(_reconcile(c, d))
+    return Rendered(c._("🔔 There is news in the diary: open /start."))
+
+
+def _corrected_line(c: _Ctx, d: dict[str, Any]) -> str:
+    if d.get("new") is None:
+        return c._("{subject}, {day}: the mark {old} is removed").format(
+            subject=_e(d.get("subject")),
+            day=c.day(d.get("day")),
+            old=mark_value(c, d.get("old")),
+        )
+    return c._("{subject}, {day}: {old} → <b>{new}</b>").format(
+        subject=_e(d.get("subject")),
+        day=c.day(d.get("day")),
+        old=mark_value(c, d.get("old")),
+        new=mark_value(c, d.get("new")),
+    )
+
+
+def _explain_buttons(c: _Ctx, items: Sequence[Item]) -> Buttons:
+    rows = []
+    for item in items:
+        attendance = item.data.get("attendance_id")
+        if item.kind != "absence" or not attendance:
+            continue
+        label = c._("✍️ Explain the absence")
+        if len(items) > 1:
+            label += f" · {c.day(item.data.get('day'), weekday=False)}"
+        rows.append((Button(label, b.explain(attendance)),))
+        if len(rows) == MAX_EXPLAIN_BUTTONS:
+            break
+    return tuple(rows)
+
+
+def _attachment(d: dict[str, Any]) -> Attachment | None:
+    for kind, ref, name in d.get("attachments") or ():
+        if kind in ("photo", "document") and ref:
+            return Attachment(kind, ref, name)
+    return None
+
+
+def _broadcast(c: _Ctx, item: Item) -> Rendered:
+    d = item.data
+    head = c._("📢 {class_name}: a message from the class teacher {author}").format(
+        class_name=_e(d.get("class")), author=_e(d.get("author"))
+    )
+    names = d.get("student_names") or []
+    if item.role == "guardian" and names:
+        head += "\n" + c._("For the parents of {names}").format(
+            names=", ".join(_e(n) for n in names)
+        )
+    attachment = _attachment(d)
+    limit = CAPTION_LIMIT if attachment else TEXT_LIMIT
+    body = _e(d.get("text", ""))
+    text = f"{head}\n\n{body}" if body else head
+    if len(text) > limit:
+        text = text[: limit - 1] + "…"
+    row = [Button(c._("✓ Read"), b.read(item.id))]
+    if item.role == "guardian" and item.broadcast_id and item.student_id:
+        row.append(Button(c._("↩️ Reply"), b.reply(item.broadcast_id, item.student_id)))
+    return Rendered(text, (tuple(row),), attachment)
+
+
+def progress_text(c: _Ctx, d: dict[str, Any]) -> str:
+    lines = [
+        c._("📢 Broadcast to {class_name}").format(class_name=_e(d.get("class"))),
+        c._("Delivered: {sent} of {total}").format(sent=d.get("sent", 0), total=d.get("total", 0)),
+        c._("Waiting: {pending}").format(pending=d.get("pending", 0)),
+        c._("Not delivered: {failed}").format(failed=d.get("failed", 0)),
+        c._("Not linked to the bot yet: {not_linked}").format(not_linked=d.get("not_linked", 0)),
+        c._("Read: {read}").format(read=d.get("read", 0)),
+    ]
+    return "\n".join(lines)
+
+
+def progress_buttons(c: _Ctx, broadcast_id: int) -> Buttons:
+    return (
+        (
+            Button(c._("🔄 Refresh"), b.progress(broadcast_id, "r")),
+            Button(c._("👀 Who has not read"), b.progress(broadcast_id, "u")),
+        ),
+    )
+
+
+def _letter(c: _Ctx, item: Item) -> Rendered:
+    d = item.data
+    to_staff = item.role == "staff"
+    if to_staff:
+        head = c._("✉️ {name}, parent of {child}, writes:").format(
+            name=_e(d.get("from_name")), child=_child(d)
+        )
+    else:
+        head = c._("✉️ The class teacher {name} writes about {child}:").format(
+            name=_e(d.get("from_name")), child=_child(d)
+        )
+    absence = d.get("absence")
+    if absence:
+        head += "\n" + c._("About the absence: {lesson}, {day}.").format(
+            lesson=_lesson_slot(c, absence), day=c.day(absence.get("day"))
+        )
+    if d.get("broadcast"):
+        head += "\n" + c._("An answer to your broadcast.")
+    attachment = _attachment(d)
+    limit = CAPTION_LIMIT if attachment else TEXT_LIMIT
+    text = f"{head}\n\n{_e(d.get('text', ''))}".rstrip()
+    if len(text) > limit:
+        text = text[: limit - 1] + "…"
+    rows: list[tuple[Button, ...]] = [(Button(c._("↩️ Answer"), b.answer(d.get("letter_id", 0))),)]
+    if to_staff and absence and absence.get("attendance_id"):
+        att = absence["attendance_id"]
+        rows.append(
+            (
+                Button(c._("Б — illness"), b.reason(att, "sick")),
+                Button(c._("У — excused"), b.reason(att, "excused")),
+                Button(c._("Н — unexcused"), b.reason(att, "unexcused")),
+            )
+        )
+    return Rendered(text, tuple(rows), attachment)
+
+
+def _evening(c: _Ctx, d: dict[str, Any]) -> str:
+    lines = [
+        c._("🌆 {day} — {child}").format(day=c.day(d.get("day")), child=_child(d)),
+    ]
+    homework = d.get("homework") or []
+    if homework:
+        lines.append("<b>" + c._("Homework") + "</b>")
+        lines += [f"• <b>{_e(s)}</b>: {_e(_clip(t, 400))}" for s, t in homework]
+    changes = d.get("changes") or []
+    if changes:
+        lines.append("<b>" + c._("Changes in the timetable") + "</b>")
+        for slot, subject, change, substitute in changes:
+            info = {"slot": slot, "subject": subject, "change": change, "substitute": substitute}
+            lines.append(f"• {_lesson_slot(c, info)} — {change_name(c, info)}")
+    if not homework and not changes:
+        lines.append(c._("No homework is recorded for this day."))
+    return "\n".join(lines)
+
+
+def _summary(c: _Ctx, d: dict[str, Any]) -> str:
+    lines = [
+        c._("📊 Two weeks of {child}: {start} – {end}").format(
+            child=_child(d),
+            start=c.day(d.get("start"), weekday=False),
+            end=c.day(d.get("end"), weekday=False),
+        )
+    ]
+    subjects = d.get("subjects") or []
+    if subjects:
+        for subject, values, average in subjects:
+            marks = " ".join(mark_value(c, v) for v in values)
+            avg = f" ({c.number(average)})" if average is not None else ""
+            lines.append(f"• {_e(subject)}: {marks}{avg}")
+    else:
+        lines.append(c._("No marks in these two weeks."))
+    lines.append(
+        c._(
+            "Lessons missed: {absent}, of them without a good reason: {unexcused}; late: {late}."
+        ).format(absent=d.get("absent", 0), unexcused=d.get("unexcused", 0), late=d.get("late", 0))
+    )
+    return "\n".join(lines)
+
+
+REMINDER_WHAT = {
+    "topic": N_("the lesson record and the roll call are not filled in"),
+    "homework": N_("no homework is set"),
+    "marks": N_("no marks are given"),
+}
+
+
+def _remind(c: _Ctx, d: dict[str, Any]) -> str:
+    lines = [c._("📝 Please fill in the journal:")]
+    for kind, class_name, subject, day, slot in d.get("items") or []:
+        lines.append(
+            "• "
+            + c._("{day}, lesson {slot}, {class_name} {subject}: {what}").format(
+                day=c.day(day, weekday=False),
+                slot=slot,
+                class_name=_e(class_name),
+                subject=_e(subject),
+                what=c._(REMINDER_WHAT.get(kind, REMINDER_WHAT["topic"])),
+            )
+        )
+    return "\n".join(lines)
+
+
+def _finals_missing(c: _Ctx, d: dict[str, Any]) -> str:
+    lines = [
+        c._("🏁 Period marks are still missing; they can be set until {deadline}:").format(
+            deadline=c.day(d.get("deadline"))
+        )
+    ]
+    for class_name, subject, missing, total in d.get("items") or []:
+        lines.append(
+            "• "
+            + c._("{class_name} {subject}: {missing} of {total}").format(
+                class_name=_e(class_name), subject=_e(subject), missing=missing, total=total
+            )
+        )
+    return "\n".join(lines)
+
+
+def _reconcile(c: _Ctx, d: dict[str, Any]) -> str:
+    lines = [
+        c._("📋 Weekly check, {class_name}: absences without a reason").format(
+            class_name=_e(d.get("class"))
+        )
+    ]
+    for student, day, subject in d.get("items") or []:
+        lines.append(f"• {_e(student)}: {c.day(day, weekday=False)}, {_e(subject)}")
+    lines.append(c._("Please record the reasons in the journal."))
+    return "\n".join(lines)
+
+
+# --- several deliveries as one message -----------------------------------------------------
+
+
+def _line(c: _Ctx, item: Item) -> str:
+    d = item.data
+    kind = item.kind
+    if kind == "mark":
+        return c._("{subject}: <b>{value}</b> ({work})").format(
+            subject=_e(d.get("subject")),
+            value=mark_value(c, d.get("value")),
+            work=work_type(c, d.get("wt_code"), d.get("wt_short")),
+        )
+    if kind == "mark_corrected":
+        return c._("corrected: {line}").format(line=_corrected_line(c, d))
+    if kind == "final":
+        return c._("{subject}: {what} — <b>{value}</b>").format(
+            subject=_e(d.get("subject")), what=final_what(c, d), value=mark_value(c, d.get("value"))
+        )
+    if kind == "absence":
+        return c._("absent: {lesson}, {day}").format(
+            lesson=_lesson_slot(c, d), day=c.day(d.get("day"), weekday=False)
+        )
+    if kind == "late":
+        return c._("late: {lesson}, {day}").format(
+            lesson=_lesson_slot(c, d), day=c.day(d.get("day"), weekday=False)
+        )
+    if kind == "reason":
+        return c._("absence on {day}: {reason}").format(
+            day=c.day(d.get("day"), weekday=False), reason=reason_name(c, d.get("reason"))
+        )
+    if kind == "homework":
+        return c._("homework {subject} for {due}: {text}").format(
+            subject=_e(d.get("subject")),
+            due=c.day(d.get("due_on"), weekday=False),
+            text=_e(_clip(d.get("text", ""))),
+        )
+    if kind == "lesson":
+        return f"{c.day(d.get('day'))}, {_lesson_slot(c, d)} — {change_name(c, d)}"
+    if kind == "remark":
+        label = c._("praise") if d.get("remark_kind") == "praise" else c._("remark")
+        return f"{label}, {_e(d.get('subject'))}: {_e(_clip(d.get('text', '')))}"
+    return _single(c, item).text
+
+
+def _fits(lines: list[str], c: _Ctx) -> str:
+    text = "\n".join(lines)
+    if len(text) <= TEXT_LIMIT:
+        return text
+    kept: list[str] = []
+    size = 0
+    for i, line in enumerate(lines):
+        if size + len(line) + 1 > TEXT_LIMIT - 80:
+            kept.append(c._("… and {n} more: open /start.").format(n=len(lines) - i))
+            break
+        kept.append(line)
+        size += len(line) + 1
+    return "\n".join(kept)
+
+
+def render(items: Sequence[Item], locale: str, group_key: str = "") -> Rendered:
+    """One message for these deliveries of one account (one group, or a quiet-hours digest)."""
+    c = context(locale)
+    if not items:
+        raise ValueError("nothing to render")
+    if len(items) == 1:
+        return _single(c, items[0])
+    children = {i.data.get("student") for i in items if i.data.get("student")}
+    one_child = len(children) == 1
+    first = items[0].data
+    kinds = {i.kind for i in items}
+    if group_key == "quiet":
+        head = c._("🌙 While the quiet hours were on:")
+    elif kinds <= {"mark", "mark_corrected"} and one_child:
+        head = c._("📘 New marks — {child}").format(child=_child(first))
+    elif one_child:
+        head = c._("🔔 News — {child}").format(child=_child(first))
+    else:
+        head = c._("🔔 News in the diary:")
+    lines = [head]
+    rest: list[str] = []
+    for item in items:
+        if item.kind in ("evening", "summary", "remind", "finals_missing", "reconcile", "letter"):
+            rest.append(_single(c, item).text)
+            continue
+        prefix = (
+            "" if one_child or not item.data.get("student") else f"{_e(item.data['student'])}: "
+        )
+        lines.append(f"• {prefix}{_line(c, item)}")
+    text = _fits([*rest, *(lines if len(lines) > 1 else [])], c) if rest else _fits(lines, c)
+    return Rendered(text, _explain_buttons(c, items))

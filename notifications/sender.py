@@ -1,0 +1,85 @@
+"""The narrow port the delivery worker sends through, and the errors it understands.
+
+A messenger adapter (``bot/sender.py`` for Telegram) implements ``Sender`` and turns its
+library's exceptions into these four, so the worker's retry policy knows nothing of Telegram.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+from core.model import Attachment
+
+
+@dataclass(frozen=True, slots=True)
+class Button:
+    text: str
+    data: str  # callback data, at most 64 bytes
+
+
+Buttons = tuple[tuple[Button, ...], ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Outgoing:
+    """One message to one chat: text (HTML), buttons, and at most one photo or document."""
+
+    chat_id: str
+    text: str
+    buttons: Buttons = ()
+    attachment: Attachment | None = None
+
+
+class SendError(Exception):
+    def __init__(self, reason: str = "") -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+class RetryLater(SendError):
+    """Flood control (429): wait ``seconds`` before trying this chat again."""
+
+    def __init__(self, seconds: float, reason: str = "") -> None:
+        super().__init__(reason or f"retry after {seconds}")
+        self.seconds = seconds
+
+
+class Blocked(SendError):
+    """The user blocked the bot or deleted the account (403): stop until they come back."""
+
+
+class BadRequest(SendError):
+    """The request itself is wrong (400): retrying cannot help."""
+
+
+class Transient(SendError):
+    """A network error, a timeout or a server error (5xx): try again later."""
+
+
+class Sender(Protocol):
+    async def send_text(self, chat_id: str, text: str, buttons: Buttons = ()) -> str:
+        """Send; return the message id. Raises one of the errors above."""
+        ...
+
+    async def send_photo(
+        self, chat_id: str, ref: str, caption: str, buttons: Buttons = ()
+    ) -> str: ...
+
+    async def send_document(
+        self, chat_id: str, ref: str, caption: str, buttons: Buttons = ()
+    ) -> str: ...
+
+    async def edit_text(
+        self, chat_id: str, message_ref: str, text: str, buttons: Buttons = ()
+    ) -> None: ...
+
+
+async def send(sender: Sender, message: Outgoing) -> str:
+    """Send one outgoing message through the port; returns the messenger's message id."""
+    item = message.attachment
+    if item is None:
+        return await sender.send_text(message.chat_id, message.text, message.buttons)
+    if item.kind == "photo":
+        return await sender.send_photo(message.chat_id, item.ref, message.text, message.buttons)
+    return await sender.send_document(message.chat_id, item.ref, message.text, message.buttons)

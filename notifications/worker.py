@@ -1,0 +1,479 @@
+"""The delivery worker: claims due rows with a lease, sends them under the rate limits, and
+records each outcome.
+
+Semantics, per row:
+- sent once Telegram accepted it, recorded right after the answer (results are written in
+  small group commits, so a send is confirmed within milliseconds);
+- a worker killed mid-way loses nothing: its claimed rows stay pending and are taken again
+  when their lease has run out; a row is never sent by a worker whose lease is running out;
+- 429 waits ``retry_after`` (that chat only) and tries again; network errors, timeouts and
+  5xx back off exponentially with full jitter, ``max_attempts`` times, then the row is parked
+  with its reason; 400 parks at once; 403 marks the account inactive and skips its rows;
+- rows whose recipient unlinked (or a guardian whose consent is gone) are skipped;
+- during the recipient's quiet hours rows are held (never dropped) until the hours end, and
+  then come as one digest; rows of one account and group key go as one message.
+
+The one window where a message can go twice: the process dies after Telegram accepted a
+message and before its result was committed (a few milliseconds); the row is then sent again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import heapq
+import json
+import logging
+import os
+import random
+import socket
+import time
+import uuid
+from collections import Counter, deque
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from itertools import count
+
+from core.clock import Clock
+from notifications import policy
+from notifications.fanout import Wall, utc_now
+from notifications.limiter import Pacer
+from notifications.render import Item, context, progress_buttons, progress_text, render
+from notifications.sender import (
+    BadRequest,
+    Blocked,
+    Outgoing,
+    RetryLater,
+    Sender,
+    Transient,
+    send,
+)
+from storage.delivery_queue import Batch, Claimed, DeliveryQueue, Outcome, Target
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class WorkerSettings:
+    batch: int = 500  # rows per claim
+    lease: float = 60.0  # seconds a claim is ours; a dead worker's rows return after it
+    lease_margin: float = 5.0  # never start a send this close to the lease's end
+    poll: float = 0.5  # seconds between claims when idle (other processes write too)
+    rate: int | None = 30  # messages per ``window`` overall; None: no limit
+    window: float = 1.03  # the 3 % over a second absorb network jitter
+    per_chat: float = 1.05  # seconds between two messages to one chat
+    concurrency: int = 16  # requests in flight
+    max_attempts: int = 5  # network errors, timeouts, 5xx
+    max_throttled: int = 20  # 429s
+    backoff: float = 2.0  # first back-off, doubled each attempt, with full jitter
+    backoff_cap: float = 600.0
+    progress_every: float = 3.0  # seconds between edits of a broadcast's progress
+
+
+@dataclass(slots=True)
+class _Message:
+    chat: str
+    account_id: int
+    rows: list[Claimed]
+    outgoing: Outgoing
+    deadline: datetime  # the lease's end, minus the margin
+
+    @property
+    def ids(self) -> tuple[int, ...]:
+        return tuple(r.id for r in self.rows)
+
+    @property
+    def attempts(self) -> int:
+        return max(r.attempts for r in self.rows)
+
+
+def new_owner() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+class DeliveryWorker:
+    def __init__(
+        self,
+        queue: DeliveryQueue,
+        sender: Sender,
+        clock: Clock,
+        settings: WorkerSettings | None = None,
+        *,
+        owner: str | None = None,
+        wall: Wall = utc_now,
+        monotonic: Callable[[], float] = time.monotonic,
+        rand: Callable[[], float] = random.random,
+    ) -> None:
+        self.queue = queue
+        self.sender = sender
+        self.clock = clock
+        self.settings = settings or WorkerSettings()
+        self.owner = owner or new_owner()
+        self.wall = wall
+        self.monotonic = monotonic
+        self.rand = rand
+        self.stats: Counter[str] = Counter()
+        self.pacer = Pacer(self.settings.rate, self.settings.window, monotonic)
+        self._wake = asyncio.Event()
+        self._ready = asyncio.Event()  # the dispatcher has something new
+        self._room = asyncio.Event()  # the backlog went down
+        self._applied = asyncio.Condition()
+        self._queues: dict[str, deque[_Message]] = {}
+        self._heap: list[tuple[float, int, str]] = []
+        self._chat_next: dict[str, float] = {}
+        self._seq = count()
+        self._backlog = 0  # messages claimed, not yet finished
+        self._results: asyncio.Queue[Outcome] = asyncio.Queue()
+        self._inflight: set[asyncio.Task[None]] = set()
+        self._sem = asyncio.Semaphore(self.settings.concurrency)
+        self._blocked_now: set[int] = set()  # accounts that answered 403, to deactivate
+        self._broadcast_of: dict[int, int] = {}  # claimed row id -> its broadcast
+        self._dirty: set[int] = set()  # broadcasts whose progress message is behind
+        self._dirty_event = asyncio.Event()
+
+    # --- public ------------------------------------------------------------------------------
+
+    def wake(self) -> None:
+        """New rows were committed in this process: claim now instead of at the next poll."""
+        self._wake.set()
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Claim, send and record until ``stop`` is set; then let go of what was not sent."""
+        tasks = self._start()
+        low_water = max(self.settings.batch // 2, 1)
+        try:
+            while not stop.is_set():
+                if self._backlog < low_water:
+                    try:
+                        claimed = await self._claim()
+                    except Exception:  # the database is away: try again at the next poll
+                        logger.exception("claiming deliveries failed")
+                        claimed = 0
+                    if claimed:
+                        continue
+                    waiters = [self._wake.wait(), stop.wait()]
+                else:
+                    waiters = [self._room.wait(), stop.wait()]
+                await _first(waiters, self.settings.poll)
+                self._wake.clear()
+                self._room.clear()
+        finally:
+            await self._shutdown(tasks)
+
+    async def run_until_idle(self) -> None:
+        """Send everything due now, then return (tests, benchmarks, one-shot runs)."""
+        tasks = self._start()
+        try:
+            while True:
+                claimed = await self._claim()
+                await self._settle()
+                if not claimed:
+                    break
+        finally:
+            await self._shutdown(tasks)
+
+    def _start(self) -> list[asyncio.Task[None]]:
+        return [
+            asyncio.create_task(self._dispatch_loop(), name="delivery-dispatch"),
+            asyncio.create_task(self._ack_loop(), name="delivery-ack"),
+            asyncio.create_task(self._progress_loop(), name="delivery-progress"),
+        ]
+
+    async def wait_for(
+        self, predicate: Callable[[Counter[str]], bool], seconds: float = 30.0
+    ) -> None:
+        """Until ``predicate(stats)`` holds after some outcomes were recorded."""
+        async with asyncio.timeout(seconds), self._applied:
+            await self._applied.wait_for(lambda: predicate(self.stats))
+
+    # --- claiming ----------------------------------------------------------------------------
+
+    async def _claim(self) -> int:
+        wall = self.wall()
+        batch = await self.queue.claim(
+            self.owner,
+            self.clock.now(),
+            wall,
+            wall + timedelta(seconds=self.settings.lease),
+            self.settings.batch,
+        )
+        if not batch.rows:
+            return 0
+        self.stats["claimed"] += len(batch.rows)
+        outcomes, messages = await self._prepare(batch)
+        for outcome in outcomes:
+            self._results.put_nowait(outcome)
+        for message in messages:
+            self._enqueue(message)
+        return len(batch.rows)
+
+    async def _prepare(self, batch: Batch) -> tuple[list[Outcome], list[_Message]]:
+        """Decide for each claimed row: skip, hold, or which message it goes in."""
+        outcomes: list[Outcome] = []
+        messages: list[_Message] = []
+        now = self.clock.now()
+        by_account: dict[int, list[Claimed]] = {}
+        for row in batch.rows:
+            by_account.setdefault(row.account_id, []).append(row)
+            if row.broadcast_id:
+                self._broadcast_of[row.id] = row.broadcast_id
+        for account_id, rows in by_account.items():
+            target = batch.targets.get(account_id)
+            if target is None or not target.active:
+                why = "blocked" if target is not None else "no account"
+                outcomes.append(Outcome(tuple(r.id for r in rows), "skip", error=why))
+                continue
+            gone = tuple(r.id for r in rows if not r.linked)
+            if gone:
+                outcomes.append(Outcome(gone, "skip", error="unlinked"))
+            rows = [r for r in rows if r.linked]
+            end = policy.quiet_end(
+                now.astimezone(self.clock.tz), target.quiet_from, target.quiet_to
+            )
+            if end is not None:
+                held = [r for r in rows if not policy.anytime(r.kind, target.notify_anytime_finals)]
+                for row in held:
+                    outcomes.append(
+                        Outcome(
+                            (row.id,),
+                            "hold",
+                            at=end,
+                            group_key=policy.held_group(row.kind, row.group_key),
+                        )
+                    )
+                rows = [r for r in rows if r not in held]
+            groups: dict[str, list[Claimed]] = {}
+            for row in rows:
+                groups.setdefault(row.group_key or f"#{row.id}", []).append(row)
+            for key, group in groups.items():
+                try:
+                    outgoing = await self._render(target, key, group)
+                except Exception as exc:  # a bug or a broken payload: park, do not loop
+                    logger.exception("rendering deliveries %s failed", [r.id for r in group])
+                    outcomes.append(
+                        Outcome(tuple(r.id for r in group), "park", error=f"render: {exc!r}")
+                    )
+                    continue
+                deadline = min(r.leased_until for r in group) - timedelta(
+                    seconds=self.settings.lease_margin
+                )
+                messages.append(_Message(target.external_id, account_id, group, outgoing, deadline))
+        return outcomes, messages
+
+    async def _render(self, target: Target, key: str, rows: list[Claimed]) -> Outgoing:
+        items = []
+        for r in rows:
+            item = Item.parse(
+                r.id,
+                r.kind,
+                r.payload,
+                r.student_id,
+                r.broadcast_id,
+                r.role.value if r.role else None,
+            )
+            if r.kind == "broadcast_progress" and r.broadcast_id:
+                item.data.update(await self.queue.broadcast_stats(r.broadcast_id))
+            items.append(item)
+        rendered = render(items, target.locale, key)
+        return Outgoing(target.external_id, rendered.text, rendered.buttons, rendered.attachment)
+
+    # --- dispatching -------------------------------------------------------------------------
+
+    def _enqueue(self, message: _Message) -> None:
+        self._backlog += 1
+        queue = self._queues.get(message.chat)
+        if queue is None:
+            self._queues[message.chat] = deque([message])
+            ready = max(self.monotonic(), self._chat_next.get(message.chat, 0.0))
+            heapq.heappush(self._heap, (ready, next(self._seq), message.chat))
+        else:
+            queue.append(message)
+        self._ready.set()
+
+    async def _dispatch_loop(self) -> None:
+        while True:
+            if not self._heap:
+                self._ready.clear()
+                await self._ready.wait()
+                continue
+            ready_at, _, chat = self._heap[0]
+            delay = ready_at - self.monotonic()
+            if delay > 0:
+                self._ready.clear()
+                await _first([self._ready.wait()], delay)
+                continue
+            heapq.heappop(self._heap)
+            queue = self._queues.get(chat)
+            if not queue:
+                self._queues.pop(chat, None)
+                continue
+            message = queue.popleft()
+            await self.pacer.acquire()
+            await self._sem.acquire()
+            task = asyncio.create_task(self._send(message))
+            self._inflight.add(task)
+            task.add_done_callback(self._inflight.discard)
+            now = self.monotonic()
+            self._chat_next[chat] = now + self.settings.per_chat
+            if queue:
+                heapq.heappush(self._heap, (self._chat_next[chat], next(self._seq), chat))
+            else:
+                self._queues.pop(chat, None)
+            if len(self._chat_next) > 10_000:
+                self._chat_next = {k: v for k, v in self._chat_next.items() if v > now}
+
+    async def _send(self, message: _Message) -> None:
+        try:
+            outcome = await self._attempt(message)
+        finally:
+            self._sem.release()
+        self._results.put_nowait(outcome)
+        self._done()
+
+    async def _attempt(self, message: _Message) -> Outcome:
+        ids = message.ids
+        if self.wall() >= message.deadline:
+            return Outcome(ids, "release")  # the lease is running out: let another claim it
+        attempts = message.attempts + 1
+        try:
+            ref = await send(self.sender, message.outgoing)
+        except RetryLater as exc:
+            self._chat_next[message.chat] = self.monotonic() + exc.seconds
+            if attempts >= self.settings.max_throttled:
+                return Outcome(ids, "park", error=f"429: {exc.reason}", attempts=attempts)
+            at = self.wall() + timedelta(seconds=exc.seconds)
+            return Outcome(ids, "retry", at=at, error=f"429: {exc.reason}", attempts=attempts)
+        except Blocked as exc:
+            self._blocked_now.add(message.account_id)
+            # what else waits for this chat would be refused too
+            for other in self._queues.pop(message.chat, ()):
+                self._results.put_nowait(Outcome(other.ids, "skip", error="blocked"))
+                self._done()
+            return Outcome(ids, "skip", error=f"blocked: {exc.reason}", attempts=attempts)
+        except BadRequest as exc:
+            return Outcome(ids, "park", error=f"400: {exc.reason}", attempts=attempts)
+        except (Transient, Exception) as exc:
+            reason = exc.reason if isinstance(exc, Transient) else repr(exc)
+            if not isinstance(exc, Transient):
+                logger.exception("sending deliveries %s failed", ids)
+            if attempts >= self.settings.max_attempts:
+                return Outcome(ids, "park", error=f"gave up: {reason}", attempts=attempts)
+            cap = min(self.settings.backoff_cap, self.settings.backoff * 2 ** (attempts - 1))
+            at = self.wall() + timedelta(seconds=cap * (0.5 + self.rand() / 2))
+            return Outcome(ids, "retry", at=at, error=reason, attempts=attempts)
+        return Outcome(ids, "sent", at=self.wall(), message_ref=ref)
+
+    # --- recording ---------------------------------------------------------------------------
+
+    async def _ack_loop(self) -> None:
+        while True:
+            outcomes = [await self._results.get()]
+            while not self._results.empty():
+                outcomes.append(self._results.get_nowait())
+            try:
+                await self._record(outcomes)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                logger.exception("recording %d delivery outcomes failed; retrying", len(outcomes))
+                for outcome in outcomes:
+                    self._results.put_nowait(outcome)
+                for _ in outcomes:
+                    self._results.task_done()
+                await asyncio.sleep(0.5)  # back off from a database that refused the write
+                continue
+            for _ in outcomes:
+                self._results.task_done()
+
+    async def _record(self, outcomes: list[Outcome]) -> None:
+        """One group commit: whatever finished while the previous one was being written."""
+        await self.queue.apply(self.owner, outcomes, self.wall())
+        if self._blocked_now:
+            blocked, self._blocked_now = self._blocked_now, set()
+            await self.queue.deactivate(sorted(blocked))
+        for outcome in outcomes:
+            self.stats[outcome.action] += len(outcome.ids)
+            for rid in outcome.ids:
+                bid = self._broadcast_of.pop(rid, None)
+                if bid is not None and outcome.action != "release":
+                    self._dirty.add(bid)
+        if self._dirty:
+            self._dirty_event.set()
+        async with self._applied:
+            self._applied.notify_all()
+
+    def _done(self) -> None:
+        self._backlog -= 1
+        self._room.set()
+
+    async def _settle(self) -> None:
+        """Until every claimed message has been sent (or failed) and recorded."""
+        while self._backlog:
+            self._room.clear()
+            if self._backlog:
+                await self._room.wait()
+        if self._inflight:
+            await asyncio.wait(set(self._inflight))
+        await self._results.join()
+
+    async def _shutdown(self, tasks: list[asyncio.Task[None]]) -> None:
+        # Messages not started yet go back to the queue at once, for this or another worker.
+        left = [m for q in self._queues.values() for m in q]
+        self._queues.clear()
+        self._heap.clear()
+        for message in left:
+            self._results.put_nowait(Outcome(message.ids, "release"))
+            self._done()
+        if self._inflight:
+            await asyncio.wait(set(self._inflight), timeout=self.settings.lease)
+        try:
+            async with asyncio.timeout(10):
+                await self._results.join()
+        except TimeoutError:
+            logger.warning("stopping with unrecorded delivery outcomes: their leases expire")
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        await self._flush_progress()
+
+    # --- broadcast progress --------------------------------------------------------------------
+
+    async def _progress_loop(self) -> None:
+        """Edits each touched broadcast's progress message, at most every few seconds."""
+        while True:
+            await self._dirty_event.wait()
+            self._dirty_event.clear()
+            await self._flush_progress()
+            await asyncio.sleep(self.settings.progress_every)  # pacing the edits
+
+    async def _flush_progress(self) -> None:
+        dirty, self._dirty = self._dirty, set()
+        for broadcast_id in sorted(dirty):
+            await self._edit_progress(broadcast_id)
+
+    async def _edit_progress(self, broadcast_id: int) -> None:
+        try:
+            message = await self.queue.progress_message(broadcast_id)
+            if message is None:  # not sent yet: it shows the figures of its own moment
+                return
+            chat, ref, locale, payload = message
+            data = {**json.loads(payload), **await self.queue.broadcast_stats(broadcast_id)}
+            c = context(locale)
+            await self.sender.edit_text(
+                chat, ref, progress_text(c, data), progress_buttons(c, broadcast_id)
+            )
+            self.stats["progress_edits"] += 1
+        except (BadRequest, Blocked, Transient, RetryLater) as exc:
+            logger.info("progress of broadcast %s not updated: %s", broadcast_id, exc)
+        except Exception:
+            logger.exception("progress of broadcast %s not updated", broadcast_id)
+
+
+async def _first(waiters: list[Awaitable[object]], timeout: float) -> None:  # noqa: ASYNC109
+    """Until the first of ``waiters`` completes, or ``timeout`` seconds."""
+    tasks = [asyncio.ensure_future(w) for w in waiters]
+    try:
+        await asyncio.wait(tasks, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for task in tasks:
+            task.cancel()
