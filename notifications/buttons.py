@@ -10,7 +10,7 @@ READ = "rd1"  # a broadcast was read: rd1:<delivery id>
 REPLY = "rp1"  # answer a broadcast: rp1:<broadcast id>:<student id>
 EXPLAIN = "ex1"  # explain an absence: ex1:<attendance id>
 ANSWER = "an1"  # answer a letter: an1:<letter id>
-REASON = "ar1"  # set an absence reason: ar1:<attendance id>:<sick|excused|unexcused>
+REASON = "rs1"  # set an absence reason: rs1:<attendance id>:<sick|excused|unexcused>
 PROGRESS = "bp1"  # broadcast progress: bp1:<broadcast id>:<r (refresh) | u (unread)>
 
 

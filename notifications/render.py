@@ -414,9 +414,9 @@ def _letter(c: _Ctx, item: Item) -> Rendered:
         att = absence["attendance_id"]
         rows.append(
             (
-                Button(c._("Б — illness"), b.reason(att, "sick")),
-                Button(c._("У — excused"), b.reason(att, "excused")),
-                Button(c._("Н — unexcused"), b.reason(att, "unexcused")),
+                Button(c._("S — illness"), b.reason(att, "sick")),
+                Button(c._("E — excused"), b.reason(att, "excused")),
+                Button(c._("U — unexcused"), b.reason(att, "unexcused")),
             )
         )
     return Rendered(text, tuple(rows), attachment)

@@ -1,0 +1,272 @@
+"""Letters between parents and the class teacher, and the buttons pushes carry.
+
+A parent answers a broadcast, writes to the class teacher (/write), or explains an absence
+(text, and optionally a photo of a note); the class teacher answers back, and for an
+explained absence sets the reason (Б, У) or keeps it unexcused (Н). "Read" under a broadcast
+tells the class teacher it was read. Every id in a button is checked again by the core.
+"""
+
+from __future__ import annotations
+
+from html import escape
+
+from aiogram import F, Router
+from aiogram.exceptions import TelegramBadRequest
+from aiogram.filters import Command, StateFilter
+from aiogram.fsm.context import FSMContext
+from aiogram.fsm.state import State, StatesGroup
+from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
+from aiogram.utils.i18n import gettext as _
+
+from bot.keyboards import inline
+from bot.push_buttons import (
+    AnswerCb,
+    CancelFormCb,
+    ExplainCb,
+    ReadCb,
+    ReasonCb,
+    ReplyCb,
+    WriteChildCb,
+)
+from core.access import Viewer
+from core.diary import DiaryService
+from core.errors import AccessDenied, ValidationFailed
+from core.journal import JournalService
+from core.messaging import MAX_CAPTION, MAX_LETTER, MessagingService
+from core.model import AbsenceReason
+from handlers import render as r
+from handlers.broadcast import cancel_keyboard, content_of
+from handlers.start import consent_keyboard, consent_text
+
+router = Router(name=__name__)
+router.message.filter(F.chat.type == "private")
+router.callback_query.filter(F.message.chat.type == "private")
+
+
+class LetterForm(StatesGroup):
+    text = State()  # data: mode (write, broadcast, explain, answer) and its ids
+
+
+async def _start(target: Message, state: FSMContext, prompt: str, **data: object) -> None:
+    await state.set_state(LetterForm.text)
+    await state.set_data(data)
+    await target.answer(prompt, reply_markup=cancel_keyboard("letter"))
+
+
+def _without(markup: InlineKeyboardMarkup | None, prefix: str) -> InlineKeyboardMarkup | None:
+    """The same keyboard without the buttons whose data starts with ``prefix``."""
+    if markup is None:
+        return None
+    rows = [
+        [b for b in row if not (b.callback_data or "").startswith(prefix)]
+        for row in markup.inline_keyboard
+    ]
+    rows = [row for row in rows if row]
+    return InlineKeyboardMarkup(inline_keyboard=rows) if rows else None
+
+
+async def _edit_markup(query: CallbackQuery, markup: InlineKeyboardMarkup | None) -> None:
+    if not isinstance(query.message, Message):
+        return
+    try:
+        await query.message.edit_reply_markup(reply_markup=markup)
+    except TelegramBadRequest as exc:
+        if "not modified" not in exc.message:
+            raise
+
+
+# --- read receipts --------------------------------------------------------------------------
+
+
+@router.callback_query(ReadCb.filter())
+async def on_read(
+    query: CallbackQuery, callback_data: ReadCb, viewer: Viewer, messaging: MessagingService
+) -> None:
+    await messaging.mark_read(viewer, callback_data.delivery)
+    await query.answer(_("Thank you! The class teacher will see that you have read it."))
+    message = query.message if isinstance(query.message, Message) else None
+    await _edit_markup(query, _without(message.reply_markup if message else None, "rd1:"))
+
+
+# --- parents write --------------------------------------------------------------------------
+
+
+@router.message(Command("write"))
+async def cmd_write(
+    message: Message, viewer: Viewer, diary: DiaryService, state: FSMContext
+) -> None:
+    if viewer.guardian_id is None or not viewer.children:
+        if viewer.children_pending_consent:
+            await message.answer(consent_text(), reply_markup=consent_keyboard())
+        else:
+            await message.answer(_("Writing to the class teacher is for parents."))
+        return
+    cards = [c for c in await diary.students_of(viewer) if c.id in viewer.children]
+    if len(cards) == 1:
+        await _start(
+            message,
+            state,
+            _("Write to the class teacher of {child} ({class_name}).").format(
+                child=escape(cards[0].short_name), class_name=escape(cards[0].class_name)
+            ),
+            mode="write",
+            student=cards[0].id,
+        )
+        return
+    rows = [[(f"{c.short_name}, {c.class_name}", WriteChildCb(student=c.id))] for c in cards]
+    await message.answer(_("About which child?"), reply_markup=inline(rows))
+
+
+@router.callback_query(WriteChildCb.filter())
+async def on_write_child(
+    query: CallbackQuery, callback_data: WriteChildCb, viewer: Viewer, state: FSMContext
+) -> None:
+    if callback_data.student not in viewer.children:
+        raise AccessDenied("write_letter")
+    await query.answer()
+    if isinstance(query.message, Message):
+        await _start(
+            query.message,
+            state,
+            _("Write to the class teacher."),
+            mode="write",
+            student=callback_data.student,
+        )
+
+
+@router.callback_query(ReplyCb.filter())
+async def on_reply_broadcast(
+    query: CallbackQuery, callback_data: ReplyCb, viewer: Viewer, state: FSMContext
+) -> None:
+    if callback_data.student not in viewer.children:
+        raise AccessDenied("write_letter")
+    await query.answer()
+    if isinstance(query.message, Message):
+        await _start(
+            query.message,
+            state,
+            _("Write your answer to the class teacher."),
+            mode="broadcast",
+            student=callback_data.student,
+            broadcast=callback_data.broadcast,
+        )
+
+
+@router.callback_query(ExplainCb.filter())
+async def on_explain(
+    query: CallbackQuery, callback_data: ExplainCb, viewer: Viewer, state: FSMContext
+) -> None:
+    if viewer.guardian_id is None:
+        raise AccessDenied("explain_absence")
+    await query.answer()
+    if isinstance(query.message, Message):
+        await _start(
+            query.message,
+            state,
+            _(
+                "Write why your child was absent. You can also send a photo of a note, "
+                "with the explanation as its caption."
+            ),
+            mode="explain",
+            attendance=callback_data.attendance,
+        )
+
+
+@router.callback_query(AnswerCb.filter())
+async def on_answer(
+    query: CallbackQuery,
+    callback_data: AnswerCb,
+    viewer: Viewer,
+    messaging: MessagingService,
+    state: FSMContext,
+) -> None:
+    view = await messaging.letter(viewer, callback_data.letter)
+    await query.answer()
+    if isinstance(query.message, Message):
+        await _start(
+            query.message,
+            state,
+            _("Your answer to {name} about {child} ({class_name}):").format(
+                name=escape(view.from_name),
+                child=escape(view.student.short_name),
+                class_name=escape(view.cls.name),
+            ),
+            mode="answer",
+            letter=callback_data.letter,
+        )
+
+
+@router.message(StateFilter(LetterForm), Command("cancel"))
+async def cmd_cancel(message: Message, state: FSMContext) -> None:
+    await state.clear()
+    await message.answer(_("Cancelled: nothing was sent."))
+
+
+@router.callback_query(CancelFormCb.filter(F.form == "letter"))
+async def on_cancel(query: CallbackQuery, state: FSMContext) -> None:
+    if await state.get_state() in LetterForm.__all_states_names__:
+        await state.clear()
+    await query.answer()
+    if isinstance(query.message, Message):
+        await query.message.edit_text(_("Cancelled: nothing was sent."))
+
+
+@router.message(LetterForm.text)
+async def got_letter(
+    message: Message, state: FSMContext, viewer: Viewer, messaging: MessagingService
+) -> None:
+    text, attachment = content_of(message)
+    text = text.strip()
+    if (not text and attachment is None) or text.startswith("/"):
+        await message.answer(
+            _("Please write the text (you can add a photo or a document)."),
+            reply_markup=cancel_keyboard("letter"),
+        )
+        return
+    limit = MAX_CAPTION if attachment else MAX_LETTER
+    if len(text) > limit:
+        await message.answer(
+            _("The message is too long: at most {limit} characters. Please shorten it.").format(
+                limit=limit
+            ),
+            reply_markup=cancel_keyboard("letter"),
+        )
+        return
+    data = await state.get_data()
+    files = [attachment] if attachment else []
+    mode = data.get("mode")
+    if mode in ("write", "broadcast"):
+        await messaging.write_to_class_teacher(
+            viewer, int(data["student"]), text, files, broadcast_id=data.get("broadcast")
+        )
+        done = _("Sent to the class teacher.")
+    elif mode == "explain":
+        await messaging.explain_absence(viewer, int(data["attendance"]), text, files)
+        done = _("Sent to the class teacher, who will record the reason.")
+    elif mode == "answer":
+        await messaging.reply(viewer, int(data["letter"]), text, files)
+        done = _("Your answer is sent.")
+    else:
+        await state.clear()
+        raise ValidationFailed("form", "unknown")
+    await state.clear()
+    await message.answer(done)
+
+
+# --- the class teacher sets the reason of an explained absence ------------------------------
+
+
+@router.callback_query(ReasonCb.filter())
+async def on_reason(
+    query: CallbackQuery, callback_data: ReasonCb, viewer: Viewer, journal: JournalService
+) -> None:
+    try:
+        reason = AbsenceReason(callback_data.reason)
+    except ValueError:
+        raise ValidationFailed("reason", "unknown") from None
+    await journal.set_absence_reason(viewer, callback_data.attendance, reason)
+    await query.answer(_("Saved: {reason}").format(reason=r.reason(reason)))
+    message = query.message if isinstance(query.message, Message) else None
+    await _edit_markup(query, _without(message.reply_markup if message else None, "rs1:"))
+    if message is not None:
+        await message.reply(_("The reason is recorded: {reason}.").format(reason=r.reason(reason)))
