@@ -25,6 +25,12 @@ DIARY = [
 CHILDREN = ("children", N_("Choose a child"))
 SETTINGS = ("settings", N_("Language and notifications"))
 LOGOUT = ("logout", N_("Sign out"))
+TEACHER = [
+    ("today", N_("My lessons today: roll call, marks, homework")),
+    ("att", N_("Absent: /att 7А Иванов Петрова")),
+    ("mark", N_("Marks: /mark 7А КР Иванов 5 Петрова 4")),
+]
+ABSENCES = ("absences", N_("Absences in my class and their reasons"))
 
 logger = logging.getLogger(__name__)
 
@@ -37,6 +43,10 @@ def commands_for(viewer: Viewer) -> list[tuple[str, str]]:
         items += DIARY
     if len(viewer.children) > 1:
         items.append(CHILDREN)
+    if viewer.is_staff:
+        items += TEACHER
+        if viewer.class_teacher_of:
+            items.append(ABSENCES)
     return [*items, SETTINGS, HELP, LOGOUT]
 
 

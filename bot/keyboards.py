@@ -67,6 +67,8 @@ PROGRESS = __("📈 Progress")
 CHILDREN = __("👨‍👩‍👧 Children")
 SETTINGS = __("⚙️ Settings")
 HELP = __("❓ Help")
+TODAY = __("📋 Today")
+CLASS_ABSENCES = __("🚫 Class absences")
 
 
 def main_menu(viewer: Viewer, children: int) -> ReplyKeyboardMarkup | None:
@@ -77,6 +79,11 @@ def main_menu(viewer: Viewer, children: int) -> ReplyKeyboardMarkup | None:
         rows += [[str(FINALS), str(PROGRESS)]]
         if children > 1:
             rows.append([str(CHILDREN)])
+    if viewer.is_staff:
+        staff_row = [str(TODAY)]
+        if viewer.class_teacher_of:
+            staff_row.append(str(CLASS_ABSENCES))
+        rows.append(staff_row)
     if not rows and not viewer.is_staff:
         return None
     rows.append([str(SETTINGS), str(HELP)])
@@ -109,3 +116,93 @@ def consent_keyboard() -> InlineKeyboardMarkup:
             [(_("Not now"), ConsentCb(agree=False))],
         ]
     )
+
+
+# --- the teacher's journal (rc1 … ao1): ids are hints, the core re-checks every one ------------
+
+
+class TodayCb(CallbackData, prefix="td1"):
+    day: int  # date.toordinal()
+
+
+class LessonCb(CallbackData, prefix="ls1"):
+    lesson: int
+    view: str = "c"  # c card, m marks, x corrections, t topic, h homework, r remark, f finals
+
+
+class RollCb(CallbackData, prefix="rc1"):
+    lesson: int
+    student: int  # 0: everyone present
+
+
+class MarkCb(CallbackData, prefix="mk1"):
+    lesson: int
+    wt: int
+    student: int = 0  # 0: the list
+    value: str = ""  # a MarkValue; "": ask for it
+
+
+class FixCb(CallbackData, prefix="fx1"):
+    lesson: int
+    mark: int
+    value: str = ""  # a MarkValue, "del" to remove; "": ask for it
+
+
+class PickCb(CallbackData, prefix="pk1"):
+    lesson: int
+    student: int  # the answer to «which Иванов?»
+
+
+class LessonPickCb(CallbackData, prefix="lp1"):
+    lesson: int  # the answer to «which lesson?»
+
+
+class RemarkCb(CallbackData, prefix="rm1"):
+    lesson: int
+    student: int = 0
+    kind: str = ""  # remark, praise
+
+
+class HomeworkCb(CallbackData, prefix="hw1"):
+    lesson: int
+    save: bool
+
+
+class FinalCb(CallbackData, prefix="fm1"):
+    lesson: int
+    period: int
+    subject: int
+    student: int = 0  # 0 with value "all": confirm every proposal
+    value: str = ""
+
+
+class CancelInputCb(CallbackData, prefix="ci1"):
+    lesson: int = 0
+
+
+class AbsCb(CallbackData, prefix="ab1"):
+    cls: int
+    day: int  # date.toordinal()
+    week: bool = False
+
+
+class AbsStudentCb(CallbackData, prefix="as1"):
+    cls: int
+    student: int
+    day: int
+
+
+class AbsDayCb(CallbackData, prefix="ar1"):
+    cls: int
+    student: int
+    day: int
+    reason: str  # s, e, u: Б, У, Н
+    back: str = "d"  # the screen to show again: d the day, s the student
+
+
+class AbsOneCb(CallbackData, prefix="ao1"):
+    record: int
+    reason: str
+    cls: int
+    student: int
+    day: int

@@ -49,6 +49,12 @@ ERROR_MESSAGES: dict[str, str] = {
     "already_superseded": N_("This mark has already been corrected."),
     "invite_invalid": N_("This code does not work: it is wrong, used or expired."),
     "consent_required": N_("Please first agree to the processing of personal data: send /start."),
+    "unknown_class": N_("There is no class {class_name} in the school this year."),
+    "class_ambiguous": N_("Please name the class with its letter: {classes}."),
+    "no_lesson_with_class": N_("You have no lesson with {class_name} to enter this for."),
+    "unknown_work_type": N_(
+        "The school has no work type «{token}». Please use one of these: {known}."
+    ),
     "no_class_teacher": N_("The class has no class teacher yet; please contact the school."),
 }
 

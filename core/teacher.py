@@ -665,10 +665,10 @@ class TeacherService:
             calendar = await self._calendar(uow, cls.year_id)
         period = calendar.open_final_period(today)
         if period is None:
-            near = calendar.period_of(today) or next(
-                (p for p in calendar.periods if p.starts_on > today),
-                calendar.periods[-1] if calendar.periods else None,
-            )
+            # the window that matters: this period's, else the one just over, else the next
+            ended = [p for p in calendar.periods if p.ends_on < today]
+            near = calendar.period_of(today) or (ended[-1] if ended else None)
+            near = near or (calendar.periods[0] if calendar.periods else None)
             if near is None:
                 raise ValidationFailed("year", "no_periods")
             raise FinalWindowClosed(*calendar.window(near))

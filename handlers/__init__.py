@@ -16,9 +16,20 @@ def _detached(routers: list[Router]) -> list[Router]:
 def routers() -> list[Router]:
     """In order: the groups guard, linking, the diary, settings, help; the fallback last."""
     from handlers import common, diary, settings, start
+    from handlers import class_teacher, lesson_notes, marks, period_marks, teacher
 
+    journal = [teacher.router, marks.router, lesson_notes.router, period_marks.router]
     return _detached(
-        [common.groups, start.router, diary.router, settings.router, common.router, common.fallback]
+        [
+            common.groups,
+            start.router,
+            diary.router,
+            settings.router,
+            *journal,
+            class_teacher.router,
+            common.router,
+            common.fallback,
+        ]
     )
 
 

@@ -29,6 +29,10 @@ PERSONAL_COMMANDS = (
     "logout",
     "start",
     "help",
+    "today",
+    "att",
+    "mark",
+    "absences",
 )
 
 groups = Router(name="groups")
@@ -78,7 +82,13 @@ def help_text(viewer: Viewer) -> str:
         if len(viewer.children) > 1:
             lines.append(_("/children — choose whose diary to show"))
     if viewer.is_staff:
-        lines.append(_("For school staff, the journal's tools are being prepared."))
+        lines += [
+            _("/today — my lessons: roll call, marks, topic, homework, remarks, period marks"),
+            _("/att 7А Иванов Петрова — mark them absent in my lesson with 7А now"),
+            _("/mark 7А КР Иванов 5 Петрова 4 — marks of one work type in my latest lesson"),
+        ]
+        if viewer.class_teacher_of:
+            lines.append(_("/absences — absences in my class, their reasons, the weekly check"))
     lines += [
         _("/settings — language, quiet hours and notifications"),
         _("/logout — sign out on this account"),

@@ -133,7 +133,7 @@ async def cmd_start(message: Message, viewer: Viewer, bot: Bot, i18n: I18n) -> N
     await show_home(message, viewer, bot, i18n)
 
 
-@router.message(F.text.func(looks_like_code))
+@router.message(F.text, F.text.func(looks_like_code))  # photos and files have no text
 async def got_code(message: Message, **deps) -> None:
     await redeem(message, message.text or "", **_pick(deps))
 

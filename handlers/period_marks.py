@@ -1,0 +1,132 @@
+"""Period marks for a class × subject: each student's mark proposed from the forecast, which
+the teacher confirms or changes, only inside the period's window (003 §4.4; 004 §5.8)."""
+
+from __future__ import annotations
+
+from html import escape
+from typing import Any
+
+from aiogram import F, Router
+from aiogram.types import CallbackQuery, InlineKeyboardMarkup
+from aiogram.utils.i18n import gettext as _
+
+from bot.keyboards import FinalCb, LessonCb, inline
+from core.access import Viewer
+from core.diary import StudentForecast
+from core.journal import JournalService
+from core.model import FinalKind, MarkValue
+from core.teacher import PeriodSheet, TeacherService
+from handlers import journal_text as t
+from handlers import journal_ui as ui
+from handlers import render as r
+
+router = Router(name=__name__)
+router.callback_query.filter(F.message.chat.type == "private")
+
+CONFIRM_ALL = "all"
+
+
+def proposal(row: StudentForecast) -> MarkValue | None:
+    return MarkValue(str(row.forecast.mark)) if row.forecast.mark is not None else None
+
+
+def to_confirm(sheet: PeriodSheet) -> list[StudentForecast]:
+    return [row for row in sheet.rows if row.final is None and proposal(row) is not None]
+
+
+def sheet_keyboard(sheet: PeriodSheet) -> InlineKeyboardMarkup:
+    lesson, period, subject = sheet.lesson.id, sheet.period.id, sheet.lesson.subject_id
+    buttons = []
+    for row in sheet.rows:
+        if row.final is not None:
+            shown = "✓ " + r.mark(row.final)
+        elif row.forecast.mark is not None:
+            shown = f"{row.forecast.mark}?"
+        else:
+            shown = "—"
+        buttons.append(
+            (
+                f"{t.short_of(row.student.short_name)} · {shown}",
+                FinalCb(lesson=lesson, period=period, subject=subject, student=row.student.id),
+            )
+        )
+    rows: list[list[tuple[str, Any]]] = [buttons[i : i + 2] for i in range(0, len(buttons), 2)]
+    waiting = to_confirm(sheet)
+    if waiting:
+        label = _("✅ Confirm the proposed marks ({n})").format(n=len(waiting))
+        rows.append(
+            [
+                (
+                    label,
+                    FinalCb(lesson=lesson, period=period, subject=subject, value=CONFIRM_ALL),
+                )
+            ]
+        )
+    rows.append([ui.back_to_card(lesson)])
+    return inline(rows)
+
+
+@router.callback_query(LessonCb.filter(F.view == "f"))
+async def on_sheet(
+    query: CallbackQuery, callback_data: LessonCb, viewer: Viewer, teacher: TeacherService
+) -> None:
+    sheet = await teacher.period_sheet(viewer, callback_data.lesson)
+    await ui.show(query, t.sheet_text(sheet), sheet_keyboard(sheet))
+
+
+@router.callback_query(FinalCb.filter(F.value == ""))
+async def on_final_student(
+    query: CallbackQuery, callback_data: FinalCb, viewer: Viewer, teacher: TeacherService
+) -> None:
+    cb = callback_data
+    sheet = await teacher.period_sheet(viewer, cb.lesson)
+    row = next((x for x in sheet.rows if x.student.id == cb.student), None)
+    if row is None or sheet.period.id != cb.period:
+        await ui.out_of_date(query)
+        return
+    lines = [
+        f"<b>{escape(row.student.full_name)}</b> · {t.lesson_title(sheet.lesson)}",
+        r.period(sheet.period.kind, sheet.period.number),
+        _("average {avg}").format(avg=r.average(row.forecast.average)),
+    ]
+    if row.forecast.mark is not None:
+        lines.append(_("proposed {mark}").format(mark=row.forecast.mark))
+    if row.final is not None:
+        lines.append(_("set: {mark}").format(mark=r.mark(row.final)))
+    lines += ["", _("Choose the period mark.")]
+    markup = ui.final_keyboard(
+        cb.lesson, cb.period, cb.subject, cb.student, row.final or proposal(row)
+    )
+    await ui.show(query, "\n".join(lines), markup)
+
+
+@router.callback_query(FinalCb.filter())
+async def on_final_value(
+    query: CallbackQuery,
+    callback_data: FinalCb,
+    viewer: Viewer,
+    teacher: TeacherService,
+    journal: JournalService,
+) -> None:
+    cb = callback_data
+    if cb.value == CONFIRM_ALL:
+        sheet = await teacher.period_sheet(viewer, cb.lesson)
+        if sheet.period.id != cb.period:
+            await ui.out_of_date(query)
+            return
+        for row in to_confirm(sheet):
+            value = proposal(row)
+            assert value is not None
+            await journal.set_final_mark(
+                viewer, row.student.id, cb.subject, FinalKind.PERIOD, value, cb.period
+            )
+    else:
+        value = ui.mark_value(cb.value)
+        if value is None:
+            await ui.out_of_date(query)
+            return
+        await journal.set_final_mark(
+            viewer, cb.student, cb.subject, FinalKind.PERIOD, value, cb.period
+        )
+    sheet = await teacher.period_sheet(viewer, cb.lesson)
+    await ui.show(query, t.sheet_text(sheet), sheet_keyboard(sheet), _("Saved."))
