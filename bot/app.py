@@ -17,14 +17,18 @@ from bot.attempts import AttemptLimiter, MemoryAttempts
 from bot.config import Settings
 from bot.i18n import SchoolI18n, ViewerI18nMiddleware
 from bot.pydantic_cache import pin_response_models
-from bot.viewers import ViewerCache, ViewerMiddleware
+from bot.viewers import LastSeen, ViewerCache, ViewerMiddleware
+from core.access_admin import AccessAdminService
 from core.accounts import AccountService
+from core.admin import AdminService
 from core.clock import Clock
 from core.diary import DiaryService
+from core.import_apply import ImportService
 from core.invites import InviteService
 from core.journal import JournalService
 from core.messaging import MessagingService
 from core.ports import UnitOfWorkFactory
+from core.reports import ReportService
 from core.school_admin import SchoolAdminService
 from core.teacher import TeacherService
 
@@ -42,6 +46,10 @@ class Services:
     messaging: MessagingService
     viewers: ViewerCache
     attempts: AttemptLimiter
+    access_admin: AccessAdminService
+    reports: ReportService
+    imports: ImportService
+    audit_log: AdminService
 
     def as_kwargs(self) -> dict[str, Any]:
         return {name: getattr(self, name) for name in self.__slots__}  # type: ignore[attr-defined]
@@ -69,6 +77,10 @@ def build_services(
         messaging=MessagingService(uow, clock),
         viewers=ViewerCache(accounts, ttl=viewer_ttl),
         attempts=attempts or MemoryAttempts(),
+        access_admin=AccessAdminService(uow, clock),
+        reports=ReportService(uow, clock),
+        imports=ImportService(uow, clock),
+        audit_log=AdminService(uow, clock),
     )
 
 
@@ -77,7 +89,8 @@ def build_dispatcher(services: Services, storage: BaseStorage | None = None) -> 
 
     pin_response_models()
     dp = Dispatcher(storage=storage or MemoryStorage(), **services.as_kwargs())
-    dp.update.outer_middleware(ViewerMiddleware(services.viewers))
+    last_seen = LastSeen(services.access_admin.record_seen)
+    dp.update.outer_middleware(ViewerMiddleware(services.viewers, last_seen))
     ViewerI18nMiddleware(SchoolI18n(services.settings.default_locale)).setup(dp)
     dp.include_router(error_router())
     dp.include_routers(*routers())

@@ -271,9 +271,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     invite.set_defaults(handler=cmd_invite)
 
-    from bot import cli_admin
+    from bot import cli_access, cli_admin
 
     cli_admin.register(sub)
+    cli_access.register(sub)
     return parser
 
 

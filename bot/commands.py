@@ -31,6 +31,7 @@ TEACHER = [
     ("mark", N_("Marks: /mark 7А КР Иванов 5 Петрова 4")),
 ]
 ABSENCES = ("absences", N_("Absences in my class and their reasons"))
+ADMIN = ("admin", N_("Administration: imports, periods, reports, access"))
 
 logger = logging.getLogger(__name__)
 
@@ -47,6 +48,8 @@ def commands_for(viewer: Viewer) -> list[tuple[str, str]]:
         items += TEACHER
         if viewer.class_teacher_of:
             items.append(ABSENCES)
+        if viewer.administers:
+            items.append(ADMIN)
     return [*items, SETTINGS, HELP, LOGOUT]
 
 

@@ -69,6 +69,7 @@ SETTINGS = __("⚙️ Settings")
 HELP = __("❓ Help")
 TODAY = __("📋 Today")
 CLASS_ABSENCES = __("🚫 Class absences")
+ADMIN = __("🛠 Administration")
 
 
 def main_menu(viewer: Viewer, children: int) -> ReplyKeyboardMarkup | None:
@@ -84,6 +85,8 @@ def main_menu(viewer: Viewer, children: int) -> ReplyKeyboardMarkup | None:
         if viewer.class_teacher_of:
             staff_row.append(str(CLASS_ABSENCES))
         rows.append(staff_row)
+        if viewer.administers:
+            rows.append([str(ADMIN)])
     if not rows and not viewer.is_staff:
         return None
     rows.append([str(SETTINGS), str(HELP)])

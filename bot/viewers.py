@@ -7,6 +7,7 @@ Pushes do not use this cache: they check the links when they are sent.
 
 from __future__ import annotations
 
+import logging
 import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
@@ -20,6 +21,8 @@ from core.access import Viewer
 from core.accounts import AccountService
 
 MESSENGER = "telegram"
+
+logger = logging.getLogger(__name__)
 
 
 class ViewerCache:
@@ -48,11 +51,40 @@ class ViewerCache:
             self._items.pop((external_id, private), None)
 
 
-class ViewerMiddleware(BaseMiddleware):
-    """Puts ``viewer`` into the handler's data; reads only, never writes."""
+class LastSeen:
+    """Remembers in memory when each account was last written as seen: one write an hour."""
 
-    def __init__(self, viewers: ViewerCache) -> None:
+    def __init__(
+        self,
+        record: Callable[[int], Awaitable[None]],
+        every: float = 3600.0,
+        size: int = 50_000,
+    ) -> None:
+        self.record = record
+        self.every = every
+        self.size = size
+        self._written: dict[int, float] = {}
+
+    async def seen(self, account_id: int) -> None:
+        now = time.monotonic()
+        last = self._written.get(account_id)
+        if last is not None and now - last < self.every:
+            return
+        if len(self._written) >= self.size:
+            self._written.clear()
+        self._written[account_id] = now
+        try:
+            await self.record(account_id)
+        except Exception:  # a missed "last seen" must never spoil the answer
+            logger.warning("could not record account %s as seen", account_id, exc_info=True)
+
+
+class ViewerMiddleware(BaseMiddleware):
+    """Puts ``viewer`` into the handler's data; writes only "last seen", at most hourly."""
+
+    def __init__(self, viewers: ViewerCache, last_seen: LastSeen | None = None) -> None:
         self.viewers = viewers
+        self.last_seen = last_seen
 
     async def __call__(
         self,
@@ -66,5 +98,8 @@ class ViewerMiddleware(BaseMiddleware):
             data["viewer"] = Viewer(private_chat=False)
         else:
             private = chat is not None and chat.type == ChatType.PRIVATE
-            data["viewer"] = await self.viewers.get(str(user.id), private)
+            viewer = await self.viewers.get(str(user.id), private)
+            data["viewer"] = viewer
+            if self.last_seen is not None and viewer.account_id is not None:
+                await self.last_seen.seen(viewer.account_id)
         return await handler(event, data)

@@ -475,6 +475,7 @@ class Account:
     digest_at: time = time(18, 0)
     active: bool = True  # False when the messenger says the user blocked us
     id: int | None = None
+    last_seen_at: datetime | None = None  # written at most hourly (guardians' activity)
 
 
 @dataclass(eq=False)

@@ -485,6 +485,13 @@ class ReportService:
             students = await uow.students.in_class(cls.id, on=today)  # type: ignore[arg-type]
             links = [x for x in await uow.account_links.list_all() if x.unlinked_at is None]
             linked = {(x.role, x.person_id): x.linked_at for x in links}
+            accounts = {a.id: a for a in await uow.accounts.many([x.account_id for x in links])}
+            seen: dict[tuple[PersonRole, int], date] = {}
+            for x in links:
+                at = getattr(accounts.get(x.account_id), "last_seen_at", None)
+                key = (x.role, x.person_id)
+                if at is not None and (key not in seen or seen[key] < at.date()):
+                    seen[key] = at.date()
             rows = []
             for s in students:
                 for gl in await uow.guardian_links.for_student(s.id):  # type: ignore[arg-type]
@@ -497,14 +504,16 @@ class ReportService:
                             gl.relation,
                             at.date() if at else None,
                             gl.consent_at.date() if gl.consent_at else None,
+                            seen.get((PersonRole.GUARDIAN, gl.guardian_id)),
                         )
                     )
                 at = linked.get((PersonRole.STUDENT, s.id))  # type: ignore[arg-type]
-                rows.append((s.full_name, "", "student", at.date() if at else None, None))
+                last = seen.get((PersonRole.STUDENT, s.id))  # type: ignore[arg-type]
+                rows.append((s.full_name, "", "student", at.date() if at else None, None, last))
             return Table(
                 "guardians_activity",
                 "",
-                ("Student", "Guardian", "Relation", "Linked on", "Consent on"),
+                ("Student", "Guardian", "Relation", "Linked on", "Consent on", "Last seen"),
                 tuple(rows),
                 {"class": cls.name},
             )

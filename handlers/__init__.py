@@ -15,8 +15,19 @@ def _detached(routers: list[Router]) -> list[Router]:
 
 def routers() -> list[Router]:
     """In order: the groups guard, linking, the diary, settings, help; the fallback last."""
-    from handlers import common, diary, settings, start
-    from handlers import class_teacher, lesson_notes, marks, period_marks, teacher
+    from handlers import (
+        admin,
+        admin_reports,
+        class_teacher,
+        common,
+        diary,
+        lesson_notes,
+        marks,
+        period_marks,
+        settings,
+        start,
+        teacher,
+    )
 
     journal = [teacher.router, marks.router, lesson_notes.router, period_marks.router]
     return _detached(
@@ -28,6 +39,8 @@ def routers() -> list[Router]:
             *journal,
             class_teacher.router,
             common.router,
+            admin.router,
+            admin_reports.router,
             common.fallback,
         ]
     )

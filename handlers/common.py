@@ -33,6 +33,7 @@ PERSONAL_COMMANDS = (
     "att",
     "mark",
     "absences",
+    "admin",
 )
 
 groups = Router(name="groups")
@@ -89,6 +90,8 @@ def help_text(viewer: Viewer) -> str:
         ]
         if viewer.class_teacher_of:
             lines.append(_("/absences — absences in my class, their reasons, the weekly check"))
+        if viewer.administers:
+            lines.append(_("/admin — imports, periods, reports, charts, the audit log, access"))
     lines += [
         _("/settings — language, quiet hours and notifications"),
         _("/logout — sign out on this account"),

@@ -74,6 +74,7 @@ HEADERS = [
     N_("Relation"),
     N_("Linked on"),
     N_("Consent on"),
+    N_("Last seen"),
     N_("Movement"),
     N_("Year mark"),
     N_("excellent"),

@@ -404,6 +404,7 @@ accounts = Table(
     Column("notify_anytime_finals", Boolean, nullable=False),
     Column("digest_at", Time, nullable=False),
     Column("active", Boolean, nullable=False),
+    _ts("last_seen_at", nullable=True),
     UniqueConstraint("messenger", "external_id"),
 )
 

@@ -1,0 +1,145 @@
+"""Console commands for access in bulk and the class charts: ``schoolbot invites``,
+``revoke``, ``linked`` and ``chart``. Registered into ``schoolbot`` by ``bot.cli``."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from babel.dates import format_datetime
+
+from bot.cli import CliError, _Context, _positive
+from bot.messages import N_
+from core.access import SYSTEM
+from core.invites import DEFAULT_TTL_DAYS
+from core.model import PersonRole
+
+ROLE_WORDS = {
+    PersonRole.GUARDIAN: N_("Parent"),
+    PersonRole.STUDENT: N_("Student"),
+    PersonRole.STAFF: N_("Staff member"),
+}
+
+
+def _outputs(out: Path) -> tuple[Path, Path]:
+    """FILE.xlsx and FILE.pdf from FILE, FILE.xlsx or FILE.pdf."""
+    base = out.with_suffix("") if out.suffix.lower() in (".xlsx", ".pdf") else out
+    return base.with_name(base.name + ".xlsx"), base.with_name(base.name + ".pdf")
+
+
+async def cmd_invites(ctx: _Context, args: argparse.Namespace) -> None:
+    from bot.cli_admin import _write_bytes
+    from bot.invite_sheet import sheet_pdf, sheet_xlsx
+    from core.access_admin import AccessAdminService
+
+    xlsx, pdf = _outputs(args.out)
+    from bot.cli import _writable
+
+    for path in (xlsx, pdf):
+        if not _writable(path):
+            raise CliError(ctx._("Cannot write the file {path}.").format(path=path))
+    database = await ctx.database()
+    try:
+        lines = await AccessAdminService(database.uow, ctx.clock).class_sheet(
+            SYSTEM, args.class_name, args.days
+        )
+    finally:
+        await database.dispose()
+    link = ctx.settings.invite_link
+    tz = ctx.clock.tz
+    _write_bytes(ctx, xlsx, sheet_xlsx(lines, ctx._, link, tz))
+    _write_bytes(ctx, pdf, sheet_pdf(lines, ctx._, link, tz, ctx.settings.bot_username))
+    print(
+        ctx._("{n} invite codes issued for {class_name}.").format(
+            n=len(lines), class_name=args.class_name
+        )
+    )
+
+
+async def cmd_revoke(ctx: _Context, args: argparse.Namespace) -> None:
+    from core.access_admin import AccessAdminService
+    from core.invites import InviteService
+
+    database = await ctx.database()
+    try:
+        if args.invite is not None:
+            await InviteService(database.uow, ctx.clock).revoke(SYSTEM, args.invite)
+            print(ctx._("Invite {id} is revoked.").format(id=args.invite))
+            return
+        if args.role is None or args.id is None:
+            raise CliError(ctx._("Please give --invite ID, or --role and --id."))
+        n = await AccessAdminService(database.uow, ctx.clock).revoke_person(
+            SYSTEM, PersonRole(args.role), args.id
+        )
+    finally:
+        await database.dispose()
+    print(ctx._("Access revoked: {n} accounts unlinked, unused codes revoked.").format(n=n))
+
+
+async def cmd_linked(ctx: _Context, args: argparse.Namespace) -> None:
+    from core.access_admin import AccessAdminService
+
+    database = await ctx.database()
+    try:
+        lines = await AccessAdminService(database.uow, ctx.clock).linked(SYSTEM, args.class_name)
+    finally:
+        await database.dispose()
+    if not lines:
+        print(ctx._("Nobody is linked here yet."))
+    for x in lines:
+        since = format_datetime(
+            x.linked_at.astimezone(ctx.clock.tz), "dd.MM.yyyy", locale=ctx.locale
+        )
+        role = ctx._(ROLE_WORDS.get(x.role, ROLE_WORDS[PersonRole.STAFF]))
+        state = ctx._("active") if x.active else ctx._("blocked the bot")
+        print(f"{x.name}\t{role}\t{x.class_name or '—'}\t{since}\t{x.locale}\t{state}")
+
+
+async def cmd_chart(ctx: _Context, args: argparse.Namespace) -> None:
+    from bot.admin_charts import attendance_png, results_png
+    from bot.cli_admin import _write_bytes
+    from core.access_admin import AccessAdminService
+
+    database = await ctx.database()
+    try:
+        data = await AccessAdminService(database.uow, ctx.clock).class_year(SYSTEM, args.class_name)
+    finally:
+        await database.dispose()
+    draw = results_png if args.kind == "results" else attendance_png
+    _write_bytes(ctx, args.out, draw(data, ctx.locale))
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    inv = sub.add_parser(
+        "invites",
+        help="invite codes for every guardian and student of a class, as XLSX and PDF",
+        description="Issues one code per guardian and per student of the class in one "
+        "transaction and writes a printable sheet with QR codes: FILE.xlsx and FILE.pdf.",
+    )
+    inv.add_argument("--class", dest="class_name", required=True, help="e.g. 7А")
+    inv.add_argument("--out", type=Path, required=True, metavar="FILE", help="FILE[.xlsx|.pdf]")
+    inv.add_argument(
+        "--days", type=_positive, default=DEFAULT_TTL_DAYS, help="days the codes stay valid"
+    )
+    inv.set_defaults(handler=cmd_invites)
+
+    rv = sub.add_parser(
+        "revoke",
+        help="revoke an invite code, or all of a person's access",
+        description="--invite ID revokes one code; --role ROLE --id ID unlinks every account "
+        "of that person and revokes their unused codes (audited).",
+    )
+    rv.add_argument("--invite", type=int, metavar="ID", help="an invite's id")
+    rv.add_argument("--role", choices=[r.value for r in PersonRole if r != PersonRole.STAFF])
+    rv.add_argument("--id", type=int, help="the person's id")
+    rv.set_defaults(handler=cmd_revoke)
+
+    ln = sub.add_parser("linked", help="who is linked: person, role, since, language, active")
+    ln.add_argument("--class", dest="class_name", help="only this class's students and parents")
+    ln.set_defaults(handler=cmd_linked)
+
+    ch = sub.add_parser("chart", help="a class's year as a PNG chart: results or attendance")
+    ch.add_argument("kind", choices=("results", "attendance"))
+    ch.add_argument("--class", dest="class_name", required=True, help="e.g. 7А")
+    ch.add_argument("--out", type=Path, required=True, metavar="FILE", help="a .png file")
+    ch.set_defaults(handler=cmd_chart)

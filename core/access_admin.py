@@ -1,0 +1,352 @@
+"""Handing out and taking back access in bulk, and who is linked (000 §3.1; 004 §5.2).
+
+Guardians and students of a class get their codes on one printable sheet, issued in one
+transaction; the admin revokes an invite or a person's access; the administration reads who
+is linked. Class-year figures for the charts come from the rule 11 reports.
+"""
+
+from __future__ import annotations
+
+from calendar import monthrange
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from core import access
+from core.access import Viewer
+from core.clock import Clock
+from core.errors import NotFound, UnknownClass, ValidationFailed
+from core.invites import DEFAULT_TTL_DAYS, InviteService
+from core.model import AuditEntry, ClassGroup, Period, PersonRole, StaffRoleKind, Student
+from core.ports import UnitOfWorkFactory
+from core.reports import ReportService
+
+MAX_TTL_DAYS = 90
+
+
+@dataclass(frozen=True, slots=True)
+class SheetLine:
+    role: PersonRole  # GUARDIAN or STUDENT
+    person_id: int
+    name: str
+    children: str  # the guardian's children in this class; "" for a student
+    class_name: str
+    code: str
+    expires_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class LinkedLine:
+    name: str
+    role: PersonRole
+    person_id: int
+    class_name: str
+    linked_at: datetime
+    locale: str
+    active: bool
+    last_seen_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class StaffLine:
+    staff_id: int
+    name: str
+    roles: tuple[StaffRoleKind, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class PeriodResult:
+    number: int
+    students: int
+    quality: float  # share of excellent and good students, %
+    success: float  # share of students without failing marks, %
+
+
+@dataclass(frozen=True, slots=True)
+class MonthAttendance:
+    month: date  # its first day
+    sick: int
+    excused: int
+    unexcused: int
+    late: int
+
+
+@dataclass(frozen=True, slots=True)
+class ClassYear:
+    class_name: str
+    year: str
+    results: tuple[PeriodResult, ...]
+    attendance: tuple[MonthAttendance, ...]
+
+
+def invite_role_for(roles: tuple[StaffRoleKind, ...] | list[StaffRoleKind]) -> PersonRole:
+    """The invite's role for a staff member: their highest administrative role."""
+    for kind, role in (
+        (StaffRoleKind.ADMIN, PersonRole.ADMIN),
+        (StaffRoleKind.DIRECTOR, PersonRole.DIRECTOR),
+        (StaffRoleKind.DEPUTY, PersonRole.DEPUTY),
+    ):
+        if kind in roles:
+            return role
+    return PersonRole.TEACHER
+
+
+@dataclass(frozen=True, slots=True)
+class AccessAdminService:
+    """Class invite sheets (class teacher or admin), revoking access (admin), who is linked
+    (the administration, 001 §3.1)."""
+
+    uow: UnitOfWorkFactory
+    clock: Clock
+
+    async def class_sheet(
+        self, viewer: Viewer, class_name: str, ttl_days: int = DEFAULT_TTL_DAYS
+    ) -> list[SheetLine]:
+        """One code per guardian and per student of the class, all in one transaction."""
+        access.require_private(viewer)
+        if not 1 <= ttl_days <= MAX_TTL_DAYS:
+            raise ValidationFailed("ttl_days", "out_of_range")
+        invites = InviteService(self.uow, self.clock)
+        async with self.uow() as uow:
+            cls = await _class(ReportService(self.uow, self.clock), uow, viewer, class_name)
+            access.require_class_teacher(viewer, cls.id)  # type: ignore[arg-type]
+            students = await uow.students.in_class(cls.id, on=self.clock.today())  # type: ignore[arg-type]
+            names = {s.id: s.full_name for s in students}
+            children: dict[int, list[int]] = {}
+            for link in await uow.guardian_links.for_students(list(names)):  # type: ignore[arg-type]
+                children.setdefault(link.guardian_id, []).append(link.student_id)
+            order = {s.id: i for i, s in enumerate(students)}
+            for kids in children.values():
+                kids.sort(key=order.__getitem__)
+            guardians = {g.id: g for g in await uow.guardians.many(list(children))}
+            lines: list[SheetLine] = []
+            for student in students:
+                issued = await invites.issue_in(
+                    uow,
+                    viewer,
+                    PersonRole.STUDENT,
+                    student.id,
+                    ttl_days,  # type: ignore[arg-type]
+                )
+                lines.append(self._line(issued, "", cls.name))
+                # Each guardian once, after their first child in the class list.
+                for gid, kids in children.items():
+                    if gid in guardians and kids[0] == student.id:
+                        issued = await invites.issue_in(
+                            uow, viewer, PersonRole.GUARDIAN, gid, ttl_days
+                        )
+                        kid_names = ", ".join(names[k] for k in kids)
+                        lines.append(self._line(issued, kid_names, cls.name))
+            if not lines:
+                raise NotFound("student", class_name)
+            await uow.commit()
+            return lines
+
+    @staticmethod
+    def _line(issued, children: str, class_name: str) -> SheetLine:
+        invite = issued.invite
+        return SheetLine(
+            invite.role,
+            invite.person_id,
+            issued.name,
+            children,
+            class_name,
+            issued.code,
+            invite.expires_at,
+        )
+
+    async def revoke_person(self, viewer: Viewer, role: PersonRole, person_id: int) -> int:
+        """Unlink every account of the person and revoke their unused codes; audited."""
+        access.require_private(viewer)
+        access.require_admin(viewer)
+        link_role = PersonRole.STAFF if role.is_staff else role
+        async with self.uow() as uow:
+            repo = {
+                PersonRole.GUARDIAN: uow.guardians,
+                PersonRole.STUDENT: uow.students,
+            }.get(link_role, uow.staff)
+            if await repo.get(person_id) is None:
+                raise NotFound(link_role.value, person_id)
+            now = self.clock.now()
+            links = await uow.account_links.active_for_person(link_role, person_id)
+            for link in links:
+                link.unlinked_at = now
+            codes = 0
+            for invite in await uow.invites.list_all():
+                same = invite.person_id == person_id and (
+                    invite.role == role or (link_role == PersonRole.STAFF and invite.role.is_staff)
+                )
+                if same and invite.used_at is None and invite.revoked_at is None:
+                    invite.revoked_at = now
+                    codes += 1
+            await uow.audit.add(
+                AuditEntry(
+                    at=now,
+                    actor_id=viewer.staff_id,
+                    action="access.revoke",
+                    entity=link_role.value,
+                    entity_id=person_id,
+                    student_id=person_id if link_role == PersonRole.STUDENT else None,
+                    before=f"links={len(links)} codes={codes}",
+                    after="",
+                )
+            )
+            await uow.commit()
+            return len(links)
+
+    async def linked(self, viewer: Viewer, class_name: str | None = None) -> list[LinkedLine]:
+        """Every active link: person, role, class, since when, the account's language."""
+        access.require_private(viewer)
+        access.require_administration(viewer)
+        async with self.uow(readonly=True) as uow:
+            class_id = None
+            if class_name:
+                cls = await _class(ReportService(self.uow, self.clock), uow, viewer, class_name)
+                class_id = cls.id
+            classes = {c.id: c.name for c in await uow.classes.list_all()}
+            links = [x for x in await uow.account_links.list_all() if x.unlinked_at is None]
+            accounts = {a.id: a for a in await uow.accounts.many([x.account_id for x in links])}
+            students = {s.id: s for s in await uow.students.list_all()}
+            guardians = {g.id: g for g in await uow.guardians.list_all()}
+            staff = {s.id: s for s in await uow.staff.list_all()}
+            guardian_classes: dict[int, set[str]] = {}
+            for gl in await uow.guardian_links.list_all():
+                child = students.get(gl.student_id)
+                if child is not None:
+                    guardian_classes.setdefault(gl.guardian_id, set()).add(
+                        classes.get(child.class_id, "")
+                    )
+            lines = []
+            for link in links:
+                account = accounts.get(link.account_id)
+                if account is None:
+                    continue
+                if link.role == PersonRole.STUDENT and link.person_id in students:
+                    student = students[link.person_id]
+                    name, in_class = student.full_name, classes.get(student.class_id, "")
+                    wanted = class_id is None or student.class_id == class_id
+                elif link.role == PersonRole.GUARDIAN and link.person_id in guardians:
+                    name = guardians[link.person_id].full_name
+                    names = sorted(guardian_classes.get(link.person_id, set()))
+                    in_class = ", ".join(names)
+                    wanted = class_id is None or classes.get(class_id) in names
+                elif link.person_id in staff:
+                    name, in_class = staff[link.person_id].full_name, ""
+                    wanted = class_id is None
+                else:
+                    continue
+                if wanted:
+                    lines.append(
+                        LinkedLine(
+                            name,
+                            link.role,
+                            link.person_id,
+                            in_class,
+                            link.linked_at,
+                            account.locale,
+                            account.active,
+                            account.last_seen_at,
+                        )
+                    )
+            return sorted(lines, key=lambda x: (x.class_name, x.role.value, x.name))
+
+    async def staff_list(self, viewer: Viewer) -> list[StaffLine]:
+        """Staff, for the administration's menus (codes, the audit log)."""
+        access.require_private(viewer)
+        access.require_administration(viewer)
+        async with self.uow(readonly=True) as uow:
+            lines = []
+            for s in await uow.staff.list_all():
+                roles = tuple(r.role for r in await uow.staff_roles.for_staff(s.id))  # type: ignore[arg-type]
+                lines.append(StaffLine(s.id, s.full_name, roles))  # type: ignore[arg-type]
+        return sorted(lines, key=lambda x: x.name)
+
+    async def staff_invite(self, viewer: Viewer, staff_id: int):
+        """A staff member's code, by the admin only (000 §3.1)."""
+        access.require_private(viewer)
+        access.require_admin(viewer)
+        async with self.uow() as uow:
+            if await uow.staff.get(staff_id) is None:
+                raise NotFound("staff", staff_id)
+            roles = [r.role for r in await uow.staff_roles.for_staff(staff_id)]
+            issued = await InviteService(self.uow, self.clock).issue_in(
+                uow, viewer, invite_role_for(roles), staff_id
+            )
+            await uow.commit()
+            return issued
+
+    async def year_periods(self, viewer: Viewer) -> list[Period]:
+        """The current year's periods, for the administration's menus."""
+        access.require_private(viewer)
+        access.require_administration(viewer)
+        async with self.uow(readonly=True) as uow:
+            year = await ReportService(self.uow, self.clock)._year(uow)
+            return await uow.periods.for_year(year.id)  # type: ignore[arg-type]
+
+    async def classes(self, viewer: Viewer) -> list[ClassGroup]:
+        """The current year's classes, by grade and letter."""
+        access.require_private(viewer)
+        access.require_administration(viewer)
+        async with self.uow(readonly=True) as uow:
+            year = await ReportService(self.uow, self.clock)._year(uow)
+            found = await uow.classes.for_year(year.id)  # type: ignore[arg-type]
+        return sorted(found, key=lambda c: (c.grade, c.letter))
+
+    async def class_students(self, viewer: Viewer, class_id: int) -> list[Student]:
+        """Everyone who has been in the class, for picking a student's audit log."""
+        access.require_private(viewer)
+        access.require_administration(viewer)
+        async with self.uow(readonly=True) as uow:
+            if await uow.classes.get(class_id) is None:
+                raise NotFound("class", class_id)
+            found = await uow.students.in_class(class_id)
+        return sorted(found, key=lambda s: s.full_name)
+
+    async def record_seen(self, account_id: int) -> None:
+        """When the account last used the bot; the caller writes at most hourly."""
+        async with self.uow() as uow:
+            account = await uow.accounts.get(account_id)
+            if account is not None:
+                account.last_seen_at = self.clock.now()
+                await uow.commit()
+
+    async def class_year(self, viewer: Viewer, class_name: str) -> ClassYear:
+        """Results per period and absences per month so far this year, for the charts."""
+        reports = ReportService(self.uow, self.clock)
+        async with self.uow(readonly=True) as uow:
+            cls = await _class(reports, uow, viewer, class_name)
+            year = await uow.years.get(cls.year_id)
+            if year is None:
+                raise NotFound("year", cls.year_id)
+            periods = await uow.periods.for_year(year.id)  # type: ignore[arg-type]
+        today = self.clock.today()
+        results = []
+        for p in periods:
+            if p.starts_on > today:
+                continue
+            table = await reports.class_results(viewer, class_name, p.number)
+            total, *_rest, quality, success = table.rows[0]
+            results.append(PeriodResult(p.number, int(total), float(quality), float(success)))  # type: ignore[arg-type]
+        months = []
+        first = date(year.starts_on.year, year.starts_on.month, 1)
+        while first <= min(today, year.ends_on):
+            last = date(first.year, first.month, monthrange(first.year, first.month)[1])
+            table = await reports.attendance_summary(
+                viewer, class_name, max(first, year.starts_on), min(last, year.ends_on)
+            )
+            sums = [sum(int(row[i]) for row in table.rows) for i in (3, 4, 5, 6)]  # type: ignore[call-overload]
+            months.append(MonthAttendance(first, *sums))
+            first = _next_month(first)
+        return ClassYear(cls.name, year.name, tuple(results), tuple(months))
+
+
+async def _class(reports: ReportService, uow, viewer: Viewer, name: str):
+    try:
+        return await reports._class(uow, viewer, name)
+    except NotFound as exc:
+        if exc.facts.get("entity") == "class":
+            raise UnknownClass(name) from None
+        raise
+
+
+def _next_month(day: date) -> date:
+    return date(day.year + day.month // 12, day.month % 12 + 1, 1)

@@ -1,0 +1,169 @@
+"""The journal administrator in the bot: an import checked, then confirmed (a forged or stale
+confirm changes nothing), periods closed and reopened with a reason, reports as documents,
+charts, the audit log, staff invites; everyone else is refused."""
+
+from __future__ import annotations
+
+from aiogram.methods import AnswerCallbackQuery, SendDocument, SendPhoto
+
+from core.model import AuditEntry
+from handlers.admin import AdminCb, ImportCb, PeriodCb
+from handlers.admin_reports import AuditCb, ChartCb, ReportCb
+from tests.handlers.conftest import World
+from tests.support import document_message
+
+SUBJECTS_CSV = "subject,short\nАстрономия,Астр\n".encode()
+
+
+async def _subjects(w: World) -> set[str]:
+    async with w.store.uow() as uow:
+        return {s.name for s in await uow.subjects.list_all()}
+
+
+def _alerts(w: World) -> list[str]:
+    return [c.text or "" for c in w.tester.session.calls(AnswerCallbackQuery)]
+
+
+async def _upload(w: World, data: bytes, name: str, user=None) -> None:
+    file_id = w.tester.session.add_file(data)
+    await w.tester.feed(document_message(user or w.admin, file_id=file_id, file_name=name))
+
+
+async def test_an_import_is_checked_then_confirmed_once(world: World) -> None:
+    w = world
+    await _upload(w, SUBJECTS_CSV, "subjects.csv")
+    report = w.tester.last_text(w.admin)
+    assert "subjects.csv" in report and "добавлено 1" in report
+    assert "Астрономия" not in await _subjects(w)  # a check only
+
+    # A forged token and another user's click change nothing.
+    await w.tester.click(ImportCb(go=True, token="forged"), user=w.admin, forged=True)
+    assert "уже не ожидает" in _alerts(w)[-1]
+    token = next(d for row in w.tester.keyboard(w.admin) for _t, d in row)
+    await w.tester.click(token, user=w.teacher, forged=True)
+    assert "уже не ожидает" in _alerts(w)[-1]
+    assert "Астрономия" not in await _subjects(w)
+
+    await w.tester.click("✅ Подтвердить импорт", user=w.admin)
+    assert "Импортировано" in w.tester.last_text(w.admin)
+    assert "Астрономия" in await _subjects(w)
+    async with w.store.uow() as uow:
+        audit = [e for e in await uow.audit.list_all() if e.action == "import.roster"]
+    assert audit and audit[0].actor_id == w.s.admin.id
+
+    # The same confirm again is stale.
+    await w.tester.click(token, user=w.admin, forged=True)
+    assert "уже не ожидает" in _alerts(w)[-1]
+
+
+async def test_a_cancelled_or_broken_import_changes_nothing(world: World) -> None:
+    w = world
+    await _upload(w, SUBJECTS_CSV, "subjects.csv")
+    await w.tester.click("Отмена", user=w.admin)
+    assert "Импорт отменён" in w.tester.last_text(w.admin)
+    await _upload(w, b"not a workbook", "roster.xlsx")
+    text = w.tester.last_text(w.admin)
+    assert "не удаётся прочитать" in text and "roster.xlsx" in text
+    guardians = "guardian_id,last_name,first_name,students\nG1,Новикова,Анна,S-404\n"
+    await _upload(w, guardians.encode(), "guardians.csv")
+    text = w.tester.last_text(w.admin)
+    assert "guardians.csv:2" in text and "S-404" in text
+    assert w.tester.keyboard(w.admin) == [] or "Подтвердить" not in str(w.tester.keyboard(w.admin))
+    await _upload(w, b"x", "photo.jpg")
+    assert "CSV или XLSX" in w.tester.last_text(w.admin)
+    assert "Астрономия" not in await _subjects(w)
+
+
+async def test_others_are_refused(world: World) -> None:
+    w = world
+    for user in (w.teacher, w.mother, w.class_teacher):
+        await w.tester.send("/admin", user=user)
+        assert "нет доступа" in w.tester.last_text(user)
+    await _upload(w, SUBJECTS_CSV, "subjects.csv", user=w.teacher)
+    assert "только администратор" in w.tester.last_text(w.teacher)
+    await w.tester.click(PeriodCb(period=w.s.q2.id, action="close"), user=w.teacher, forged=True)
+    await w.tester.click(ReportCb(kind="rs", cls=w.s.c7.id, period=2), user=w.mother, forged=True)
+    await w.tester.click(AuditCb(who="s", person=w.s.ivanov.id), user=w.teacher, forged=True)
+    await w.tester.click(ChartCb(cls=w.s.c7.id, kind="r"), user=w.other_parent, forged=True)
+    assert all("нет доступа" in a for a in _alerts(w)[-4:]), _alerts(w)
+    assert not w.tester.sent(SendDocument) and not w.tester.sent(SendPhoto)
+    async with w.store.uow() as uow:
+        assert not (await uow.periods.get(w.s.q2.id)).closed
+        assert "Астрономия" not in {s.name for s in await uow.subjects.list_all()}
+
+
+async def test_periods_close_and_reopen_with_a_reason(world: World) -> None:
+    w = world
+    await w.tester.send("/admin", user=w.admin)
+    assert "Администрирование" in w.tester.last_text(w.admin)
+    await w.tester.click(AdminCb(menu="per"), user=w.admin)
+    await w.tester.click(PeriodCb(period=w.s.q2.id, action="ask"), user=w.admin)
+    assert "Закрыть период 2?" in w.tester.last_text(w.admin)
+    await w.tester.click("🔒 Закрыть", user=w.admin)
+    async with w.store.uow() as uow:
+        assert (await uow.periods.get(w.s.q2.id)).closed
+    await w.tester.click(PeriodCb(period=w.s.q2.id, action="reopen"), user=w.admin)
+    assert "причину" in w.tester.last_text(w.admin)
+    await w.tester.send("Исправление итоговых отметок", user=w.admin)
+    assert "снова открыт" in w.tester.last_text(w.admin)
+    async with w.store.uow() as uow:
+        assert not (await uow.periods.get(w.s.q2.id)).closed
+        entries: list[AuditEntry] = await uow.audit.for_actor(w.s.admin.id)
+    assert [e.reason for e in entries if e.action == "period.reopen"] == [
+        "Исправление итоговых отметок"
+    ]
+    await w.tester.click(AuditCb(who="t", person=w.s.admin.id), user=w.admin, forged=True)
+    assert "period.reopen" in w.tester.last_text(w.admin)
+
+
+async def test_reports_charts_and_staff_invites(world: World) -> None:
+    w = world
+    await w.tester.send("/admin", user=w.admin)
+    await w.tester.click(AdminCb(menu="rep"), user=w.admin)
+    await w.tester.click("Итоги успеваемости класса", user=w.admin)
+    await w.tester.click("7А", user=w.admin)
+    await w.tester.click("Период 1", user=w.admin)
+    for kind in ("gd", "ql", "jr", "ms", "at", "mv"):
+        await w.tester.click(
+            ReportCb(kind=kind, cls=w.s.c7.id, period=1), user=w.admin, forged=True
+        )
+    docs = w.tester.sent(SendDocument, w.admin)
+    assert len(docs) == 7
+    assert docs[0].document.filename.startswith("class_results_7А")
+    for kind in ("r", "a"):
+        await w.tester.click(ChartCb(cls=w.s.c7.id, kind=kind), user=w.admin, forged=True)
+    assert len(w.tester.sent(SendPhoto, w.admin)) == 2
+    await w.tester.click(ReportCb(kind="zz"), user=w.admin, forged=True)
+    assert "устарела" in _alerts(w)[-1]
+
+    await w.tester.click(AdminCb(menu="inv"), user=w.admin, forged=True)
+    await w.tester.click(w.s.teacher.full_name, user=w.admin)
+    text = w.tester.last_text(w.admin)
+    assert "https://t.me/schoolbot_test_bot?start=" in text and w.s.teacher.last_name in text
+
+
+async def test_the_menu_and_help_show_administration_to_the_admin_only(world: World) -> None:
+    w = world
+    await w.tester.send("/help", user=w.admin)
+    assert "/admin" in w.tester.last_text(w.admin)
+    await w.tester.send("/help", user=w.teacher)
+    assert "/admin" not in w.tester.last_text(w.teacher)
+
+
+async def test_last_seen_is_written_at_most_hourly_and_reported(world: World) -> None:
+    from core.access import SYSTEM
+
+    w = world
+    await w.tester.send("/help", user=w.mother)
+    commits = w.store.commits
+    for _ in range(3):
+        await w.tester.send("/help", user=w.mother)
+    assert w.store.commits == commits  # no write on every update
+    async with w.store.uow() as uow:
+        account = await uow.accounts.by_external("telegram", str(w.mother.id))
+    assert account.last_seen_at == w.clock.now()
+    table = await w.services.reports.guardians_activity(SYSTEM, "7А")
+    assert table.headers[-1] == "Last seen"
+    seen = {row[1]: row[-1] for row in table.rows if row[1]}
+    assert seen[w.s.mother.full_name] == w.clock.today()
+    assert seen[w.s.other_parent.full_name] is None
