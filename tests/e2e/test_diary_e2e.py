@@ -156,13 +156,14 @@ async def test_webhook_mode_checks_the_secret(demo_db: tuple[str, dict]) -> None
             hook = await api.wait_for("setWebhook", timeout=30)
             assert hook.params["url"] == "https://school.example/tg"
             assert hook.params["secret_token"] == "s3cret-token"
+            stranger = GUARDIAN_ID + 1  # never signed in
             update = {
                 "update_id": 1,
                 "message": {
                     "message_id": 1,
                     "date": 0,
-                    "chat": {"id": GUARDIAN_ID, "type": "private"},
-                    "from": {"id": GUARDIAN_ID, "is_bot": False, "first_name": "Мама"},
+                    "chat": {"id": stranger, "type": "private"},
+                    "from": {"id": stranger, "is_bot": False, "first_name": "Гость"},
                     "text": "/help",
                     "entities": [{"type": "bot_command", "offset": 0, "length": 5}],
                 },
@@ -180,7 +181,7 @@ async def test_webhook_mode_checks_the_secret(demo_db: tuple[str, dict]) -> None
                 headers = {"X-Telegram-Bot-Api-Secret-Token": "s3cret-token"}
                 async with http.post(url, json=update, headers=headers) as right:
                     assert right.status == 200
-            reply = await api.wait_for("sendMessage", since=mark, chat_id=GUARDIAN_ID)
+            reply = await api.wait_for("sendMessage", since=mark, chat_id=stranger)
             assert "код" in reply.text  # not signed in: asked for the invite code
             assert len(api.calls("sendMessage")) == 1  # the forged one did nothing
         finally:
