@@ -31,10 +31,10 @@ from core.errors import (
     UnknownWorkType,
     ValidationFailed,
 )
+from core.journal import RollCall
 from core.model import (
     AbsenceReason,
     AttendanceKind,
-    ClassGroup,
     Lesson,
     LessonStatus,
     MarkValue,
@@ -147,7 +147,7 @@ class HomeworkBrief:
 @dataclass(frozen=True, slots=True)
 class LessonCard:
     lesson: LessonItem
-    teacher_name: str  # the timetable's teacher
+    teacher_name: str  # the timetable's teacher, when the lesson has a substitute
     substitute_name: str | None
     writable: bool  # the viewer conducts this lesson
     today: date
@@ -297,14 +297,40 @@ class Calendar:
         return next((p for p in self.periods if p.starts_on <= day <= p.ends_on), None)
 
 
+@dataclass(frozen=True, slots=True)
+class ClassFacts:
+    """What the screens need of a class; a class's name and grade do not change in a year."""
+
+    id: int
+    year_id: int
+    grade: int
+    letter: str
+
+    @property
+    def name(self) -> str:
+        return f"{self.grade}{self.letter}"
+
+
 class CalendarCache:
-    """Periods, bells, subjects and work types change a few times a year; every tap needs
-    them. Kept for ``ttl`` seconds (0: not kept); the core re-checks every rule on write."""
+    """Periods, bells, subjects, work types and classes' names change a few times a year;
+    every tap needs them. Kept for ``ttl`` seconds (0: not kept); the core re-checks every
+    rule on write, against the database."""
 
     def __init__(self, ttl: float = 60.0, now: Callable[[], float] = monotonic) -> None:
         self.ttl = ttl
         self._now = now
         self._items: dict[int, tuple[float, Calendar]] = {}
+        self._classes: dict[int, tuple[float, ClassFacts]] = {}
+
+    def class_(self, class_id: int) -> ClassFacts | None:
+        item = self._classes.get(class_id)
+        if item is None or self._now() - item[0] >= self.ttl:
+            return None
+        return item[1]
+
+    def put_class(self, facts: ClassFacts) -> None:
+        if self.ttl > 0:
+            self._classes[facts.id] = (self._now(), facts)
 
     def get(self, year_id: int) -> Calendar | None:
         item = self._items.get(year_id)
@@ -398,19 +424,27 @@ class TeacherService:
             self.calendars.put(calendar)
         return calendar
 
+    async def _class(self, uow: UnitOfWork, class_id: int) -> ClassFacts:
+        facts = self.calendars.class_(class_id)
+        if facts is None:
+            found = await uow.classes.get(class_id)
+            if found is None:
+                raise NotFound("class", class_id)
+            facts = ClassFacts(class_id, found.year_id, found.grade, found.letter)
+            self.calendars.put_class(facts)
+        return facts
+
     async def _items(
         self,
         uow: UnitOfWork,
         viewer: Viewer,
         lessons: Sequence[Lesson],
-        classes: dict[int, ClassGroup],
+        classes: dict[int, ClassFacts] | None = None,
         with_roll: bool = False,
     ) -> list[LessonItem]:
+        classes = dict(classes or {})
         for class_id in {x.class_id for x in lessons} - set(classes):
-            found = await uow.classes.get(class_id)
-            if found is None:
-                raise NotFound("class", class_id)
-            classes[class_id] = found
+            classes[class_id] = await self._class(uow, class_id)
         groups: dict[int, str] = {}
         for class_id in sorted({x.class_id for x in lessons if x.subgroup_id is not None}):
             groups.update((g.id, g.name) for g in await uow.subgroups.for_class(class_id))  # type: ignore[misc]
@@ -462,36 +496,44 @@ class TeacherService:
         day = day or self.clock.today()
         async with self.uow(readonly=True) as uow:
             lessons = await uow.lessons.for_teacher(staff_id, day, day)
-            items = await self._items(uow, viewer, lessons, {}, with_roll=True)
+            items = await self._items(uow, viewer, lessons, with_roll=True)
             holiday = None
             year = await uow.years.containing(day)
             if year is not None:
                 holiday = (await self._calendar(uow, year.id)).holiday(day)  # type: ignore[arg-type]
         return TeacherDay(day, holiday, tuple(sorted(items, key=lambda i: (i.slot, i.id))))
 
-    async def card(self, viewer: Viewer, lesson_id: int) -> LessonCard:
-        """A lesson with its list, attendance, marks and homework, for its teachers."""
+    async def card(
+        self, viewer: Viewer, lesson_id: int, roll: RollCall | None = None
+    ) -> LessonCard:
+        """A lesson with its list, attendance, marks and homework, for its teachers. ``roll``:
+        the roll call a write has just returned, so the list is not read twice."""
         today = self.clock.today()
         async with self.uow(readonly=True) as uow:
-            lesson = await uow.lessons.get(lesson_id)
-            if lesson is None:
-                raise NotFound("lesson", lesson_id)
+            if roll is not None and roll.lesson.id == lesson_id:
+                lesson = roll.lesson
+            else:
+                roll = None
+                found = await uow.lessons.get(lesson_id)
+                if found is None:
+                    raise NotFound("lesson", lesson_id)
+                lesson = found
             _require_read_lesson(viewer, lesson)
-            cls = await uow.classes.get(lesson.class_id)
-            if cls is None:
-                raise NotFound("class", lesson.class_id)
-            (item,) = await self._items(uow, viewer, [lesson], {cls.id: cls})  # type: ignore[dict-item]
+            (item,) = await self._items(uow, viewer, [lesson])
+            cls = await self._class(uow, lesson.class_id)
             calendar = await self._calendar(uow, cls.year_id)
-            students = await _roster(uow, lesson)
-            records = {r.student_id: r for r in await uow.attendance.for_lesson(lesson_id)}
+            if roll is not None:
+                students = [x.student for x in roll.lines]
+                records = {x.student.id: x.record for x in roll.lines if x.record is not None}
+            else:
+                students = await _roster(uow, lesson)
+                records = {r.student_id: r for r in await uow.attendance.for_lesson(lesson_id)}
             marks = await uow.marks.for_lesson(lesson_id)
             homework = await uow.homework.for_lesson(lesson_id)
-            staff = {
-                s.id: s.short_name
-                for s in await uow.staff.many(
-                    [i for i in (lesson.teacher_id, lesson.substitute_id) if i is not None]
-                )
-            }
+            staff = {}
+            if lesson.substitute_id is not None:  # the names matter only for a substitution
+                found_staff = await uow.staff.many([lesson.teacher_id, lesson.substitute_id])
+                staff = {x.id: x.short_name for x in found_staff}
         period = calendar.period_of(lesson.day)
         period_closed = period is None or period.closed
         work_types = {w.id: w for w in calendar.work_types}
@@ -592,7 +634,7 @@ class TeacherService:
                 chosen = self._lessons_for_marks(mine, calendar, now)
             if not chosen:
                 raise NoLessonWithClass(cls.name)
-            return tuple(await self._items(uow, viewer, chosen, {cls.id: cls}))  # type: ignore[dict-item]
+            return tuple(await self._items(uow, viewer, chosen))
 
     def _lesson_for_attendance(
         self, lessons: list[Lesson], calendar: Calendar, now: datetime
@@ -658,11 +700,8 @@ class TeacherService:
                 raise NotFound("lesson", lesson_id)
             access.require_private(viewer)
             access.require_teaches_subject(viewer, lesson.subject_id, lesson.class_id)
-            cls = await uow.classes.get(lesson.class_id)
-            if cls is None:
-                raise NotFound("class", lesson.class_id)
-            (item,) = await self._items(uow, viewer, [lesson], {cls.id: cls})  # type: ignore[dict-item]
-            calendar = await self._calendar(uow, cls.year_id)
+            (item,) = await self._items(uow, viewer, [lesson])
+            calendar = await self._calendar(uow, (await self._class(uow, lesson.class_id)).year_id)
         period = calendar.open_final_period(today)
         if period is None:
             # the window that matters: this period's, else the one just over, else the next

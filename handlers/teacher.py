@@ -137,10 +137,11 @@ async def on_roll_call(
     teacher: TeacherService,
 ) -> None:
     if callback_data.student:
-        await journal.toggle_attendance(viewer, callback_data.lesson, callback_data.student)
+        roll = await journal.toggle_attendance(viewer, callback_data.lesson, callback_data.student)
     else:
-        await journal.all_present(viewer, callback_data.lesson)
-    await render_card(query, viewer, teacher, callback_data.lesson)
+        roll = await journal.all_present(viewer, callback_data.lesson)
+    card = await teacher.card(viewer, callback_data.lesson, roll)
+    await ui.show(query, t.card_text(card), ui.card_keyboard(card))
 
 
 # -- /att 7А Иванов Петрова ------------------------------------------------------------------
@@ -154,8 +155,8 @@ async def save_absent(
     lesson: int,
     ids: list[int],
 ) -> None:
-    await journal.mark_absent(viewer, lesson, ids)
-    card = await teacher.card(viewer, lesson)
+    roll = await journal.mark_absent(viewer, lesson, ids)
+    card = await teacher.card(viewer, lesson, roll)
     marked = [x.student for x in card.lines if x.student.id in set(ids)]
     markup = inline([[(_("Open the lesson"), LessonCb(lesson=lesson))]])
     await ui.show(target, t.absent_saved(card, marked), markup)

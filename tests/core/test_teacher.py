@@ -117,6 +117,18 @@ async def test_card_shows_list_attendance_marks_and_what_may_be_done(small, teac
     assert first.roll_call_open and not first.marks_open and not first.homework_open
 
 
+async def test_card_from_a_fresh_roll_call_is_the_same_card(small, teacher, journal):
+    s = small
+    me = s.viewer(s.teacher)
+    roll = await journal.toggle_attendance(me, s.lesson_today.id, s.ivanov.id)
+    assert await teacher.card(me, s.lesson_today.id, roll) == await teacher.card(
+        me, s.lesson_today.id
+    )
+    # a roll call of another lesson is not taken for this one
+    other = await teacher.card(me, s.lesson_yesterday.id, roll)
+    assert other.lesson.id == s.lesson_yesterday.id and other.absent == ()
+
+
 async def test_card_access(small, teacher):
     s = small
     with pytest.raises(AccessDenied):
