@@ -57,7 +57,7 @@ logger = logging.getLogger(__name__)
 class WorkerSettings:
     batch: int = 500  # rows per claim
     lease: float = 60.0  # seconds a claim is ours; a dead worker's rows return after it
-    lease_margin: float = 5.0  # never start a send this close to the lease's end
+    lease_margin: float = -1.0  # never start a send this close to the lease's end (-1: auto)
     poll: float = 0.5  # seconds between claims when idle (other processes write too)
     rate: int | None = 30  # messages per ``window`` overall; None: no limit
     window: float = 1.03  # the 3 % over a second absorb network jitter
@@ -68,6 +68,12 @@ class WorkerSettings:
     backoff: float = 2.0  # first back-off, doubled each attempt, with full jitter
     backoff_cap: float = 600.0
     progress_every: float = 3.0  # seconds between edits of a broadcast's progress
+
+    def __post_init__(self) -> None:
+        if self.lease_margin < 0:  # 5 s, or a quarter of a short lease
+            object.__setattr__(self, "lease_margin", min(5.0, self.lease / 4))
+        if self.lease <= 2 * self.lease_margin:
+            raise ValueError("the lease must be longer than twice its margin")
 
 
 @dataclass(slots=True)
@@ -165,10 +171,11 @@ class DeliveryWorker:
         tasks = self._start()
         try:
             while True:
+                released = self.stats["release"]
                 claimed = await self._claim()
                 await self._settle()
-                if not claimed:
-                    break
+                if not claimed or self.stats["release"] - released >= claimed:
+                    break  # nothing due, or nothing could go before its lease ran out
         finally:
             await self._shutdown(tasks)
 
@@ -338,10 +345,15 @@ class DeliveryWorker:
         try:
             ref = await send(self.sender, message.outgoing)
         except RetryLater as exc:
-            self._chat_next[message.chat] = self.monotonic() + exc.seconds
+            at = self.wall() + timedelta(seconds=exc.seconds)
+            # the chat waits as a whole: what else is queued for it goes back until then
+            for other in self._queues.pop(message.chat, ()):
+                self._results.put_nowait(
+                    Outcome(other.ids, "retry", at=at, error="429", attempts=other.attempts)
+                )
+                self._done()
             if attempts >= self.settings.max_throttled:
                 return Outcome(ids, "park", error=f"429: {exc.reason}", attempts=attempts)
-            at = self.wall() + timedelta(seconds=exc.seconds)
             return Outcome(ids, "retry", at=at, error=f"429: {exc.reason}", attempts=attempts)
         except Blocked as exc:
             self._blocked_now.add(message.account_id)
@@ -361,7 +373,7 @@ class DeliveryWorker:
             cap = min(self.settings.backoff_cap, self.settings.backoff * 2 ** (attempts - 1))
             at = self.wall() + timedelta(seconds=cap * (0.5 + self.rand() / 2))
             return Outcome(ids, "retry", at=at, error=reason, attempts=attempts)
-        return Outcome(ids, "sent", at=self.wall(), message_ref=ref)
+        return Outcome(ids, "sent", at=self.wall(), message_ref=ref, attempts=attempts)
 
     # --- recording ---------------------------------------------------------------------------
 
@@ -447,9 +459,13 @@ class DeliveryWorker:
             await asyncio.sleep(self.settings.progress_every)  # pacing the edits
 
     async def _flush_progress(self) -> None:
-        dirty, self._dirty = self._dirty, set()
-        for broadcast_id in sorted(dirty):
-            await self._edit_progress(broadcast_id)
+        for broadcast_id in sorted(self._dirty):
+            self._dirty.discard(broadcast_id)
+            try:
+                await self._edit_progress(broadcast_id)
+            except asyncio.CancelledError:
+                self._dirty.add(broadcast_id)  # stopping: the last flush does it
+                raise
 
     async def _edit_progress(self, broadcast_id: int) -> None:
         try:

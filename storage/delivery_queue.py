@@ -238,7 +238,12 @@ class DeliveryQueue:
             for rid in o.ids:
                 if o.action == "sent":
                     params.setdefault("sent", []).append(
-                        {"rid": rid, "sent_at": o.at or wall_now, "message_ref": o.message_ref}
+                        {
+                            "rid": rid,
+                            "sent_at": o.at or wall_now,
+                            "message_ref": o.message_ref,
+                            "attempts": o.attempts or 1,
+                        }
                     )
                 elif o.action == "retry":
                     params.setdefault("retry", []).append(
@@ -270,6 +275,7 @@ class DeliveryQueue:
                 status=DeliveryStatus.SENT,
                 sent_at=bindparam("sent_at"),
                 message_ref=bindparam("message_ref"),
+                attempts=bindparam("attempts"),
                 leased_until=None,
                 last_error="",
             ),
@@ -353,6 +359,7 @@ class DeliveryQueue:
         a = accounts.c
         stmt = (
             select(a.external_id, d.message_ref, a.locale, d.payload)
+            .select_from(deliveries)
             .join(accounts, a.id == d.account_id)
             .where(
                 d.broadcast_id == broadcast_id,
