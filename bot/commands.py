@@ -32,6 +32,8 @@ TEACHER = [
 ]
 ABSENCES = ("absences", N_("Absences in my class and their reasons"))
 ADMIN = ("admin", N_("Administration: imports, periods, reports, access"))
+WRITE = ("write", N_("Write to the class teacher"))
+BROADCAST = ("broadcast", N_("A message to my class's parents and students"))
 
 logger = logging.getLogger(__name__)
 
@@ -44,10 +46,14 @@ def commands_for(viewer: Viewer) -> list[tuple[str, str]]:
         items += DIARY
     if len(viewer.children) > 1:
         items.append(CHILDREN)
+    if viewer.children:
+        items.append(WRITE)
     if viewer.is_staff:
         items += TEACHER
         if viewer.class_teacher_of:
             items.append(ABSENCES)
+        if viewer.class_teacher_of or viewer.administers:
+            items.append(BROADCAST)
         if viewer.administers:
             items.append(ADMIN)
     return [*items, SETTINGS, HELP, LOGOUT]

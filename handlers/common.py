@@ -34,6 +34,8 @@ PERSONAL_COMMANDS = (
     "mark",
     "absences",
     "admin",
+    "broadcast",
+    "write",
 )
 
 groups = Router(name="groups")
@@ -82,6 +84,8 @@ def help_text(viewer: Viewer) -> str:
         ]
         if len(viewer.children) > 1:
             lines.append(_("/children — choose whose diary to show"))
+        if viewer.children:
+            lines.append(_("/write — write to the class teacher about your child"))
     if viewer.is_staff:
         lines += [
             _("/today — my lessons: roll call, marks, topic, homework, remarks, period marks"),
@@ -90,6 +94,10 @@ def help_text(viewer: Viewer) -> str:
         ]
         if viewer.class_teacher_of:
             lines.append(_("/absences — absences in my class, their reasons, the weekly check"))
+        if viewer.class_teacher_of or viewer.administers:
+            lines.append(
+                _("/broadcast — a message to the parents and students of a class, with receipts")
+            )
         if viewer.administers:
             lines.append(_("/admin — imports, periods, reports, charts, the audit log, access"))
     lines += [
