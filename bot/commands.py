@@ -52,7 +52,7 @@ def commands_for(viewer: Viewer) -> list[tuple[str, str]]:
         items += TEACHER
         if viewer.class_teacher_of:
             items.append(ABSENCES)
-        if viewer.class_teacher_of or viewer.administers:
+        if viewer.class_teacher_of or viewer.is_admin or viewer.corrects_any:
             items.append(BROADCAST)
         if viewer.administers:
             items.append(ADMIN)

@@ -94,7 +94,7 @@ def help_text(viewer: Viewer) -> str:
         ]
         if viewer.class_teacher_of:
             lines.append(_("/absences — absences in my class, their reasons, the weekly check"))
-        if viewer.class_teacher_of or viewer.administers:
+        if viewer.class_teacher_of or viewer.is_admin or viewer.corrects_any:
             lines.append(
                 _("/broadcast — a message to the parents and students of a class, with receipts")
             )
