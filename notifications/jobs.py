@@ -32,6 +32,8 @@ from core.ports import UnitOfWork, UnitOfWorkFactory
 logger = logging.getLogger(__name__)
 
 LOOKAHEAD_DAYS = 7  # the evening digest is for the next day with lessons within a week
+# A digest missed (the bot was down) still goes within this time; later it would be stale.
+EVENING_CATCH_UP = timedelta(minutes=30)
 SUMMARY_DAYS = 14  # 000 §7.2; 003 reg.2 §2.2.2: guardians informed at least every 2 weeks
 FINALS_NOTICE_DAYS = 3  # period marks still missing: from 3 days before the period ends
 
@@ -153,7 +155,10 @@ class Jobs:
                 due = [
                     f
                     for f in await self._families(uow, students)
-                    if f.account.notify_homework and f.account.digest_at <= now.time()
+                    if f.account.notify_homework
+                    and timedelta(0)
+                    <= now - datetime.combine(today, f.account.digest_at, tzinfo=now.tzinfo)
+                    <= EVENING_CATCH_UP
                 ]
                 if not due:
                     continue

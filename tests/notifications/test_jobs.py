@@ -50,6 +50,8 @@ async def test_the_evening_digest_brings_tomorrows_homework_and_the_days_marks(
     assert "Новое домашнее задание" in net.sender.to(MOTHER)[0].text and sent == 1
     net.clock.set(at(17, 59))
     assert await jobs(net).evening_digest() == 0  # nobody's digest time yet
+    net.clock.set(at(18, 31))
+    assert await jobs(net).evening_digest() == 0  # too late to catch up: it would be stale
     net.clock.set(at(18, 0))
     assert await jobs(net).evening_digest() == 3  # Иванов, his mother, Петрова's father
     assert await jobs(net).evening_digest() == 0  # never twice
