@@ -7,8 +7,9 @@ Semantics, per row:
 - a worker killed mid-way loses nothing: its claimed rows stay pending and are taken again
   when their lease has run out; a row is never sent by a worker whose lease is running out;
 - 429 waits ``retry_after`` (that chat only) and tries again; network errors, timeouts and
-  5xx back off exponentially with full jitter, ``max_attempts`` times, then the row is parked
-  with its reason; 400 parks at once; 403 marks the account inactive and skips its rows;
+  5xx back off exponentially with jitter (each wait is 50-100 % of its step), ``max_attempts``
+  times in all, then the row is parked with its reason; 400 parks at once; 403 marks the
+  account inactive and skips its rows;
 - rows whose recipient unlinked (or a guardian whose consent is gone) are skipped;
 - during the recipient's quiet hours rows are held (never dropped) until the hours end, and
   then come as one digest; rows of one account and group key go as one message.
@@ -126,6 +127,7 @@ class DeliveryWorker:
         self._applied = asyncio.Condition()
         self._queues: dict[str, deque[_Message]] = {}
         self._heap: list[tuple[float, int, str]] = []
+        self._scheduled: set[str] = set()  # chats with an entry in the heap
         self._chat_next: dict[str, float] = {}
         self._seq = count()
         self._backlog = 0  # messages claimed, not yet finished
@@ -288,14 +290,17 @@ class DeliveryWorker:
 
     def _enqueue(self, message: _Message) -> None:
         self._backlog += 1
-        queue = self._queues.get(message.chat)
-        if queue is None:
-            self._queues[message.chat] = deque([message])
-            ready = max(self.monotonic(), self._chat_next.get(message.chat, 0.0))
-            heapq.heappush(self._heap, (ready, next(self._seq), message.chat))
-        else:
-            queue.append(message)
+        self._queues.setdefault(message.chat, deque()).append(message)
+        self._schedule(message.chat)
         self._ready.set()
+
+    def _schedule(self, chat: str) -> None:
+        """One entry per chat in the heap, at the time the chat may get its next message."""
+        if chat in self._scheduled:
+            return
+        self._scheduled.add(chat)
+        ready = max(self.monotonic(), self._chat_next.get(chat, 0.0))
+        heapq.heappush(self._heap, (ready, next(self._seq), chat))
 
     async def _dispatch_loop(self) -> None:
         while True:
@@ -310,20 +315,25 @@ class DeliveryWorker:
                 await _first([self._ready.wait()], delay)
                 continue
             heapq.heappop(self._heap)
+            self._scheduled.discard(chat)
             queue = self._queues.get(chat)
             if not queue:
                 self._queues.pop(chat, None)
                 continue
+            if self._chat_next.get(chat, 0.0) > self.monotonic():
+                self._schedule(chat)  # the chat was paused after this entry was made
+                continue
             message = queue.popleft()
-            await self.pacer.acquire()
+            # a free slot first, then the pace: the pace is kept by when sends really start
             await self._sem.acquire()
+            await self.pacer.acquire()
             task = asyncio.create_task(self._send(message))
             self._inflight.add(task)
             task.add_done_callback(self._inflight.discard)
             now = self.monotonic()
             self._chat_next[chat] = now + self.settings.per_chat
             if queue:
-                heapq.heappush(self._heap, (self._chat_next[chat], next(self._seq), chat))
+                self._schedule(chat)
             else:
                 self._queues.pop(chat, None)
             if len(self._chat_next) > 10_000:
@@ -433,6 +443,7 @@ class DeliveryWorker:
         left = [m for q in self._queues.values() for m in q]
         self._queues.clear()
         self._heap.clear()
+        self._scheduled.clear()
         for message in left:
             self._results.put_nowait(Outcome(message.ids, "release"))
             self._done()
