@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections import defaultdict, deque
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, time, timedelta
+from time import monotonic
 from typing import Any
 
 import pytest
@@ -48,6 +49,7 @@ class Sent:
     kind: str = "text"
     ref: str = ""
     message_id: str = ""
+    at: float = field(default_factory=monotonic)
 
 
 @dataclass

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import json
 from datetime import datetime, timedelta
+from itertools import pairwise
 
 from core import model as m
 from core.accounts import AccountService
@@ -289,3 +290,24 @@ async def test_the_progress_message_follows_the_broadcast(net: Net) -> None:
         f"rp1:{broadcast.id}:{net.s.ivanov.id}",
     ]
     assert [b.data for b in net.sender.to(IVANOV)[0].buttons[0]][1:] == []  # no reply for students
+
+
+async def test_a_chat_paused_by_flood_control_still_gets_one_message_a_second(net: Net) -> None:
+    """The 429 puts the chat's queue back; claimed again, its messages are still spaced."""
+    worker = net.worker(WorkerSettings(rate=None, per_chat=0.2, poll=0.02, lease=30))
+    class_teacher = await net.viewer(505)
+    for text in ("Первое", "Второе", "Третье"):  # broadcasts never merge: three messages
+        await net.messaging.send_broadcast(class_teacher, net.s.c7.id, m.Audience.GUARDIANS, text)
+    net.sender.fail(MOTHER, RetryLater(1))
+    stop = asyncio.Event()
+    task = asyncio.create_task(worker.run(stop))
+    try:
+        await worker.wait_for(lambda s: s["retry"] >= 3)  # the chat's three went back
+        net.wall.advance(1)  # retry_after is over: the same run claims them again at once
+        await worker.wait_for(lambda s: s["sent"] >= 9)  # hers, his, 3 progress messages
+    finally:
+        stop.set()
+        await task
+    sent = net.sender.to(MOTHER)
+    assert [x.text.rsplit("\n", 1)[-1] for x in sent] == ["Первое", "Второе", "Третье"]
+    assert min(b.at - a.at for a, b in pairwise(sent)) >= 0.2
