@@ -16,6 +16,7 @@ from bot.import_text import describe_problem, tally_lines
 from bot.messages import N_
 from core.access import SYSTEM
 from core.import_apply import ImportReport, ImportService, Progress
+from core.model import MarkValue
 
 
 class ProgressBar:
@@ -390,7 +391,51 @@ async def cmd_audit(ctx: _Context, args: argparse.Namespace) -> None:
         print(f"{at}  {e.action}  {e.entity} {e.entity_id or ''}  {e.before} → {e.after}{reason}")
 
 
+async def cmd_correct(ctx: _Context, args: argparse.Namespace) -> None:
+    """A deputy's or the admin's audited correction (001 §8.6): it acts as that person."""
+    from core.access import Viewer
+    from core.journal import JournalService
+
+    value = None if args.remove else MarkValue(args.value)
+    database = await ctx.database()
+    try:
+        async with database.uow(readonly=True) as uow:
+            staff = await uow.staff.get(args.by)
+            if staff is None:
+                raise CliError(ctx._("There is no staff member with id {id}.").format(id=args.by))
+            roles = frozenset(r.role for r in await uow.staff_roles.for_staff(args.by))
+        viewer = Viewer(staff_id=args.by, staff_roles=roles)
+        await JournalService(database.uow, ctx.clock).correct_mark(
+            viewer, args.mark, value, args.reason
+        )
+    finally:
+        await database.dispose()
+    print(
+        ctx._("Mark {id} corrected by {name}; the old value stays in the history.").format(
+            id=args.mark, name=staff.full_name
+        )
+    )
+
+
+MARK_VALUES = list(MarkValue)
+
+
 def register_more(sub: argparse._SubParsersAction) -> None:
+    co = sub.add_parser(
+        "correct-mark",
+        help="an audited correction of a mark by a deputy or the admin, with a reason",
+        description="Later than 7 days after entry only a deputy or the journal admin may fix a "
+        "mark (001 §8.6). The old mark stays in the history; the audit log records who, when "
+        "and why. Refused in a closed period.",
+    )
+    co.add_argument("--mark", type=int, required=True, help="the mark's id")
+    what = co.add_mutually_exclusive_group(required=True)
+    what.add_argument("--value", choices=[v.value for v in MARK_VALUES], help="the right value")
+    what.add_argument("--remove", action="store_true", help="the mark was given by mistake")
+    co.add_argument("--reason", required=True, help="why the mark is corrected")
+    co.add_argument("--by", type=int, required=True, help="the deputy's or admin's staff id")
+    co.set_defaults(handler=cmd_correct)
+
     ex = sub.add_parser("export", help="the journal of a class for a period, a student's statement")
     ex_sub = ex.add_subparsers(dest="export_command", metavar="WHAT", required=True)
     jr = ex_sub.add_parser(
