@@ -15,10 +15,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, bindparam, func, insert, or_, select, update
+from sqlalchemy import and_, bindparam, func, or_, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.model import DeliveryStatus, PersonRole
@@ -394,8 +396,6 @@ class DbLease:
         self.seconds = seconds
 
     async def acquire(self, now: datetime) -> bool:
-        from datetime import timedelta
-
         until = now + timedelta(seconds=self.seconds)
         c = leases.c
         take = (
@@ -412,17 +412,11 @@ class DbLease:
             exists = await session.scalar(select(c.id).where(c.name == self.name))
             if exists is not None:
                 return False
-            stmt = insert(leases).values(name=self.name, owner=self.owner, until=until)
+            values = {"name": self.name, "owner": self.owner, "until": until}
             if self.database.is_sqlite:
-                stmt = stmt.prefix_with("OR IGNORE")
+                stmt = sqlite_insert(leases).values(**values).on_conflict_do_nothing()
             else:
-                from sqlalchemy.dialects.postgresql import insert as pg_insert
-
-                stmt = (
-                    pg_insert(leases)
-                    .values(name=self.name, owner=self.owner, until=until)
-                    .on_conflict_do_nothing(index_elements=["name"])
-                )
+                stmt = pg_insert(leases).values(**values).on_conflict_do_nothing()
             return (await session.execute(stmt)).rowcount == 1
 
     async def release(self) -> None:
