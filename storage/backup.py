@@ -19,11 +19,12 @@ import os
 import shutil
 import sqlite3
 from collections.abc import Iterable
-from dataclasses import dataclass
-from datetime import UTC, date, datetime, time
+from dataclasses import dataclass, replace
+from datetime import UTC, date, datetime, time, timedelta
 from enum import Enum
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import Table, func, insert, select, text, update
 from sqlalchemy.engine import Connection
@@ -294,27 +295,53 @@ def backups_in(folder: Path) -> list[Path]:
     return sorted(p for p in folder.iterdir() if p.is_dir() and p.name.startswith(PREFIX))
 
 
+PERIOD_END = "-period"  # in a folder's name: the backup made as a period ended; kept for good
+
+
 def prune(folder: Path, keep: int) -> list[Path]:
-    """Drop all but the newest ``keep`` backups in ``folder``; returns what was removed."""
-    old = backups_in(folder)[: max(0, len(backups_in(folder)) - keep)]
+    """Drop all but the newest ``keep`` nightly backups in ``folder`` (period-end backups are
+    never dropped: rule 12); returns what was removed."""
+    rolling = [p for p in backups_in(folder) if PERIOD_END not in p.name]
+    old = rolling[: max(0, len(rolling) - keep)]
     for path in old:
         shutil.rmtree(path)
     return old
 
 
+async def _period_ended_yesterday(database: Database, settings: Any, now: datetime) -> int | None:
+    """The number of a study period whose last day was yesterday (school time), if any."""
+    tz = ZoneInfo(getattr(settings, "school_timezone", "Europe/Moscow") or "Europe/Moscow")
+    yesterday = now.astimezone(tz).date() - timedelta(days=1)
+    async with database.uow(readonly=True) as uow:
+        year = await uow.years.containing(yesterday)
+        if year is None or year.id is None:
+            return None
+        for period in await uow.periods.for_year(year.id):
+            if period.ends_on == yesterday:
+                return period.number
+    return None
+
+
 async def run_scheduled_backup(settings: Any, now: datetime | None = None) -> list[BackupInfo]:
-    """For the scheduler (nightly, and at each period's end): a backup into every folder of
-    ``settings.backup_dirs`` (two places, rule 12), older ones beyond ``settings.backup_keep``
-    removed. The first folder gets a fresh dump; the others a verified copy of it."""
+    """For the scheduler, nightly: a backup into every folder of ``settings.backup_dirs`` (two
+    places, rule 12), nightly ones beyond ``settings.backup_keep`` removed. The night after a
+    period's last day the backup is marked as that period's and kept for good. The first
+    folder gets a fresh dump; the others a verified copy of it."""
     dirs = [Path(d) for d in _dirs(getattr(settings, "backup_dirs", ""))]
     if not dirs:
         return []
     keep = int(getattr(settings, "backup_keep", 14) or 14)
+    now = now or datetime.now(UTC)
     database = Database.connect(settings.database_url)
     try:
         first = await backup(database, dirs[0], now)
+        ended = await _period_ended_yesterday(database, settings, now)
     finally:
         await database.dispose()
+    if ended is not None:
+        kept = first.path.with_name(f"{first.path.name}{PERIOD_END}{ended}")
+        os.replace(first.path, kept)
+        first = replace(first, path=kept)
     made = [first]
     for folder in dirs[1:]:
         folder.mkdir(parents=True, exist_ok=True)

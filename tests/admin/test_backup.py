@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import gzip
-from datetime import date, datetime
+from datetime import date, datetime, time, timedelta
 from pathlib import Path
 
 import pytest
@@ -152,3 +152,30 @@ async def test_the_scheduled_backup_writes_two_places_and_keeps_the_newest(
         assert names == ["schoolbot-20261117-230000", "schoolbot-20261118-000000"]
         verify(tmp_path / place / names[-1])
     assert prune(tmp_path / "a", 1) == [tmp_path / "a" / "schoolbot-20261117-230000"]
+
+
+async def test_the_backup_after_a_period_ends_is_kept_for_good(
+    journal: Database, tmp_path: Path
+) -> None:
+    """Rule 12: backups at each period's end, beside the nightly ones that roll over."""
+    async with journal.uow(readonly=True) as uow:
+        year = await uow.years.containing(date(2026, 11, 18))
+        periods = await uow.periods.for_year(year.id)
+    first = periods[0]
+
+    class Conf:
+        database_url = journal.url.render_as_string(hide_password=False)
+        backup_dirs = f"{tmp_path / 'a'}, {tmp_path / 'b'}"
+        backup_keep = 1
+        school_timezone = "Europe/Moscow"
+
+    night_after = datetime.combine(first.ends_on, time(2, 30), tzinfo=TZ) + timedelta(days=1)
+    made = await run_scheduled_backup(Conf, night_after)
+    assert all(p.path.name.endswith(f"-period{first.number}") for p in made)
+    for later in (2, 3, 4):  # ordinary nights: only the newest of those is kept
+        made = await run_scheduled_backup(Conf, night_after + timedelta(days=later))
+        assert not any("-period" in p.path.name for p in made)
+    for place in ("a", "b"):
+        names = sorted(p.name for p in (tmp_path / place).iterdir())
+        assert len(names) == 2 and names[0].endswith(f"-period{first.number}")
+        verify(tmp_path / place / names[0])
