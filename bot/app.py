@@ -16,6 +16,7 @@ from aiogram.fsm.storage.memory import MemoryStorage
 from bot.attempts import AttemptLimiter, MemoryAttempts
 from bot.config import Settings
 from bot.i18n import SchoolI18n, ViewerI18nMiddleware
+from bot.inline_filters import inline_sync_filters
 from bot.pydantic_cache import pin_response_models
 from bot.viewers import LastSeen, ViewerCache, ViewerMiddleware
 from core.access_admin import AccessAdminService
@@ -94,6 +95,7 @@ def build_dispatcher(services: Services, storage: BaseStorage | None = None) -> 
     ViewerI18nMiddleware(SchoolI18n(services.settings.default_locale)).setup(dp)
     dp.include_router(error_router())
     dp.include_routers(*routers())
+    inline_sync_filters(dp)
     return dp
 
 
