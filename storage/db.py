@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import (
 from sqlalchemy.pool import StaticPool
 
 from core.ports import EventFanout
+from storage.sqlite_inloop import connect_in_loop
 from storage.tables import map_entities
 from storage.uow import SqlUnitOfWork
 
@@ -56,11 +57,18 @@ def sqlite_engine(
     begin: str = "BEGIN IMMEDIATE",
     foreign_keys: bool = True,
     query_only: bool = False,
+    in_loop: bool = False,
     **kwargs: Any,
 ) -> AsyncEngine:
-    """An aiosqlite engine whose connections use WAL and whose transactions start with ``begin``."""
+    """An aiosqlite engine whose connections use WAL and whose transactions start with ``begin``.
+
+    ``in_loop``: the connections run their calls on the event loop's thread instead of a
+    worker thread each (``storage.sqlite_inloop``); for the read-only engine.
+    """
     if is_memory_sqlite(url):
         kwargs.setdefault("poolclass", StaticPool)
+    if in_loop:
+        kwargs.setdefault("connect_args", {})["async_creator_fn"] = connect_in_loop
     engine = create_async_engine(url, **kwargs)
     pragmas = [
         f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}",
@@ -113,7 +121,7 @@ class Database:
                 self.read_engine = self.engine
             else:
                 self.read_engine = sqlite_engine(
-                    self.url, begin="BEGIN DEFERRED", query_only=True, echo=echo
+                    self.url, begin="BEGIN DEFERRED", query_only=True, in_loop=True, echo=echo
                 )
         else:
             self.engine = postgres_engine(self.url, echo=echo)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import threading
 import time
 
 import pytest
@@ -130,3 +131,22 @@ async def test_an_in_memory_database_works(tmp_path) -> None:  # type: ignore[no
             assert [s.id for s in await uow.schools.list_all()] == [school.id]
     finally:
         await database.dispose()
+
+
+async def test_reads_run_on_the_event_loop_thread_and_writes_on_a_worker(
+    database: Database,
+) -> None:
+    """The reader skips aiosqlite's thread hand-offs; the writer keeps its thread, since
+    BEGIN IMMEDIATE may wait for the write lock."""
+    loop_thread = threading.get_ident()
+
+    async def thread_of(uow) -> int:  # type: ignore[no-untyped-def]
+        raw = await uow.session.connection()
+        driver = (await raw.get_raw_connection()).driver_connection
+        await driver.create_function("thread_ident", 0, threading.get_ident)
+        return (await uow.session.execute(text("SELECT thread_ident()"))).scalar_one()
+
+    async with database.uow(readonly=True) as reader:
+        assert await thread_of(reader) == loop_thread
+    async with database.uow() as writer:
+        assert await thread_of(writer) != loop_thread
