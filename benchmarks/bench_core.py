@@ -1,6 +1,6 @@
 """Issue 2's figures: loading the demo school, and a student's period-marks query.
 
-    .venv/bin/python -m benchmarks.bench_core
+.venv/bin/python -m benchmarks.bench_core
 """
 
 from __future__ import annotations

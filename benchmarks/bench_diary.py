@@ -21,7 +21,7 @@ from aiogram import Dispatcher, Router
 from aiogram.types import Message
 
 from benchmarks.common import BIG_SCHOOL, demo_school, summary_ms
-from bot.app import build_dispatcher, build_services
+from bot.app import build_dispatcher, build_services, settle_heap
 from bot.config import Settings
 from core import model as m
 from core.access import SYSTEM
@@ -87,6 +87,7 @@ async def run(big: bool) -> None:
     for user in users[:20]:  # warm-up: caches, compiled statements
         for command in COMMANDS:
             await dp.feed_update(bot, private_message(command, user=user))
+    settle_heap()  # as `schoolbot run` does once started
 
     echo_samples = [
         await timed(echo, bot, private_message("привет", user=rng.choice(users)))

@@ -19,7 +19,7 @@ from aiogram.fsm.storage.base import BaseStorage
 from aiogram.fsm.storage.memory import MemoryStorage
 from aiogram.types import TelegramObject, Update
 
-from bot.app import build_bot, build_dispatcher, build_services
+from bot.app import build_bot, build_dispatcher, build_services, settle_heap
 from bot.attempts import MemoryAttempts, RedisAttempts
 from bot.commands import set_default_commands
 from bot.config import Settings
@@ -118,6 +118,7 @@ async def prepare(settings: Settings):
         await database.dispose()
         raise StartupError(f"the Bot API cannot be reached: {exc}") from exc
     logger.info("starting as @%s", me.username)
+    settle_heap()
     return database, storage, dp, bot, tracker
 
 

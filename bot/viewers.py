@@ -7,10 +7,12 @@ Pushes do not use this cache: they check the links when they are sent.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections import OrderedDict
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
+from datetime import datetime
 from typing import Any
 
 from aiogram import BaseMiddleware
@@ -52,20 +54,38 @@ class ViewerCache:
 
 
 class LastSeen:
-    """Remembers in memory when each account was last written as seen: one write an hour."""
+    """When each account last used the bot, written in batches off the answer's path.
+
+    An account is due at most once an hour; due accounts wait here and are written together in
+    one transaction ``delay`` seconds after the first of them (or at once when ``batch`` are
+    waiting, or when the bot stops), so no update waits for a write.
+    """
 
     def __init__(
         self,
-        record: Callable[[int], Awaitable[None]],
+        record: Callable[[Mapping[int, datetime]], Awaitable[None]],
+        now: Callable[[], datetime],
         every: float = 3600.0,
+        delay: float = 10.0,
+        batch: int = 500,
         size: int = 50_000,
     ) -> None:
         self.record = record
+        self.now = now
         self.every = every
+        self.delay = delay
+        self.batch = batch
         self.size = size
         self._written: dict[int, float] = {}
+        self._pending: dict[int, datetime] = {}
+        self._timer: asyncio.TimerHandle | None = None
+        self._tasks: set[asyncio.Task[None]] = set()
 
-    async def seen(self, account_id: int) -> None:
+    @property
+    def pending(self) -> int:
+        return len(self._pending)
+
+    def seen(self, account_id: int) -> None:
         now = time.monotonic()
         last = self._written.get(account_id)
         if last is not None and now - last < self.every:
@@ -73,14 +93,38 @@ class LastSeen:
         if len(self._written) >= self.size:
             self._written.clear()
         self._written[account_id] = now
+        self._pending[account_id] = self.now()
+        if len(self._pending) >= self.batch:
+            self._spawn()
+        elif self._timer is None:
+            self._timer = asyncio.get_running_loop().call_later(self.delay, self._spawn)
+
+    def _spawn(self) -> None:
+        task = asyncio.get_running_loop().create_task(self.flush())
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def flush(self) -> None:
+        """Write what is waiting now; also called when the bot stops."""
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        batch, self._pending = self._pending, {}
+        if not batch:
+            return
         try:
-            await self.record(account_id)
-        except Exception:  # a missed "last seen" must never spoil the answer
-            logger.warning("could not record account %s as seen", account_id, exc_info=True)
+            await self.record(batch)
+        except Exception:  # a missed "last seen" must never spoil anything else
+            logger.warning("could not record %d accounts as seen", len(batch), exc_info=True)
+
+    async def close(self) -> None:
+        await self.flush()
+        if self._tasks:
+            await asyncio.gather(*self._tasks, return_exceptions=True)
 
 
 class ViewerMiddleware(BaseMiddleware):
-    """Puts ``viewer`` into the handler's data; writes only "last seen", at most hourly."""
+    """Puts ``viewer`` into the handler's data; notes "last seen" for a later batched write."""
 
     def __init__(self, viewers: ViewerCache, last_seen: LastSeen | None = None) -> None:
         self.viewers = viewers
@@ -101,5 +145,5 @@ class ViewerMiddleware(BaseMiddleware):
             viewer = await self.viewers.get(str(user.id), private)
             data["viewer"] = viewer
             if self.last_seen is not None and viewer.account_id is not None:
-                await self.last_seen.seen(viewer.account_id)
+                self.last_seen.seen(viewer.account_id)
         return await handler(event, data)

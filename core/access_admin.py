@@ -8,6 +8,7 @@ is linked. Class-year figures for the charts come from the rule 11 reports.
 from __future__ import annotations
 
 from calendar import monthrange
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -301,13 +302,17 @@ class AccessAdminService:
             found = await uow.students.in_class(class_id)
         return sorted(found, key=lambda s: s.full_name)
 
-    async def record_seen(self, account_id: int) -> None:
-        """When the account last used the bot; the caller writes at most hourly."""
+    async def record_seen(self, seen: Mapping[int, datetime]) -> None:
+        """When accounts last used the bot, in one transaction; the caller batches them and
+        writes each account at most hourly. An account gone since is skipped."""
+        if not seen:
+            return
         async with self.uow() as uow:
-            account = await uow.accounts.get(account_id)
-            if account is not None:
-                account.last_seen_at = self.clock.now()
-                await uow.commit()
+            for account in await uow.accounts.many(sorted(seen)):
+                at = seen[account.id]  # type: ignore[index]
+                if account.last_seen_at is None or account.last_seen_at < at:
+                    account.last_seen_at = at
+            await uow.commit()
 
     async def class_year(self, viewer: Viewer, class_name: str) -> ClassYear:
         """Results per period and absences per month so far this year, for the charts."""

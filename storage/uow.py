@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from types import TracebackType
-from typing import Self
+from typing import Any, Self
 
 from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -64,8 +64,15 @@ class SqlUnitOfWork:
         self.readonly = readonly
         self.fanout = fanout
         self._events: list[Event] = []
-        for name, repo in r.REPOSITORIES.items():
-            setattr(self, name, repo(session))
+
+    def __getattr__(self, name: str) -> Any:
+        # Repositories are made on first use: a diary read touches three of the 29.
+        repo = r.REPOSITORIES.get(name)
+        if repo is None:
+            raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+        made = repo(self.session)
+        setattr(self, name, made)
+        return made
 
     async def __aenter__(self) -> Self:
         return self

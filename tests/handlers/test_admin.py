@@ -4,6 +4,8 @@ charts, the audit log, staff invites; everyone else is refused."""
 
 from __future__ import annotations
 
+import asyncio
+
 from aiogram.methods import AnswerCallbackQuery, SendDocument, SendPhoto
 
 from core.model import AuditEntry
@@ -150,15 +152,23 @@ async def test_the_menu_and_help_show_administration_to_the_admin_only(world: Wo
     assert "/admin" not in w.tester.last_text(w.teacher)
 
 
-async def test_last_seen_is_written_at_most_hourly_and_reported(world: World) -> None:
+async def test_last_seen_is_written_in_batches_at_most_hourly_and_reported(
+    world: World,
+) -> None:
     from core.access import SYSTEM
 
     w = world
-    await w.tester.send("/help", user=w.mother)
+    last_seen = w.tester.dispatcher["last_seen"]
     commits = w.store.commits
     for _ in range(3):
         await w.tester.send("/help", user=w.mother)
-    assert w.store.commits == commits  # no write on every update
+    await w.tester.send("/help", user=w.teacher)
+    assert w.store.commits == commits  # no update waits for a write
+    assert last_seen.pending == 2
+    await last_seen.flush()
+    assert w.store.commits == commits + 1  # both accounts in one transaction
+    await w.tester.send("/help", user=w.mother)
+    assert last_seen.pending == 0  # written this hour already
     async with w.store.uow() as uow:
         account = await uow.accounts.by_external("telegram", str(w.mother.id))
     assert account.last_seen_at == w.clock.now()
@@ -167,3 +177,26 @@ async def test_last_seen_is_written_at_most_hourly_and_reported(world: World) ->
     seen = {row[1]: row[-1] for row in table.rows if row[1]}
     assert seen[w.s.mother.full_name] == w.clock.today()
     assert seen[w.s.other_parent.full_name] is None
+
+
+async def test_last_seen_waiting_is_written_when_the_bot_stops(world: World) -> None:
+    w = world
+    await w.tester.send("/help", user=w.mother)
+    await w.tester.dispatcher.emit_shutdown(bot=w.tester.bot)
+    async with w.store.uow() as uow:
+        account = await uow.accounts.by_external("telegram", str(w.mother.id))
+    assert account.last_seen_at == w.clock.now()
+
+
+async def test_last_seen_is_written_by_itself_after_a_short_delay(world: World) -> None:
+    w = world
+    last_seen = w.tester.dispatcher["last_seen"]
+    last_seen.delay = 0.01
+    await w.tester.send("/help", user=w.mother)
+    for _ in range(100):
+        if last_seen.pending == 0 and not last_seen._tasks:
+            break
+        await asyncio.sleep(0.01)
+    async with w.store.uow() as uow:
+        account = await uow.accounts.by_external("telegram", str(w.mother.id))
+    assert account.last_seen_at == w.clock.now()
