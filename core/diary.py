@@ -258,6 +258,7 @@ class Reference:
     bells: dict[int, tuple[time, time]]  # slot -> start, end
     subjects: dict[int, str]
     work_types: dict[int, WorkTypeRef]
+    staff: dict[int, str] = field(default_factory=dict)  # short names, for the timetable
 
     def subject(self, subject_id: int) -> str:
         return self.subjects.get(subject_id, "")
@@ -276,15 +277,34 @@ class Reference:
 
 
 class ReferenceCache:
-    """Years, periods, holidays, bells, subjects and work types change a few times a year,
-    yet every diary call needs them: seven queries kept for ``ttl`` seconds (0: not kept).
-    A student's class and subgroups (three more queries) are kept the same way."""
+    """Years, periods, holidays, bells, subjects, work types and staff names change a few
+    times a year, yet every diary call needs them: eight queries kept for ``ttl`` seconds (0:
+    not kept). A student's class and subgroups (three more queries) are kept the same way, and
+    so is which subjects a class has had lessons in during a period (a subject's first lesson
+    of the period shows up in the marks' list of subjects within ``ttl``)."""
 
     def __init__(self, ttl: float = 60.0, now: Callable[[], float] = monotonic) -> None:
         self.ttl = ttl
         self._now = now
         self._items: dict[int, tuple[float, Reference]] = {}
         self._students: dict[int, tuple[float, Student, ClassGroup, frozenset[int]]] = {}
+        self._taught: dict[tuple[int, int, frozenset[int]], tuple[float, frozenset[int]]] = {}
+
+    def taught(
+        self, class_id: int, period_id: int, groups: frozenset[int]
+    ) -> frozenset[int] | None:
+        item = self._taught.get((class_id, period_id, groups))
+        if item is None or self._now() - item[0] >= self.ttl:
+            return None
+        return item[1]
+
+    def put_taught(
+        self, class_id: int, period_id: int, groups: frozenset[int], subjects: frozenset[int]
+    ) -> None:
+        if self.ttl > 0:
+            if len(self._taught) > 50_000:
+                self._taught.clear()
+            self._taught[(class_id, period_id, groups)] = (self._now(), subjects)
 
     def student(self, student_id: int) -> tuple[Student, ClassGroup, frozenset[int]] | None:
         item = self._students.get(student_id)
@@ -311,6 +331,7 @@ class ReferenceCache:
     def clear(self) -> None:
         self._items.clear()
         self._students.clear()
+        self._taught.clear()
 
 
 async def _load_reference(uow: UnitOfWork, year_id: int) -> Reference:
@@ -325,6 +346,7 @@ async def _load_reference(uow: UnitOfWork, year_id: int) -> Reference:
     bells = await uow.bells.for_school(year.school_id)
     subjects = await uow.subjects.for_school(year.school_id)
     work_types = await uow.work_types.for_school(year.school_id)
+    staff = await uow.staff.list_all()
     return Reference(
         year=YearView(year.id, year.name, year.starts_on, year.ends_on),
         school_id=year.school_id,
@@ -341,6 +363,7 @@ async def _load_reference(uow: UnitOfWork, year_id: int) -> Reference:
             for w in work_types
             if w.id is not None
         },
+        staff={x.id: x.short_name for x in staff if x.id is not None},
     )
 
 
@@ -535,9 +558,13 @@ class DiaryService:
             seen = await self._see(uow, viewer, student_id)
             ref = await self._ref(uow, seen.class_.year_id)
             period = _pick_period(ref, period_id, self._reference_day(seen.student))
-            taught = await uow.lessons.count_by_subject(
-                seen.class_.id, period.starts_on, period.ends_on, seen.subgroup_ids
-            )
+            taught = self.reference.taught(seen.class_.id, period.id, seen.subgroup_ids)
+            if taught is None:
+                counts = await uow.lessons.count_by_subject(
+                    seen.class_.id, period.starts_on, period.ends_on, seen.subgroup_ids
+                )
+                taught = frozenset(counts)
+                self.reference.put_taught(seen.class_.id, period.id, seen.subgroup_ids, taught)
             marks = await uow.marks.for_student(student_id, period.starts_on, period.ends_on)
             finals = await uow.finals.for_student(student_id, ref.year.id)
 
@@ -741,7 +768,11 @@ class DiaryService:
         staff_ids = {x.teacher_id for x in lessons} | {
             x.substitute_id for x in lessons if x.substitute_id is not None
         }
-        staff = {s.id: s.short_name for s in await uow.staff.many(sorted(staff_ids))}
+        staff = ref.staff
+        missing = staff_ids - staff.keys()
+        if missing:  # someone added since the reference was loaded
+            found = await uow.staff.many(sorted(missing))
+            staff = {**staff, **{s.id: s.short_name for s in found if s.id is not None}}
         with_homework: set[int] = set()
         if lessons:
             items = await uow.homework.for_lessons([x.id for x in lessons if x.id is not None])
