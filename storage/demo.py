@@ -672,8 +672,10 @@ class _Builder:
         uow = self.uow
         service = InviteService(lambda readonly=False: uow, clock)  # type: ignore[arg-type, misc]
         class_by_id = {c.id: c for c in self.class_rows}
+        # A parent of two where there is one (a one-class school may have none).
+        with_two = [f for f in self.families_list if len(f[1]) >= 2]
         families = sorted(
-            (f for f in self.families_list if len(f[1]) >= 2),
+            with_two or self.families_list,
             key=lambda f: -min(class_by_id[c.class_id].grade for c in f[1]),
         )
         guardians, children = families[0]
