@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from fractions import Fraction
 from time import monotonic
-from typing import NamedTuple
+from typing import NamedTuple, TypeVar
 
 from core import access, grading
 from core.access import SubjectScope, Viewer
@@ -27,16 +27,20 @@ from core.model import (
     AttendanceRecord,
     ClassGroup,
     FinalKind,
+    FinalLine,
     FinalMark,
     Lesson,
     LessonStatus,
     Mark,
+    MarkLine,
     MarkValue,
     Period,
     PeriodKind,
     Student,
 )
 from core.ports import UnitOfWork, UnitOfWorkFactory
+
+F = TypeVar("F", FinalMark, FinalLine)
 
 # The longest date range one homework or timetable call reads.
 MAX_RANGE_DAYS = 93
@@ -421,7 +425,7 @@ def _check_range(start: date, end: date) -> None:
         raise ValidationFailed("end", "range_too_long")
 
 
-def _mark_view(mark: Mark, ref: Reference, topic: str = "") -> MarkView:
+def _mark_view(mark: Mark | MarkLine, ref: Reference, topic: str = "") -> MarkView:
     assert mark.id is not None
     wt = ref.work_types.get(mark.work_type_id) or WorkTypeRef("", "", "", Fraction(1))
     return MarkView(
@@ -451,9 +455,9 @@ def _forecast(marks: Iterable[MarkView], ref: Reference) -> grading.Forecast:
     return grading.forecast(scored(marks), ref.rounding_threshold, ref.min_marks)
 
 
-def _current_finals(finals: Iterable[FinalMark]) -> list[FinalMark]:
+def _current_finals(finals: Iterable[F]) -> list[F]:
     """One current mark per (student, subject, kind, period): the latest set wins."""
-    latest: dict[tuple, FinalMark] = {}
+    latest: dict[tuple, F] = {}
     for f in finals:
         if f.superseded_at is not None:
             continue
@@ -565,12 +569,12 @@ class DiaryService:
                 )
                 taught = frozenset(counts)
                 self.reference.put_taught(seen.class_.id, period.id, seen.subgroup_ids, taught)
-            marks = await uow.marks.for_student(student_id, period.starts_on, period.ends_on)
-            finals = await uow.finals.for_student(student_id, ref.year.id)
+            marks = await uow.marks.lines_for_student(student_id, period.starts_on, period.ends_on)
+            finals = await uow.finals.lines_for_student(student_id, ref.year.id)
 
         by_subject: dict[int, list[MarkView]] = defaultdict(list)
-        for mark in marks:
-            if mark.current and seen.shows(mark.subject_id):
+        for mark in marks:  # current marks only
+            if seen.shows(mark.subject_id):
                 by_subject[mark.subject_id].append(_mark_view(mark, ref))
         period_finals = {
             f.subject_id: f.value

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from enum import StrEnum
+from typing import NamedTuple
 
 
 class PeriodKind(StrEnum):
@@ -58,11 +59,17 @@ class MarkValue(StrEnum):
     @property
     def points(self) -> int | None:
         """The numeric value, or None for marks that do not enter an average."""
-        return int(self.value) if self.value.isdigit() else None
+        return _POINTS[self._value_]
 
     @property
     def failing(self) -> bool:
         return self in (MarkValue.ONE, MarkValue.TWO, MarkValue.FAIL, MarkValue.NOT_ASSESSED)
+
+
+# Read for every mark of every average: a plain dict on the value string, not enum machinery.
+_POINTS: dict[str, int | None] = {
+    v.value: int(v.value) if v.value.isdigit() else None for v in MarkValue
+}
 
 
 class FinalKind(StrEnum):
@@ -411,6 +418,33 @@ class FinalMark:
     period_id: int | None = None  # for FinalKind.PERIOD
     superseded_at: datetime | None = None
     id: int | None = None
+
+
+class MarkLine(NamedTuple):
+    """A current mark as a view reads it: a plain row, no entity to track (the diary reads
+    dozens a screen, and loading each as a tracked entity cost more than the query)."""
+
+    id: int
+    lesson_id: int
+    subject_id: int
+    day: date
+    value: MarkValue
+    work_type_id: int
+    comment: str
+    created_at: datetime
+
+
+class FinalLine(NamedTuple):
+    """A current final mark as a view reads it."""
+
+    id: int
+    student_id: int
+    subject_id: int
+    kind: FinalKind
+    period_id: int | None
+    value: MarkValue
+    set_at: datetime
+    superseded_at: datetime | None
 
 
 @dataclass(eq=False)

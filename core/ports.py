@@ -22,6 +22,7 @@ from core.model import (
     Broadcast,
     ClassGroup,
     Delivery,
+    FinalLine,
     FinalMark,
     Guardian,
     GuardianLink,
@@ -31,6 +32,7 @@ from core.model import (
     Lesson,
     Letter,
     Mark,
+    MarkLine,
     Period,
     PersonRole,
     Remark,
@@ -200,6 +202,10 @@ class MarkRepo(Repository[Mark], Protocol):
         """Current (not superseded) marks by day, then id."""
         ...
 
+    async def lines_for_student(self, student_id: int, start: date, end: date) -> list[MarkLine]:
+        """The same marks as ``for_student``, as plain rows for reading."""
+        ...
+
     async def for_lesson(self, lesson_id: int) -> list[Mark]:
         """Current marks of a lesson."""
         ...
@@ -242,6 +248,10 @@ class AttendanceRepo(Repository[AttendanceRecord], Protocol):
 class FinalMarkRepo(Repository[FinalMark], Protocol):
     async def for_student(self, student_id: int, year_id: int) -> list[FinalMark]:
         """Current final marks of the student for the year."""
+        ...
+
+    async def lines_for_student(self, student_id: int, year_id: int) -> list[FinalLine]:
+        """The same final marks as ``for_student``, as plain rows for reading."""
         ...
 
     async def for_students(

@@ -523,6 +523,25 @@ class Marks(SqlRepository[m.Mark]):
         )
         return await self._list(stmt, student_id=student_id, start=start, end=end)
 
+    async def lines_for_student(self, student_id: int, start: date, end: date) -> list[m.MarkLine]:
+        def build(c: Any) -> Select[Any]:
+            return (
+                select(*(c[name] for name in m.MarkLine._fields))
+                .where(
+                    c.student_id == P("student_id"),
+                    c.day >= P("start"),
+                    c.day <= P("end"),
+                    c.superseded_at.is_(None),
+                )
+                .order_by(c.day, c.id)
+            )
+
+        rows = await self.session.execute(
+            self._stmt("lines_for_student", build),
+            {"student_id": student_id, "start": start, "end": end},
+        )
+        return [m.MarkLine._make(row) for row in rows]
+
     async def for_lesson(self, lesson_id: int) -> list[m.Mark]:
         stmt = self._stmt(
             "for_lesson",
@@ -648,6 +667,23 @@ class Finals(SqlRepository[m.FinalMark]):
             ),
         )
         return await self._list(stmt, student_id=student_id, year_id=year_id)
+
+    async def lines_for_student(self, student_id: int, year_id: int) -> list[m.FinalLine]:
+        def build(c: Any) -> Select[Any]:
+            return (
+                select(*(c[name] for name in m.FinalLine._fields))
+                .where(
+                    c.student_id == P("student_id"),
+                    c.year_id == P("year_id"),
+                    c.superseded_at.is_(None),
+                )
+                .order_by(c.id)
+            )
+
+        rows = await self.session.execute(
+            self._stmt("lines_for_student", build), {"student_id": student_id, "year_id": year_id}
+        )
+        return [m.FinalLine._make(row) for row in rows]
 
     async def for_students(
         self, student_ids: Sequence[int], year_id: int, subject_id: int | None = None

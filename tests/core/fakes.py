@@ -244,6 +244,10 @@ class Marks(FakeRepo[m.Mark]):
             key=lambda e: (e.day, e.id),
         )
 
+    async def lines_for_student(self, student_id, start, end):
+        found = await self.for_student(student_id, start, end)
+        return [m.MarkLine(*(getattr(e, name) for name in m.MarkLine._fields)) for e in found]
+
     async def for_lesson(self, lesson_id):
         return self._where(lambda e: e.lesson_id == lesson_id and e.current)
 
@@ -308,6 +312,10 @@ class Finals(FakeRepo[m.FinalMark]):
                 e.student_id == student_id and e.year_id == year_id and e.superseded_at is None
             )
         )
+
+    async def lines_for_student(self, student_id, year_id):
+        found = await self.for_student(student_id, year_id)
+        return [m.FinalLine(*(getattr(e, name) for name in m.FinalLine._fields)) for e in found]
 
     async def for_students(self, student_ids, year_id, subject_id=None):
         wanted = set(student_ids)
