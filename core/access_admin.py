@@ -308,10 +308,7 @@ class AccessAdminService:
         if not seen:
             return
         async with self.uow() as uow:
-            for account in await uow.accounts.many(sorted(seen)):
-                at = seen[account.id]  # type: ignore[index]
-                if account.last_seen_at is None or account.last_seen_at < at:
-                    account.last_seen_at = at
+            await uow.accounts.mark_seen(seen)
             await uow.commit()
 
     async def class_year(self, viewer: Viewer, class_name: str) -> ClassYear:

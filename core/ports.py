@@ -7,7 +7,7 @@ changing an attribute and committing saves it.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from datetime import date, datetime
 from types import TracebackType
 from typing import Protocol, Self, TypeVar
@@ -284,6 +284,11 @@ class AccountRepo(Repository[Account], Protocol):
 
     async def many(self, ids: Sequence[int]) -> list[Account]:
         """By id; unknown ids are skipped."""
+        ...
+
+    async def mark_seen(self, seen: Mapping[int, datetime]) -> None:
+        """Set each account's ``last_seen_at`` unless it is already later; unknown ids are
+        skipped. One statement for the lot."""
         ...
 
 

@@ -11,7 +11,7 @@ statement costs more than running an indexed query on SQLite.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from datetime import date, datetime
 from typing import Any, ClassVar, Generic, TypeVar
 
@@ -775,6 +775,19 @@ class Accounts(SqlRepository[m.Account]):
 
     async def many(self, ids: Sequence[int]) -> list[m.Account]:
         return await self._many(ids)
+
+    async def mark_seen(self, seen: Mapping[int, datetime]) -> None:
+        if not seen:
+            return
+        c = t.accounts.c
+        stmt = (
+            update(t.accounts)
+            .where(c.id == P("account"), or_(c.last_seen_at.is_(None), c.last_seen_at < P("at")))
+            .values(last_seen_at=P("at"))
+            .execution_options(synchronize_session=False)
+        )
+        params = [{"account": i, "at": at} for i, at in sorted(seen.items())]
+        await self.session.execute(stmt, params)
 
 
 class AccountLinks(SqlRepository[m.AccountLink]):

@@ -366,6 +366,12 @@ class Accounts(FakeRepo[m.Account]):
         wanted = set(ids)
         return self._where(lambda e: e.id in wanted)
 
+    async def mark_seen(self, seen):
+        for account in await self.many(list(seen)):
+            at = seen[account.id]
+            if account.last_seen_at is None or account.last_seen_at < at:
+                account.last_seen_at = at
+
 
 class AccountLinks(FakeRepo[m.AccountLink]):
     async def active_for_account(self, account_id):

@@ -240,12 +240,13 @@ async def test_every_port_method_is_covered() -> None:
 
     covered = {(repo, method) for repo, method, _, _ in QUERIES}
     base = {"get", "add", "add_all", "list_all"}
+    writes = {"add_member", "remove", "claim", "mark_seen"}  # tested on their own
     hints = ports.UnitOfWork.__annotations__
     missing = []
     for repo, proto_name in hints.items():
         proto = getattr(ports, proto_name)
         for name in vars(proto):
-            if name.startswith("_") or name in base | {"add_member", "remove", "claim"}:
+            if name.startswith("_") or name in base | writes:
                 continue
             if (repo, name) not in covered:
                 missing.append(f"{repo}.{name}")
@@ -305,3 +306,25 @@ async def test_two_concurrent_claims_of_one_code_only_one_wins(loaded: Database)
         invite = await uow.invites.by_hash("h2")
         assert invite is not None and invite.used_by == (170 if results[0] else 171)
         assert not await uow.invites.claim(invite, at, 171)
+
+
+@pytest.mark.parametrize("store", ["sql", "fake"])
+async def test_mark_seen_moves_last_seen_forward_only(
+    loaded: Database, fake: FakeStore, store: str
+) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    target = loaded if store == "sql" else fake
+    async with target.uow(readonly=True) as uow:
+        first, second = (await uow.accounts.list_all())[:2]
+    early = datetime(2026, 11, 18, 9, 0, tzinfo=UTC)
+    late = early + timedelta(hours=2)
+    async with target.uow() as uow:
+        await uow.accounts.mark_seen({first.id: late, second.id: early, 999_999: late})
+        await uow.commit()
+    async with target.uow() as uow:
+        await uow.accounts.mark_seen({first.id: early})  # older: kept as it is
+        await uow.commit()
+    async with target.uow(readonly=True) as uow:
+        got = {a.id: a.last_seen_at for a in await uow.accounts.many([first.id, second.id])}
+    assert got == {first.id: late, second.id: early}
