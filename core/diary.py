@@ -777,10 +777,11 @@ class DiaryService:
         if missing:  # someone added since the reference was loaded
             found = await uow.staff.many(sorted(missing))
             staff = {**staff, **{s.id: s.short_name for s in found if s.id is not None}}
-        with_homework: set[int] = set()
+        with_homework: frozenset[int] = frozenset()
         if lessons:
-            items = await uow.homework.for_lessons([x.id for x in lessons if x.id is not None])
-            with_homework = {h.lesson_id for h in items}
+            with_homework = await uow.homework.lessons_with_homework(
+                [x.id for x in lessons if x.id is not None]
+            )
         groups: dict[int | None, str] = {}
         if any(x.subgroup_id is not None for x in lessons):
             groups = {g.id: g.name for g in await uow.subgroups.for_class(class_.id)}

@@ -196,6 +196,10 @@ class HomeworkRepo(Repository[Homework], Protocol):
         """Homework set at these lessons."""
         ...
 
+    async def lessons_with_homework(self, lesson_ids: Sequence[int]) -> frozenset[int]:
+        """Which of these lessons have homework set (the ids only, for a timetable's marks)."""
+        ...
+
 
 class MarkRepo(Repository[Mark], Protocol):
     async def for_student(self, student_id: int, start: date, end: date) -> list[Mark]:

@@ -505,6 +505,19 @@ class HomeworkItems(SqlRepository[m.Homework]):
         )
         return await self._in(stmt, lesson_ids, order=_by_id)
 
+    async def lessons_with_homework(self, lesson_ids: Sequence[int]) -> frozenset[int]:
+        stmt = self._stmt(
+            "lessons_with_homework",
+            lambda c: (
+                select(c.lesson_id).distinct().where(c.lesson_id.in_(P("ids", expanding=True)))
+            ),
+        )
+        wanted = sorted(set(lesson_ids))
+        found: set[int] = set()
+        for i in range(0, len(wanted), _IN_CHUNK):
+            found.update(await self.session.scalars(stmt, {"ids": wanted[i : i + _IN_CHUNK]}))
+        return frozenset(found)
+
 
 class Marks(SqlRepository[m.Mark]):
     entity = m.Mark

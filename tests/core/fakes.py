@@ -236,6 +236,9 @@ class HomeworkItems(FakeRepo[m.Homework]):
         wanted = set(lesson_ids)
         return self._where(lambda e: e.lesson_id in wanted)
 
+    async def lessons_with_homework(self, lesson_ids):
+        return frozenset(h.lesson_id for h in await self.for_lessons(lesson_ids))
+
 
 class Marks(FakeRepo[m.Mark]):
     async def for_student(self, student_id, start, end):

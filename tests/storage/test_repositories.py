@@ -115,6 +115,13 @@ QUERIES: list[tuple[str, str, tuple[Any, ...], Any]] = [
     ("homework", "due_for_class", (C10A, NOV(1), NOV(30)), [113]),
     ("homework", "for_lessons", ([L_SWAPPED, L_ENGLISH, L_MATHS],), [110, 111]),
     ("homework", "for_lessons", ([],), []),
+    (
+        "homework",
+        "lessons_with_homework",
+        ([L_SWAPPED, L_ENGLISH, L_MATHS],),
+        frozenset({L_MATHS, L_ENGLISH}),
+    ),
+    ("homework", "lessons_with_homework", ([],), frozenset()),
     ("marks", "for_student", (IVANOV, NOV(16), NOV(18)), [120, 122, 126, 123]),
     ("marks", "for_student", (PETROVA, NOV(1), NOV(30)), [125]),
     ("marks", "lines_for_student", (IVANOV, NOV(16), NOV(18)), [120, 122, 126, 123]),
