@@ -150,7 +150,14 @@ async def cmd_invite(ctx: _Context, args: argparse.Namespace) -> None:
     print(ctx._("Valid once, until {until}.").format(until=until))
 
 
+def _token_checked(ctx: _Context) -> None:
+    # Before the runner's imports (aiogram takes seconds to load): a typo is told at once.
+    if ctx.settings.token_problem:
+        raise CliError(ctx._("Cannot start: {reason}").format(reason=ctx.settings.token_problem))
+
+
 async def cmd_run(ctx: _Context, args: argparse.Namespace) -> None:
+    _token_checked(ctx)
     from bot.runner import StartupError, run_polling, run_webhook
 
     logging.basicConfig(
@@ -167,6 +174,7 @@ async def cmd_run(ctx: _Context, args: argparse.Namespace) -> None:
 
 
 async def cmd_worker(ctx: _Context, args: argparse.Namespace) -> None:
+    _token_checked(ctx)
     from bot.runner import StartupError, run_worker
 
     logging.basicConfig(

@@ -64,6 +64,13 @@ class Settings(BaseSettings):
     def _username(cls, value: str | None) -> str | None:
         return value.lstrip("@") if value else None
 
+    @property
+    def token_problem(self) -> str | None:
+        """Why BOT_TOKEN cannot be a token, checked before anything slow is loaded."""
+        if self.bot_token is None or ":" not in self.bot_token.get_secret_value():
+            return "BOT_TOKEN is missing or malformed (expected 123456:ABC...)"
+        return None
+
     def clock(self) -> Clock:
         return make_clock(self.school_timezone, self.schoolbot_now)
 

@@ -87,8 +87,8 @@ async def prepare(settings: Settings):
     from notifications.fanout import Fanout
     from storage.db import Database
 
-    if settings.bot_token is None or ":" not in settings.bot_token.get_secret_value():
-        raise StartupError("BOT_TOKEN is missing or malformed (expected 123456:ABC...)")
+    if settings.token_problem:
+        raise StartupError(settings.token_problem)
     clock = settings.clock()
     # Use cases write their pushes (one row per recipient) in their own transaction.
     database = Database.connect(settings.database_url, fanout=Fanout(clock))
@@ -233,8 +233,8 @@ async def run_worker(settings: Settings, *, scheduler: bool = False) -> None:
     """The delivery worker alone (and, if asked, the scheduler), until SIGTERM."""
     from storage.db import Database
 
-    if settings.bot_token is None or ":" not in settings.bot_token.get_secret_value():
-        raise StartupError("BOT_TOKEN is missing or malformed (expected 123456:ABC...)")
+    if settings.token_problem:
+        raise StartupError(settings.token_problem)
     clock = settings.clock()
     database = Database.connect(settings.database_url)
     try:

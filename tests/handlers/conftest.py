@@ -140,6 +140,11 @@ async def seed_journal(store: FakeStore, s: SmallSchool) -> None:
 
 @pytest.fixture
 async def world() -> World:
+    return await make_world()
+
+
+async def make_world() -> World:
+    """The small school with every kind of viewer linked, behind the real dispatcher."""
     store = FakeStore()
     clock = FixedClock(NOW, TZ)
     s = await build_small_school(store, clock)

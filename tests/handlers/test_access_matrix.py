@@ -8,9 +8,30 @@ with nothing of his in it.
 from __future__ import annotations
 
 import pytest
+import pytest_asyncio
 
 from bot.keyboards import DiaryCb, View
-from tests.handlers.conftest import World
+from tests.handlers.conftest import World, make_world
+
+# The cells only read, so one world serves them all (built once: 162 cells, not 162 schools).
+pytestmark = pytest.mark.asyncio(loop_scope="module")
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
+async def world() -> World:
+    w = await make_world()
+    # Linking noted the accounts as seen; written now, not by a timer in the middle of a cell.
+    await w.tester.dispatcher["last_seen"].flush()
+    return w
+
+
+@pytest.fixture(autouse=True)
+def _nothing_changes(world: World):  # type: ignore[no-untyped-def]
+    """A cell that wrote to the journal or to an account would spoil the cells after it."""
+    commits = world.store.commits
+    yield
+    assert world.store.commits == commits
+
 
 VIEWS = [View.MARKS, View.SUBJECT, View.ATTENDANCE, View.HOMEWORK, View.TIMETABLE, View.PROGRESS]
 COMMANDS = ["/marks", "/finals", "/attendance", "/homework", "/timetable", "/progress"]
