@@ -48,10 +48,9 @@ class AccountService:
     async def viewer_for(self, messenger: str, external_id: str, private: bool) -> Viewer:
         """Everything this account may act as; an unknown account gets no rights."""
         async with self.uow(readonly=True) as uow:
-            account = await uow.accounts.by_external(messenger, str(external_id))
+            account, links = await uow.accounts.by_external_with_links(messenger, str(external_id))
             if account is None:
                 return Viewer(private_chat=private)
-            links = await uow.account_links.active_for_account(account.id)  # type: ignore[arg-type]
             facts: dict[str, Any] = {}
             names: dict[str, str] = {}
             for link in links:
@@ -101,10 +100,9 @@ class AccountService:
     async def _guardian(
         self, uow: UnitOfWork, guardian_id: int, facts: dict[str, Any], names: dict[str, str]
     ) -> None:
-        guardian = await uow.guardians.get(guardian_id)
+        guardian, links = await uow.guardians.with_links(guardian_id)
         if guardian is None:
             return
-        links = await uow.guardian_links.for_guardian(guardian_id)
         facts["guardian_id"] = guardian_id
         facts["children"] = frozenset(x.student_id for x in links if x.consent_at is not None)
         facts["children_pending_consent"] = frozenset(

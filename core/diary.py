@@ -293,6 +293,7 @@ class ReferenceCache:
         self._items: dict[int, tuple[float, Reference]] = {}
         self._students: dict[int, tuple[float, Student, ClassGroup, frozenset[int]]] = {}
         self._taught: dict[tuple[int, int, frozenset[int]], tuple[float, frozenset[int]]] = {}
+        self._classes: dict[int, tuple[float, ClassGroup]] = {}
 
     def taught(
         self, class_id: int, period_id: int, groups: frozenset[int]
@@ -321,6 +322,15 @@ class ReferenceCache:
             if len(self._students) > 50_000:
                 self._students.clear()
             self._students[student.id] = (self._now(), student, class_, subgroups)
+            self._classes.setdefault(student.class_id, (self._now(), class_))
+
+    def class_(self, class_id: int) -> ClassGroup | None:
+        """A class already kept with one of its students (its classmates need no query)."""
+        item = self._classes.get(class_id)
+        if item is None or self._now() - item[0] >= self.ttl:
+            self._classes.pop(class_id, None)
+            return None
+        return item[1]
 
     def get(self, year_id: int) -> Reference | None:
         item = self._items.get(year_id)
@@ -336,6 +346,7 @@ class ReferenceCache:
         self._items.clear()
         self._students.clear()
         self._taught.clear()
+        self._classes.clear()
 
 
 async def _load_reference(uow: UnitOfWork, year_id: int) -> Reference:
@@ -521,9 +532,11 @@ class DiaryService:
             raise AccessDenied("read_student")
         subgroup_ids = await uow.subgroups.of_student(student_id)
         scope = access.student_subjects(viewer, student, subgroup_ids)
-        class_ = await uow.classes.get(student.class_id)
+        class_ = self.reference.class_(student.class_id)
         if class_ is None:
-            raise NotFound("class", student.class_id)
+            class_ = await uow.classes.get(student.class_id)
+            if class_ is None:
+                raise NotFound("class", student.class_id)
         self.reference.put_student(student, class_, subgroup_ids)
         return _Seen(student, class_, subgroup_ids, scope, _card(student, class_))
 

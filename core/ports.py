@@ -143,6 +143,10 @@ class StudentRepo(Repository[Student], Protocol):
 class GuardianRepo(Repository[Guardian], Protocol):
     async def many(self, ids: Sequence[int]) -> list[Guardian]: ...
 
+    async def with_links(self, guardian_id: int) -> tuple[Guardian | None, list[GuardianLink]]:
+        """The guardian and their links to children, by link id, in one query."""
+        ...
+
 
 class GuardianLinkRepo(Repository[GuardianLink], Protocol):
     async def for_guardian(self, guardian_id: int) -> list[GuardianLink]: ...
@@ -285,6 +289,12 @@ class InviteRepo(Repository[Invite], Protocol):
 
 class AccountRepo(Repository[Account], Protocol):
     async def by_external(self, messenger: str, external_id: str) -> Account | None: ...
+
+    async def by_external_with_links(
+        self, messenger: str, external_id: str
+    ) -> tuple[Account | None, list[AccountLink]]:
+        """The account and its active links, by link id, in one query."""
+        ...
 
     async def many(self, ids: Sequence[int]) -> list[Account]:
         """By id; unknown ids are skipped."""

@@ -355,6 +355,25 @@ class Guardians(SqlRepository[m.Guardian]):
     async def many(self, ids: Sequence[int]) -> list[m.Guardian]:
         return await self._many(ids)
 
+    async def with_links(self, guardian_id: int) -> tuple[m.Guardian | None, list[m.GuardianLink]]:
+        def build(c: Any) -> Select[Any]:
+            gl = t.guardian_links.c
+            return (
+                select(m.Guardian, m.GuardianLink)
+                .outerjoin(m.GuardianLink, gl.guardian_id == c.id)
+                .where(c.id == P("guardian_id"))
+                .order_by(gl.id)
+            )
+
+        rows = (
+            await self.session.execute(
+                self._stmt("with_links", build), {"guardian_id": guardian_id}
+            )
+        ).all()
+        if not rows:
+            return None, []
+        return rows[0][0], [link for _, link in rows if link is not None]
+
 
 class GuardianLinks(SqlRepository[m.GuardianLink]):
     entity = m.GuardianLink
@@ -788,6 +807,27 @@ class Accounts(SqlRepository[m.Account]):
 
     async def many(self, ids: Sequence[int]) -> list[m.Account]:
         return await self._many(ids)
+
+    async def by_external_with_links(
+        self, messenger: str, external_id: str
+    ) -> tuple[m.Account | None, list[m.AccountLink]]:
+        def build(c: Any) -> Select[Any]:
+            al = t.account_links.c
+            return (
+                select(m.Account, m.AccountLink)
+                .outerjoin(m.AccountLink, (al.account_id == c.id) & al.unlinked_at.is_(None))
+                .where(c.messenger == P("messenger"), c.external_id == P("external_id"))
+                .order_by(c.id, al.id)
+            )
+
+        stmt = self._stmt("by_external_with_links", build)
+        rows = (
+            await self.session.execute(stmt, {"messenger": messenger, "external_id": external_id})
+        ).all()
+        if not rows:
+            return None, []
+        account = rows[0][0]
+        return account, [link for acc, link in rows if link is not None and acc is account]
 
     async def mark_seen(self, seen: Mapping[int, datetime]) -> None:
         if not seen:

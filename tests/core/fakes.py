@@ -157,6 +157,15 @@ class Guardians(FakeRepo[m.Guardian]):
         wanted = set(ids)
         return self._where(lambda e: e.id in wanted)
 
+    async def with_links(self, guardian_id):
+        guardian = self.rows.get(guardian_id)
+        if guardian is None:
+            return None, []
+        links = self._store.tables.get("guardian_links", {}).values()
+        return guardian, sorted(
+            (x for x in links if x.guardian_id == guardian_id), key=lambda x: x.id
+        )
+
 
 class GuardianLinks(FakeRepo[m.GuardianLink]):
     async def for_guardian(self, guardian_id):
@@ -368,6 +377,14 @@ class Accounts(FakeRepo[m.Account]):
     async def many(self, ids):
         wanted = set(ids)
         return self._where(lambda e: e.id in wanted)
+
+    async def by_external_with_links(self, messenger, external_id):
+        account = await self.by_external(messenger, external_id)
+        if account is None:
+            return None, []
+        links = self._store.tables.get("account_links", {}).values()
+        active = [x for x in links if x.account_id == account.id and x.unlinked_at is None]
+        return account, sorted(active, key=lambda x: x.id)
 
     async def mark_seen(self, seen):
         for account in await self.many(list(seen)):

@@ -88,6 +88,8 @@ QUERIES: list[tuple[str, str, tuple[Any, ...], Any]] = [
     ("students", "many", ([SENIOR, PETROVA],), [PETROVA, SENIOR]),
     ("guardians", "many", ([FATHER],), [FATHER]),
     ("guardian_links", "for_guardian", (MOTHER,), [92, 93]),
+    ("guardians", "with_links", (MOTHER,), (MOTHER, [92, 93])),
+    ("guardians", "with_links", (999,), (None, [])),
     ("guardian_links", "for_student", (IVANOV,), [92, 94]),
     ("timetable", "for_class", (C7A,), [97, 96, 95]),
     ("timetable", "for_school_year", (10,), [97, 96, 98, 95]),
@@ -161,6 +163,9 @@ QUERIES: list[tuple[str, str, tuple[Any, ...], Any]] = [
     ("accounts", "by_external", ("telegram", "100"), 170),
     ("accounts", "by_external", ("max", "100"), 171),
     ("accounts", "by_external", ("telegram", "101"), None),
+    ("accounts", "by_external_with_links", ("telegram", "100"), (170, [190])),
+    ("accounts", "by_external_with_links", ("max", "100"), (171, [192, 193])),
+    ("accounts", "by_external_with_links", ("telegram", "101"), (None, [])),
     ("account_links", "active_for_account", (170,), [190]),
     ("account_links", "active_for_account", (171,), [192, 193]),
     ("account_links", "active_for_person", (G, MOTHER), [190, 192]),
@@ -187,13 +192,15 @@ REPOS = sorted({q[0] for q in QUERIES})
 def ids(found: Any) -> Any:
     if found is None or isinstance(found, frozenset | dict):
         return found
+    if isinstance(found, tuple) and not hasattr(found, "_fields"):  # a pair, not a row
+        return tuple(ids(x) for x in found)
     if isinstance(found, list):
         return [x if isinstance(x, int) else x.id for x in found]
     return found.id
 
 
 def fields(found: Any) -> Any:
-    if isinstance(found, list):
+    if isinstance(found, list) or (isinstance(found, tuple) and not hasattr(found, "_fields")):
         return [fields(x) for x in found]
     if dataclasses.is_dataclass(found):
         return dataclasses.asdict(found)
