@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from fractions import Fraction
 from time import monotonic
-from typing import NamedTuple, TypeVar
+from typing import Generic, NamedTuple, TypeVar
 
 from core import access, grading
 from core.access import SubjectScope, Viewer
@@ -280,6 +280,39 @@ class Reference:
         return next((name for name, start, end in self.holidays if start <= day <= end), None)
 
 
+K = TypeVar("K")
+V = TypeVar("V")
+
+
+class _Kept(Generic[K, V]):
+    """Values kept for ``ttl`` seconds (0: not kept), at most ``size`` of them."""
+
+    def __init__(self, ttl: float, now: Callable[[], float], size: int = 50_000) -> None:
+        self.ttl = ttl
+        self._now = now
+        self._size = size
+        self._items: dict[K, tuple[float, V]] = {}
+
+    def get(self, key: K) -> V | None:
+        item = self._items.get(key)
+        if item is None:
+            return None
+        if self._now() - item[0] >= self.ttl:
+            del self._items[key]
+            return None
+        return item[1]
+
+    def put(self, key: K, value: V, *, keep_older: bool = False) -> None:
+        if self.ttl <= 0 or (keep_older and self.get(key) is not None):
+            return
+        if len(self._items) >= self._size:
+            self._items.clear()
+        self._items[key] = (self._now(), value)
+
+    def clear(self) -> None:
+        self._items.clear()
+
+
 class ReferenceCache:
     """Years, periods, holidays, bells, subjects, work types and staff names change a few
     times a year, yet every diary call needs them: eight queries kept for ``ttl`` seconds (0:
@@ -289,64 +322,42 @@ class ReferenceCache:
 
     def __init__(self, ttl: float = 60.0, now: Callable[[], float] = monotonic) -> None:
         self.ttl = ttl
-        self._now = now
-        self._items: dict[int, tuple[float, Reference]] = {}
-        self._students: dict[int, tuple[float, Student, ClassGroup, frozenset[int]]] = {}
-        self._taught: dict[tuple[int, int, frozenset[int]], tuple[float, frozenset[int]]] = {}
-        self._classes: dict[int, tuple[float, ClassGroup]] = {}
+        self._years: _Kept[int, Reference] = _Kept(ttl, now)
+        self._students: _Kept[int, tuple[Student, ClassGroup, frozenset[int]]] = _Kept(ttl, now)
+        self._classes: _Kept[int, ClassGroup] = _Kept(ttl, now)
+        self._taught: _Kept[tuple[int, int, frozenset[int]], frozenset[int]] = _Kept(ttl, now)
+
+    def get(self, year_id: int) -> Reference | None:
+        return self._years.get(year_id)
+
+    def put(self, ref: Reference) -> None:
+        self._years.put(ref.year.id, ref)
+
+    def student(self, student_id: int) -> tuple[Student, ClassGroup, frozenset[int]] | None:
+        return self._students.get(student_id)
+
+    def put_student(self, student: Student, class_: ClassGroup, subgroups: frozenset[int]) -> None:
+        if student.id is not None:
+            self._students.put(student.id, (student, class_, subgroups))
+            self._classes.put(student.class_id, class_, keep_older=True)
+
+    def class_(self, class_id: int) -> ClassGroup | None:
+        """A class already kept with one of its students (its classmates need no query)."""
+        return self._classes.get(class_id)
 
     def taught(
         self, class_id: int, period_id: int, groups: frozenset[int]
     ) -> frozenset[int] | None:
-        item = self._taught.get((class_id, period_id, groups))
-        if item is None or self._now() - item[0] >= self.ttl:
-            return None
-        return item[1]
+        return self._taught.get((class_id, period_id, groups))
 
     def put_taught(
         self, class_id: int, period_id: int, groups: frozenset[int], subjects: frozenset[int]
     ) -> None:
-        if self.ttl > 0:
-            if len(self._taught) > 50_000:
-                self._taught.clear()
-            self._taught[(class_id, period_id, groups)] = (self._now(), subjects)
-
-    def student(self, student_id: int) -> tuple[Student, ClassGroup, frozenset[int]] | None:
-        item = self._students.get(student_id)
-        if item is None or self._now() - item[0] >= self.ttl:
-            return None
-        return item[1], item[2], item[3]
-
-    def put_student(self, student: Student, class_: ClassGroup, subgroups: frozenset[int]) -> None:
-        if self.ttl > 0 and student.id is not None:
-            if len(self._students) > 50_000:
-                self._students.clear()
-            self._students[student.id] = (self._now(), student, class_, subgroups)
-            self._classes.setdefault(student.class_id, (self._now(), class_))
-
-    def class_(self, class_id: int) -> ClassGroup | None:
-        """A class already kept with one of its students (its classmates need no query)."""
-        item = self._classes.get(class_id)
-        if item is None or self._now() - item[0] >= self.ttl:
-            self._classes.pop(class_id, None)
-            return None
-        return item[1]
-
-    def get(self, year_id: int) -> Reference | None:
-        item = self._items.get(year_id)
-        if item is None or self._now() - item[0] >= self.ttl:
-            return None
-        return item[1]
-
-    def put(self, ref: Reference) -> None:
-        if self.ttl > 0:
-            self._items[ref.year.id] = (self._now(), ref)
+        self._taught.put((class_id, period_id, groups), subjects)
 
     def clear(self) -> None:
-        self._items.clear()
-        self._students.clear()
-        self._taught.clear()
-        self._classes.clear()
+        for kept in (self._years, self._students, self._classes, self._taught):
+            kept.clear()
 
 
 async def _load_reference(uow: UnitOfWork, year_id: int) -> Reference:

@@ -817,7 +817,7 @@ class Accounts(SqlRepository[m.Account]):
                 select(m.Account, m.AccountLink)
                 .outerjoin(m.AccountLink, (al.account_id == c.id) & al.unlinked_at.is_(None))
                 .where(c.messenger == P("messenger"), c.external_id == P("external_id"))
-                .order_by(c.id, al.id)
+                .order_by(al.id)  # (messenger, external_id) is unique: one account
             )
 
         stmt = self._stmt("by_external_with_links", build)
@@ -826,8 +826,7 @@ class Accounts(SqlRepository[m.Account]):
         ).all()
         if not rows:
             return None, []
-        account = rows[0][0]
-        return account, [link for acc, link in rows if link is not None and acc is account]
+        return rows[0][0], [link for _, link in rows if link is not None]
 
     async def mark_seen(self, seen: Mapping[int, datetime]) -> None:
         if not seen:
