@@ -67,6 +67,37 @@ def cancel_keyboard(form: str) -> InlineKeyboardMarkup:
     return inline([[(_("✖ Cancel"), CancelFormCb(form=form))]])
 
 
+async def form_content(
+    message: Message, form: str, prompt: str, limit: int
+) -> tuple[str, Attachment | None] | None:
+    """What a form's message says and carries; None once the sender is told what is wrong
+    (nothing sent, a command instead, or longer than ``limit``, or than a caption holds)."""
+    text, attachment = content_of(message)
+    text = text.strip()
+    if (not text and attachment is None) or text.startswith("/"):
+        await message.answer(prompt, reply_markup=cancel_keyboard(form))
+        return None
+    limit = MAX_CAPTION if attachment else limit
+    if len(text) > limit:
+        await message.answer(
+            _("The message is too long: at most {limit} characters. Please shorten it.").format(
+                limit=limit
+            ),
+            reply_markup=cancel_keyboard(form),
+        )
+        return None
+    return text, attachment
+
+
+async def cancel_form(query: CallbackQuery, state: FSMContext, form: type[StatesGroup]) -> None:
+    """The form's «✖ Cancel»: its state is dropped (if still in it) and the prompt says so."""
+    if await state.get_state() in form.__all_states_names__:
+        await state.clear()
+    await query.answer()
+    if isinstance(query.message, Message):
+        await query.message.edit_text(_("Cancelled: nothing was sent."))
+
+
 async def _ask_content(message: Message, state: FSMContext, class_id: int, name: str) -> None:
     await state.set_state(BroadcastForm.content)
     await state.update_data(class_id=class_id, class_name=name)
@@ -123,34 +154,18 @@ async def cmd_cancel(message: Message, state: FSMContext) -> None:
 
 @router.callback_query(CancelFormCb.filter(F.form == "broadcast"))
 async def on_cancel(query: CallbackQuery, state: FSMContext) -> None:
-    if await state.get_state() in BroadcastForm.__all_states_names__:
-        await state.clear()
-    await query.answer()
-    if isinstance(query.message, Message):
-        await query.message.edit_text(_("Cancelled: nothing was sent."))
+    await cancel_form(query, state, BroadcastForm)
 
 
 @router.message(BroadcastForm.content)
 async def got_content(
     message: Message, state: FSMContext, viewer: Viewer, messaging: MessagingService
 ) -> None:
-    text, attachment = content_of(message)
-    text = text.strip()
-    if (not text and attachment is None) or text.startswith("/"):
-        await message.answer(
-            _("Please send the message: text, or a photo or a document with a caption."),
-            reply_markup=cancel_keyboard("broadcast"),
-        )
+    prompt = _("Please send the message: text, or a photo or a document with a caption.")
+    content = await form_content(message, "broadcast", prompt, MAX_BROADCAST)
+    if content is None:
         return
-    limit = MAX_CAPTION if attachment else MAX_BROADCAST
-    if len(text) > limit:
-        await message.answer(
-            _("The message is too long: at most {limit} characters. Please shorten it.").format(
-                limit=limit
-            ),
-            reply_markup=cancel_keyboard("broadcast"),
-        )
-        return
+    text, attachment = content
     data = await state.get_data()
     class_id = int(data["class_id"])
     subgroups = await messaging.subgroups(viewer, class_id)

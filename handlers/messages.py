@@ -32,10 +32,10 @@ from core.access import Viewer
 from core.diary import DiaryService
 from core.errors import AccessDenied, ValidationFailed
 from core.journal import JournalService
-from core.messaging import MAX_CAPTION, MAX_LETTER, MessagingService
+from core.messaging import MAX_LETTER, MessagingService
 from core.model import AbsenceReason
 from handlers import render as r
-from handlers.broadcast import cancel_keyboard, content_of
+from handlers.broadcast import cancel_form, cancel_keyboard, form_content
 from handlers.start import consent_keyboard, consent_text
 
 router = Router(name=__name__)
@@ -204,34 +204,18 @@ async def cmd_cancel(message: Message, state: FSMContext) -> None:
 
 @router.callback_query(CancelFormCb.filter(F.form == "letter"))
 async def on_cancel(query: CallbackQuery, state: FSMContext) -> None:
-    if await state.get_state() in LetterForm.__all_states_names__:
-        await state.clear()
-    await query.answer()
-    if isinstance(query.message, Message):
-        await query.message.edit_text(_("Cancelled: nothing was sent."))
+    await cancel_form(query, state, LetterForm)
 
 
 @router.message(LetterForm.text)
 async def got_letter(
     message: Message, state: FSMContext, viewer: Viewer, messaging: MessagingService
 ) -> None:
-    text, attachment = content_of(message)
-    text = text.strip()
-    if (not text and attachment is None) or text.startswith("/"):
-        await message.answer(
-            _("Please write the text (you can add a photo or a document)."),
-            reply_markup=cancel_keyboard("letter"),
-        )
+    prompt = _("Please write the text (you can add a photo or a document).")
+    content = await form_content(message, "letter", prompt, MAX_LETTER)
+    if content is None:
         return
-    limit = MAX_CAPTION if attachment else MAX_LETTER
-    if len(text) > limit:
-        await message.answer(
-            _("The message is too long: at most {limit} characters. Please shorten it.").format(
-                limit=limit
-            ),
-            reply_markup=cancel_keyboard("letter"),
-        )
-        return
+    text, attachment = content
     data = await state.get_data()
     files = [attachment] if attachment else []
     mode = data.get("mode")
