@@ -340,6 +340,10 @@ class DeliveryWorker:
                 self._chat_next = {k: v for k, v in self._chat_next.items() if v > now}
 
     async def _send(self, message: _Message) -> None:
+        # The chat's pace counts from when this send really starts: the task may start a
+        # little after it was scheduled, and the next message must still wait a full interval.
+        started = self.monotonic() + self.settings.per_chat
+        self._chat_next[message.chat] = max(self._chat_next.get(message.chat, 0.0), started)
         try:
             outcome = await self._attempt(message)
         finally:
