@@ -21,6 +21,7 @@ from bot.keyboards import (
     TodayCb,
     inline,
 )
+from core.access import Viewer
 from core.clock import Clock
 from core.model import AttendanceKind, MarkValue
 from core.teacher import LessonCard, NameMatch, StudentLine
@@ -64,6 +65,14 @@ async def show(
             if "not modified" not in exc.message:
                 raise
     await target.answer(note)
+
+
+async def not_for_you(message: Message, viewer: Viewer) -> bool:
+    """True, once told, when the sender is not on the school's staff."""
+    if viewer.staff_id is not None:
+        return False
+    await message.answer(_("This is for the school's teachers."))
+    return True
 
 
 async def out_of_date(query: CallbackQuery) -> None:

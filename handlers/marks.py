@@ -246,8 +246,7 @@ async def cmd_mark(
     clock: Clock,
 ) -> None:
     await ui.finish(state)
-    if viewer.staff_id is None:
-        await message.answer(_("This is for the school's teachers."))
+    if await ui.not_for_you(message, viewer):
         return
     parsed = parse_mark(command.args)
     if isinstance(parsed, Refusal):

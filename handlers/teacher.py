@@ -34,13 +34,6 @@ router.callback_query.filter(F.message.chat.type == "private")
 MAX_DAYS = 60  # how far the day navigation goes either way
 
 
-async def not_for_you(message: Message, viewer: Viewer) -> bool:
-    if viewer.staff_id is not None:
-        return False
-    await message.answer(_("This is for the school's teachers."))
-    return True
-
-
 # -- my lessons -------------------------------------------------------------------------------
 
 
@@ -77,7 +70,7 @@ async def cmd_today(
     message: Message, viewer: Viewer, teacher: TeacherService, clock: Clock, state: FSMContext
 ) -> None:
     await ui.finish(state)
-    if await not_for_you(message, viewer):
+    if await ui.not_for_you(message, viewer):
         return
     await render_day(message, viewer, teacher, clock, clock.today())
 
@@ -173,7 +166,7 @@ async def cmd_att(
     clock: Clock,
 ) -> None:
     await ui.finish(state)
-    if await not_for_you(message, viewer):
+    if await ui.not_for_you(message, viewer):
         return
     parsed = parse_att(command.args)
     if isinstance(parsed, Refusal):
