@@ -153,7 +153,8 @@ async def cmd_invite(ctx: _Context, args: argparse.Namespace) -> None:
 def _token_checked(ctx: _Context) -> None:
     # Before the runner's imports (aiogram takes seconds to load): a typo is told at once.
     if ctx.settings.token_problem:
-        raise CliError(ctx._("Cannot start: {reason}").format(reason=ctx.settings.token_problem))
+        reason = ctx._(ctx.settings.token_problem)
+        raise CliError(ctx._("Cannot start: {reason}").format(reason=reason))
 
 
 async def cmd_run(ctx: _Context, args: argparse.Namespace) -> None:
@@ -170,7 +171,8 @@ async def cmd_run(ctx: _Context, args: argparse.Namespace) -> None:
         else:
             await run_polling(ctx.settings, **parts)
     except StartupError as exc:
-        raise CliError(ctx._("Cannot start: {reason}").format(reason=exc)) from exc
+        reason = exc.reason(ctx._)
+        raise CliError(ctx._("Cannot start: {reason}").format(reason=reason)) from exc
 
 
 async def cmd_worker(ctx: _Context, args: argparse.Namespace) -> None:
@@ -183,7 +185,8 @@ async def cmd_worker(ctx: _Context, args: argparse.Namespace) -> None:
     try:
         await run_worker(ctx.settings, scheduler=args.with_scheduler)
     except StartupError as exc:
-        raise CliError(ctx._("Cannot start: {reason}").format(reason=exc)) from exc
+        reason = exc.reason(ctx._)
+        raise CliError(ctx._("Cannot start: {reason}").format(reason=reason)) from exc
 
 
 # -- plumbing --------------------------------------------------------------------------------

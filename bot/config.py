@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from bot.messages import N_
 from core.clock import Clock, make_clock
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///schoolbot.db"
@@ -66,9 +67,10 @@ class Settings(BaseSettings):
 
     @property
     def token_problem(self) -> str | None:
-        """Why BOT_TOKEN cannot be a token, checked before anything slow is loaded."""
+        """Why BOT_TOKEN cannot be a token (a message id, translated where it is shown),
+        checked before anything slow is loaded."""
         if self.bot_token is None or ":" not in self.bot_token.get_secret_value():
-            return "BOT_TOKEN is missing or malformed (expected 123456:ABC...)"
+            return N_("BOT_TOKEN is missing or malformed (expected 123456:ABC...)")
         return None
 
     def clock(self) -> Clock:

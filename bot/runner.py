@@ -23,6 +23,7 @@ from bot.app import build_bot, build_dispatcher, build_services, settle_heap
 from bot.attempts import MemoryAttempts, RedisAttempts
 from bot.commands import set_default_commands
 from bot.config import Settings
+from bot.messages import N_
 from bot.pushes import Pushes, build_pushes
 
 logger = logging.getLogger(__name__)
@@ -30,7 +31,15 @@ DRAIN_SECONDS = 25.0
 
 
 class StartupError(Exception):
-    """A reason not to start, phrased for the console."""
+    """A reason not to start: a message id with its details, translated by the console."""
+
+    def __init__(self, message: str, **details: object) -> None:
+        super().__init__(message.format(**details))
+        self.message = message
+        self.details = details
+
+    def reason(self, gettext: Callable[[str], str]) -> str:
+        return gettext(self.message).format(**self.details)
 
 
 class InFlight(BaseMiddleware):
@@ -78,26 +87,35 @@ async def _fsm_storage(settings: Settings) -> tuple[BaseStorage, Any]:
     try:
         await redis.ping()
     except Exception as exc:
-        raise StartupError(f"REDIS_URL does not answer: {exc}") from exc
+        raise StartupError(N_("REDIS_URL does not answer: {error}"), error=exc) from exc
     return RedisStorage(redis), redis
 
 
-async def prepare(settings: Settings):
-    """Everything a runner needs, checked: the token, the database, Redis."""
-    from notifications.fanout import Fanout
+async def _checked_database(settings: Settings, **options: Any):
+    """The database, connected and read once (its school, if it has one yet)."""
     from storage.db import Database
 
-    if settings.token_problem:
-        raise StartupError(settings.token_problem)
-    clock = settings.clock()
-    # Use cases write their pushes (one row per recipient) in their own transaction.
-    database = Database.connect(settings.database_url, fanout=Fanout(clock))
+    database = Database.connect(settings.database_url, **options)
     try:
         async with database.uow(readonly=True) as uow:
             school = await uow.schools.first()
     except Exception as exc:
         await database.dispose()
-        raise StartupError(f"the database cannot be used ({settings.database_url}): {exc}") from exc
+        raise StartupError(
+            N_("the database cannot be used ({url}): {error}"), url=settings.database_url, error=exc
+        ) from exc
+    return database, school
+
+
+async def prepare(settings: Settings):
+    """Everything a runner needs, checked: the token, the database, Redis."""
+    from notifications.fanout import Fanout
+
+    if settings.token_problem:
+        raise StartupError(settings.token_problem)
+    clock = settings.clock()
+    # Use cases write their pushes (one row per recipient) in their own transaction.
+    database, school = await _checked_database(settings, fanout=Fanout(clock))
     if school is None:
         logger.warning("the database has no school yet: load one with `schoolbot demo` or import")
     storage, redis = await _fsm_storage(settings)
@@ -112,11 +130,11 @@ async def prepare(settings: Settings):
     except TelegramUnauthorizedError as exc:
         await bot.session.close()
         await database.dispose()
-        raise StartupError("BOT_TOKEN was rejected by the Bot API") from exc
+        raise StartupError(N_("BOT_TOKEN was rejected by the Bot API")) from exc
     except (TimeoutError, TelegramAPIError, OSError) as exc:
         await bot.session.close()
         await database.dispose()
-        raise StartupError(f"the Bot API cannot be reached: {exc}") from exc
+        raise StartupError(N_("the Bot API cannot be reached: {error}"), error=exc) from exc
     logger.info("starting as @%s", me.username)
     settle_heap()
     return database, storage, dp, bot, tracker
@@ -190,7 +208,7 @@ async def run_webhook(settings: Settings, *, worker: bool = True, scheduler: boo
     from aiohttp import web
 
     if not settings.webhook_secret:
-        raise StartupError("WEBHOOK_SECRET must be set to run with a webhook")
+        raise StartupError(N_("WEBHOOK_SECRET must be set to run with a webhook"))
     database, storage, dp, bot, tracker = await prepare(settings)
     secret = settings.webhook_secret.get_secret_value()
     app = web.Application()
@@ -231,18 +249,11 @@ async def run_webhook(settings: Settings, *, worker: bool = True, scheduler: boo
 
 async def run_worker(settings: Settings, *, scheduler: bool = False) -> None:
     """The delivery worker alone (and, if asked, the scheduler), until SIGTERM."""
-    from storage.db import Database
 
     if settings.token_problem:
         raise StartupError(settings.token_problem)
     clock = settings.clock()
-    database = Database.connect(settings.database_url)
-    try:
-        async with database.uow(readonly=True) as uow:
-            await uow.schools.first()
-    except Exception as exc:
-        await database.dispose()
-        raise StartupError(f"the database cannot be used ({settings.database_url}): {exc}") from exc
+    database, _ = await _checked_database(settings)
     redis = None
     if scheduler and settings.redis_url:
         _, redis = await _fsm_storage(settings)

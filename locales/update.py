@@ -26,6 +26,8 @@ def main() -> int:
         "extract",
         "--no-location",
         "--sort-output",
+        "--width",
+        "100",
         "-F",
         str(ROOT / "babel.cfg"),
         "-o",
@@ -49,6 +51,8 @@ def main() -> int:
             str(LOCALES_DIR),
             "-l",
             lang,
+            "--width",
+            "100",
         ]
         if action == "update":
             args.append("--no-fuzzy-matching")

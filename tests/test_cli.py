@@ -103,6 +103,20 @@ def test_unreachable_database_is_one_clear_line(env: Path, monkeypatch, capsys) 
     assert "базой данных" in err and "Traceback" not in err
 
 
+@pytest.mark.parametrize(
+    ("locale", "expected"),
+    [("ru", "Не удалось запустить: не задан BOT_TOKEN"), ("en", "Cannot start: BOT_TOKEN")],
+)
+def test_run_without_a_token_is_one_line_in_the_console_language(
+    env: Path, monkeypatch, capsys, locale: str, expected: str
+) -> None:
+    monkeypatch.setenv("DEFAULT_LOCALE", locale)
+    assert main(["run"]) != 0
+    err = capsys.readouterr().err.strip()
+    assert err.count("\n") == 0 and expected in err
+    assert not env.exists()
+
+
 def test_db_upgrade_creates_and_is_idempotent(env: Path, capsys) -> None:
     assert main(["db", "upgrade"]) == 0
     assert main(["db", "upgrade"]) == 0
