@@ -47,7 +47,7 @@ async def chosen_student(viewer: Viewer, state: FSMContext) -> int | None:
 async def _no_student(message: Message, viewer: Viewer) -> None:
     if viewer.children_pending_consent:
         await message.answer(consent_text(), reply_markup=consent_keyboard())
-    elif viewer.account_id is None:
+    elif viewer.is_anonymous:  # never linked, logged out, or access revoked
         await message.answer(
             _("Please sign in first: send the invite code you received from the school.")
         )

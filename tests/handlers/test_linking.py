@@ -108,6 +108,7 @@ async def test_logout_unlinks_at_once(world: World) -> None:
     assert w.tester.reply_keyboard(w.mother) is None
     await w.tester.send("/marks", user=w.mother)
     assert "Иванов" not in w.tester.last_text(w.mother)
+    assert "Сначала войдите" in w.tester.last_text(w.mother)  # told how to come back
     async with w.store.uow() as uow:
         account = await uow.accounts.by_external("telegram", str(w.mother.id))
         assert await uow.account_links.active_for_account(account.id) == []
