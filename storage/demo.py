@@ -693,29 +693,35 @@ class _Builder:
         return {
             "guardian": {
                 "name": guardian.full_name,
+                "id": guardian.id,
                 "code": await issue(m.PersonRole.GUARDIAN, guardian.id),
                 "children": [c.full_name for c in children],
             },
             "student": {
                 "name": child.full_name,
+                "id": child.id,
                 "code": await issue(m.PersonRole.STUDENT, child.id),
                 "class": cls.name,
             },
             "teacher": {
                 "name": teacher.full_name,
+                "id": teacher.id,
                 "code": await issue(m.PersonRole.TEACHER, teacher.id),
             },
             "class_teacher": {
                 "name": class_teacher.full_name,
+                "id": class_teacher.id,
                 "code": await issue(m.PersonRole.CLASS_TEACHER, class_teacher.id),
                 "class": cls.name,
             },
             "deputy": {
                 "name": self.deputy.full_name,
+                "id": self.deputy.id,
                 "code": await issue(m.PersonRole.DEPUTY, self.deputy.id),
             },
             "admin": {
                 "name": self.admin.full_name,
+                "id": self.admin.id,
                 "code": await issue(m.PersonRole.ADMIN, self.admin.id),
             },
         }
