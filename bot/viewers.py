@@ -1,8 +1,11 @@
 """Who is asking: the viewer for each update, from a short-lived cache.
 
 Building a viewer takes a few queries; a diary tap must answer in milliseconds, so viewers are
-kept for half a minute and dropped at once when this process changes an account's links.
-Pushes do not use this cache: they check the links when they are sent.
+kept for half a minute. They are dropped at once when this process changes an account's links,
+and within a second when any other process (the console revoking access, an import) changes
+what viewers are built from: at most once a second a request first reads the database's access
+version (one row, bumped by triggers in the changing transaction) and, if it moved, starts
+afresh. Pushes do not use this cache: they check the links when they are sent.
 """
 
 from __future__ import annotations
@@ -28,25 +31,53 @@ logger = logging.getLogger(__name__)
 
 
 class ViewerCache:
-    def __init__(self, accounts: AccountService, ttl: float = 30.0, size: int = 20_000) -> None:
+    def __init__(
+        self,
+        accounts: AccountService,
+        ttl: float = 30.0,
+        size: int = 20_000,
+        check_every: float = 1.0,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.accounts = accounts
         self.ttl = ttl
         self.size = size
+        self.check_every = check_every
+        self.monotonic = monotonic
         self._items: OrderedDict[tuple[str, bool], tuple[float, Viewer]] = OrderedDict()
+        self._version: int | None = None
+        self._next_check = 0.0
+        self._generation = 0  # bumped whenever everything kept is dropped
 
     async def get(self, external_id: str, private: bool) -> Viewer:
+        now = self.monotonic()
+        if self.ttl > 0 and now >= self._next_check:
+            self._next_check = now + self.check_every
+            await self._check_version()
         key = (external_id, private)
-        now = time.monotonic()
         hit = self._items.get(key)
         if hit is not None and hit[0] > now:
             return hit[1]
+        generation = self._generation
         viewer = await self.accounts.viewer_for(MESSENGER, external_id, private)
-        if viewer.account_id is not None and self.ttl > 0:
+        # A viewer read while access changed elsewhere may be stale: use it once, keep it not.
+        if viewer.account_id is not None and self.ttl > 0 and generation == self._generation:
             self._items[key] = (now + self.ttl, viewer)
             self._items.move_to_end(key)
             while len(self._items) > self.size:
                 self._items.popitem(last=False)
         return viewer
+
+    async def _check_version(self) -> None:
+        try:
+            version = await self.accounts.access_version()
+        except Exception:  # the viewer's own read will tell the user; keep nothing meanwhile
+            logger.warning("could not read the access version", exc_info=True)
+            version = None
+        if version is None or version != self._version:
+            self._items.clear()
+            self._generation += 1
+        self._version = version
 
     def forget(self, external_id: str) -> None:
         for private in (True, False):

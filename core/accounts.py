@@ -74,6 +74,11 @@ class AccountService:
                 **facts,
             )
 
+    async def access_version(self) -> int:
+        """Changes whenever anything a viewer is built from changes, in any process."""
+        async with self.uow(readonly=True) as uow:
+            return await uow.accounts.access_version()
+
     async def _staff(
         self, uow: UnitOfWork, staff_id: int, facts: dict[str, Any], names: dict[str, str]
     ) -> None:

@@ -305,6 +305,12 @@ class AccountRepo(Repository[Account], Protocol):
         skipped. One statement for the lot."""
         ...
 
+    async def access_version(self) -> int:
+        """A number that changes, in the same transaction, whenever anything a viewer is built
+        from changes (links, roles, teaching, guardianship, consent, a pupil leaving...).
+        Compare it for equality only."""
+        ...
+
 
 class AccountLinkRepo(Repository[AccountLink], Protocol):
     async def active_for_account(self, account_id: int) -> list[AccountLink]: ...

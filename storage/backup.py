@@ -103,7 +103,7 @@ def sha256(path: Path) -> str:
 
 
 def _tables() -> list[Table]:
-    return list(metadata.sorted_tables)
+    return [t for t in metadata.sorted_tables if t.info.get("backup", True)]
 
 
 async def backup(database: Database, out: Path, now: datetime | None = None) -> BackupInfo:

@@ -841,6 +841,12 @@ class Accounts(SqlRepository[m.Account]):
         params = [{"account": i, "at": at} for i, at in sorted(seen.items())]
         await self.session.execute(stmt, params)
 
+    async def access_version(self) -> int:
+        return (await self.session.execute(_ACCESS_VERSION)).scalar_one()
+
+
+_ACCESS_VERSION = select(t.access_changes.c.version).where(t.access_changes.c.id == 1)
+
 
 class AccountLinks(SqlRepository[m.AccountLink]):
     entity = m.AccountLink

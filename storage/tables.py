@@ -543,6 +543,18 @@ leases = Table(
     Index(None, "name", unique=True),
 )
 
+# One row counting changes to whatever a viewer's rights are built from, bumped by triggers
+# (migration 0004, its WATCHED tables) in the changing transaction: a process that keeps viewers in
+# memory reads this one number to learn that another process (the console) changed access.
+# Not data: backups leave it out, and every database has its row from the migration.
+access_changes = Table(
+    "access_changes",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("version", Integer, nullable=False),
+    info={"backup": False},
+)
+
 # The entity each table holds; the unmapped outbox columns belong to the delivery worker.
 MAPPINGS: tuple[tuple[type, Table, tuple[str, ...]], ...] = (
     (m.School, schools, ()),

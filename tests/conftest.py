@@ -75,6 +75,7 @@ _EMPTY_ALL_TABLES = "DO $$ BEGIN {} END $$".format(
     " ".join(
         f"DELETE FROM {t.name}; PERFORM setval(pg_get_serial_sequence('{t.name}', 'id'), 1, false);"
         for t in reversed(metadata.sorted_tables)
+        if t.info.get("backup", True)  # not data (access_changes): kept as the migration made it
     )
 )
 

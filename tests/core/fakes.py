@@ -15,6 +15,18 @@ from core import model as m
 from core.events import Event
 
 T = TypeVar("T")
+# The tables of migration 0004's triggers besides `accounts`, by the fake store's names.
+ACCESS_TABLES = (
+    "account_links",
+    "staff",
+    "staff_roles",
+    "teachings",
+    "classes",
+    "years",
+    "guardians",
+    "guardian_links",
+    "students",
+)
 
 
 class FakeRepo(Generic[T]):
@@ -391,6 +403,14 @@ class Accounts(FakeRepo[m.Account]):
             at = seen[account.id]
             if account.last_seen_at is None or account.last_seen_at < at:
                 account.last_seen_at = at
+
+    async def access_version(self):
+        # A digest of what the database's triggers watch (migration 0004): it changes exactly
+        # when that does. An account counts by its language and whether it is active.
+        tables = self._store.tables
+        accounts = [(a.id, a.locale, a.active) for a in tables.get("accounts", {}).values()]
+        watched = [repr(sorted(tables.get(name, {}).items())) for name in ACCESS_TABLES]
+        return hash((tuple(accounts), *watched))
 
 
 class AccountLinks(FakeRepo[m.AccountLink]):

@@ -1,7 +1,7 @@
 """End to end: the real `schoolbot run` process polls a fake Bot API over HTTP on 127.0.0.1.
 
 A guardian goes from `/start <code>` through consent to /marks, /homework, /timetable and
-/progress; SIGTERM then stops the bot cleanly.
+/progress, until the console revokes the access; SIGTERM then stops the bot cleanly.
 """
 
 from __future__ import annotations
@@ -104,6 +104,20 @@ async def test_guardian_from_invite_to_progress(demo_db: tuple[str, dict]) -> No
             photo = await api.wait_for("sendPhoto", since=mark, chat_id=GUARDIAN_ID, timeout=30)
             assert photo.file("photo").data.startswith(b"\x89PNG")
             assert child in photo.params["caption"]
+
+            # The school revokes this guardian's access from the console, another process:
+            # the running bot keeps viewers in memory, yet shows nothing a second later.
+            revoke = await schoolbot(
+                "revoke", "--role", "guardian", "--id", str(guardian["id"]), env=env_for(db_url)
+            )
+            out, _ = await revoke.communicate()
+            assert revoke.returncode == 0, out.decode()
+            await asyncio.sleep(1.1)  # the bot reads the access version at most once a second
+            mark = api.mark()
+            api.push_message("/marks", GUARDIAN_ID)
+            reply = await api.wait_for("sendMessage", since=mark, chat_id=GUARDIAN_ID)
+            assert "Отметки:" not in reply.text and child not in reply.text, reply.text
+            assert "Сначала войдите" in reply.text
         finally:
             if proc.returncode is None:
                 proc.send_signal(signal.SIGTERM)

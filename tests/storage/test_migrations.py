@@ -53,6 +53,7 @@ TABLES = {
     "letters",
     "deliveries",
     "leases",
+    "access_changes",
 }
 
 # (table, columns, unique)
