@@ -1,9 +1,14 @@
 """Engines and sessions: SQLite in WAL mode by default, PostgreSQL for scale.
 
-SQLite takes one writer at a time. Writers begin with ``BEGIN IMMEDIATE``, so they queue on
-``busy_timeout`` at the start of their transaction instead of failing with "database is
-locked" when they first write; read-only units of work use a second engine whose ``BEGIN``
-is deferred and takes no write lock (WAL lets them read while a writer works).
+Units of work that write run one at a time, on both databases, so a read-then-write (a
+correction of a mark, closing a period, a counter) never works from data another writer is
+changing. SQLite takes one writer at a time: writers begin with ``BEGIN IMMEDIATE``, so they
+queue on ``busy_timeout`` at the start of their transaction instead of failing with "database
+is locked" when they first write; read-only units of work use a second engine whose ``BEGIN``
+is deferred and takes no write lock (WAL lets them read while a writer works). On PostgreSQL a
+writing unit of work begins by taking one transaction-level advisory lock (waiting at most as
+long as SQLite would), and READ COMMITTED then shows it everything committed before it; the
+delivery queue's own sessions do not take it (they claim rows with SKIP LOCKED).
 """
 
 from __future__ import annotations
@@ -26,6 +31,7 @@ from storage.tables import map_entities
 from storage.uow import SqlUnitOfWork
 
 BUSY_TIMEOUT_MS = 10_000
+WRITER_LOCK = 0x5C400_0001  # PostgreSQL advisory lock key of the writing units of work
 
 _SQLITE_DRIVERS = {"sqlite", "sqlite+pysqlite", "sqlite+aiosqlite"}
 _PG_DRIVERS = {
@@ -98,9 +104,19 @@ def sqlite_engine(
 
 
 def postgres_engine(url: URL, **kwargs: Any) -> AsyncEngine:
+    """An asyncpg engine; a connection with the execution option ``one_writer`` begins each
+    transaction by waiting (up to ``BUSY_TIMEOUT_MS``) for the writers' advisory lock."""
     kwargs.setdefault("isolation_level", "READ COMMITTED")
     kwargs.setdefault("pool_pre_ping", True)
-    return create_async_engine(url, **kwargs)
+    engine = create_async_engine(url, **kwargs)
+
+    @event.listens_for(engine.sync_engine, "begin")
+    def _on_begin(conn: Any) -> None:
+        if conn.get_execution_options().get("one_writer"):
+            conn.exec_driver_sql(f"SET LOCAL lock_timeout = {BUSY_TIMEOUT_MS}")
+            conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({WRITER_LOCK})")
+
+    return engine
 
 
 class Database:
@@ -123,10 +139,15 @@ class Database:
                 self.read_engine = sqlite_engine(
                     self.url, begin="BEGIN DEFERRED", query_only=True, in_loop=True, echo=echo
                 )
+            self.uow_engine = self.engine
         else:
             self.engine = postgres_engine(self.url, echo=echo)
             self.read_engine = self.engine.execution_options(postgresql_readonly=True)
+            self.uow_engine = self.engine.execution_options(one_writer=True)
         self._writer = async_sessionmaker(self.engine, expire_on_commit=False, autoflush=True)
+        self._uow_writer = async_sessionmaker(
+            self.uow_engine, expire_on_commit=False, autoflush=True
+        )
         # Nothing read-only ever flushes: a change to a loaded entity stays in memory.
         self._reader = async_sessionmaker(self.read_engine, expire_on_commit=False, autoflush=False)
 
@@ -146,9 +167,8 @@ class Database:
         return (self._reader if readonly else self._writer)()
 
     def uow(self, readonly: bool = False) -> SqlUnitOfWork:
-        return SqlUnitOfWork(
-            self.session(readonly), readonly=readonly, fanout=None if readonly else self.fanout
-        )
+        session = self._reader() if readonly else self._uow_writer()
+        return SqlUnitOfWork(session, readonly=readonly, fanout=None if readonly else self.fanout)
 
     async def dispose(self) -> None:
         await self.engine.dispose()

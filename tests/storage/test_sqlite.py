@@ -1,8 +1,8 @@
-"""SQLite specifics: WAL and pragmas, writers queueing on BEGIN IMMEDIATE, readers not blocked."""
+"""SQLite specifics: WAL and pragmas, a reader's snapshot, in-loop reads (writers queueing:
+test_writers)."""
 
 from __future__ import annotations
 
-import asyncio
 import threading
 import time
 
@@ -39,68 +39,6 @@ async def test_pragmas_are_in_effect(database: Database, readonly: bool) -> None
         assert await _pragma(uow, "busy_timeout") == BUSY_TIMEOUT_MS >= 5000
         assert await _pragma(uow, "synchronous") == 1  # NORMAL
         assert await _pragma(uow, "query_only") == int(readonly)
-
-
-async def test_concurrent_writers_all_succeed_in_turn(database: Database) -> None:
-    school = await _school(database)
-    writers = 25
-
-    async def bump() -> None:
-        async with database.uow() as uow:
-            loaded = await uow.schools.get(school.id)
-            assert loaded is not None
-            await asyncio.sleep(0.001)  # let the others try to get in between
-            loaded.min_marks_for_period += 1
-            await uow.subjects.add(m.Subject(school.id, f"s{loaded.min_marks_for_period}"))
-            await uow.commit()
-
-    started = time.perf_counter()
-    await asyncio.gather(*(bump() for _ in range(writers)))
-    assert time.perf_counter() - started < 10
-    async with database.uow(readonly=True) as uow:
-        again = await uow.schools.get(school.id)
-        assert again is not None and again.min_marks_for_period == writers
-        assert len(await uow.subjects.for_school(school.id)) == writers
-
-
-async def test_a_writer_waits_for_the_one_before_it(database: Database) -> None:
-    school = await _school(database)
-    order: list[str] = []
-    async with database.uow() as first:
-        await first.schools.get(school.id)  # BEGIN IMMEDIATE: the write lock is ours
-
-        async def second() -> None:
-            async with database.uow() as uow:
-                loaded = await uow.schools.get(school.id)
-                assert loaded is not None
-                order.append(f"second saw {loaded.name}")
-                await uow.commit()
-
-        task = asyncio.create_task(second())
-        await asyncio.sleep(0.3)
-        assert not task.done()  # queued on busy_timeout, not failed
-        loaded = await first.schools.get(school.id)
-        assert loaded is not None
-        loaded.name = "Первый"
-        await first.commit()
-        order.append("first committed")
-    await asyncio.wait_for(task, 5)
-    assert order == ["first committed", "second saw Первый"]
-
-
-async def test_readers_are_not_blocked_by_a_writer(database: Database) -> None:
-    school = await _school(database)
-    async with database.uow() as writer:
-        loaded = await writer.schools.get(school.id)
-        assert loaded is not None
-        loaded.name = "Ещё не сохранено"
-        await writer.session.flush()  # written, not committed: the lock is held
-        started = time.perf_counter()
-        async with database.uow(readonly=True) as reader:
-            seen = await reader.schools.get(school.id)
-        assert time.perf_counter() - started < 1
-        assert seen is not None and seen.name == "Школа"
-        await writer.commit()
 
 
 async def test_a_reader_does_not_block_a_writer(database: Database) -> None:
