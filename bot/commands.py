@@ -31,6 +31,7 @@ TEACHER = [
     ("mark", N_("Marks: /mark 7А КР Иванов 5 Петрова 4")),
 ]
 ABSENCES = ("absences", N_("Absences in my class and their reasons"))
+INVITES = ("invites", N_("Invite codes for my class's students and parents"))
 ADMIN = ("admin", N_("Administration: imports, periods, reports, access"))
 WRITE = ("write", N_("Write to the class teacher"))
 BROADCAST = ("broadcast", N_("A message to my class's parents and students"))
@@ -54,6 +55,8 @@ def commands_for(viewer: Viewer) -> list[tuple[str, str]]:
             items.append(ABSENCES)
         if viewer.class_teacher_of or viewer.is_admin or viewer.corrects_any:
             items.append(BROADCAST)
+        if viewer.class_teacher_of or viewer.is_admin:
+            items.append(INVITES)
         if viewer.administers:
             items.append(ADMIN)
     return [*items, SETTINGS, HELP, LOGOUT]

@@ -72,6 +72,7 @@ SETTINGS = __("⚙️ Settings")
 HELP = __("❓ Help")
 TODAY = __("📋 Today")
 CLASS_ABSENCES = __("🚫 Class absences")
+INVITES = __("🔑 Invite codes")
 ADMIN = __("🛠 Administration")
 
 
@@ -88,6 +89,8 @@ def main_menu(viewer: Viewer, children: int) -> ReplyKeyboardMarkup | None:
         if viewer.class_teacher_of:
             staff_row.append(str(CLASS_ABSENCES))
         rows.append(staff_row)
+        if viewer.class_teacher_of or viewer.is_admin:
+            rows.append([str(INVITES)])
         if viewer.administers:
             rows.append([str(ADMIN)])
     if not rows and not viewer.is_staff:

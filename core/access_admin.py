@@ -15,10 +15,10 @@ from datetime import date, datetime
 from core import access
 from core.access import Viewer
 from core.clock import Clock
-from core.errors import NotFound, UnknownClass, ValidationFailed
+from core.errors import AccessDenied, NotFound, UnknownClass, ValidationFailed
 from core.invites import DEFAULT_TTL_DAYS, InviteService
 from core.model import AuditEntry, ClassGroup, Period, PersonRole, StaffRoleKind, Student
-from core.ports import UnitOfWorkFactory
+from core.ports import UnitOfWork, UnitOfWorkFactory
 from core.reports import ReportService
 
 MAX_TTL_DAYS = 90
@@ -33,6 +33,27 @@ class SheetLine:
     class_name: str
     code: str
     expires_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class PersonAccess:
+    role: PersonRole  # GUARDIAN or STUDENT
+    person_id: int
+    name: str
+    children: str  # the guardian's children in this class; "" for a student
+    linked: bool  # signed in to the bot now
+
+
+@dataclass(frozen=True, slots=True)
+class ClassAccess:
+    class_id: int
+    class_name: str
+    people: tuple[PersonAccess, ...]  # the class list: a student, then their guardians
+
+    def count(self, role: PersonRole, linked: bool | None = None) -> int:
+        return sum(
+            1 for p in self.people if p.role == role and (linked is None or p.linked == linked)
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,37 +131,78 @@ class AccessAdminService:
         async with self.uow() as uow:
             cls = await _class(ReportService(self.uow, self.clock), uow, viewer, class_name)
             access.require_class_teacher(viewer, cls.id)  # type: ignore[arg-type]
-            students = await uow.students.in_class(cls.id, on=self.clock.today())  # type: ignore[arg-type]
-            names = {s.id: s.full_name for s in students}
-            children: dict[int, list[int]] = {}
-            for link in await uow.guardian_links.for_students(list(names)):  # type: ignore[arg-type]
-                children.setdefault(link.guardian_id, []).append(link.student_id)
-            order = {s.id: i for i, s in enumerate(students)}
-            for kids in children.values():
-                kids.sort(key=order.__getitem__)
-            guardians = {g.id: g for g in await uow.guardians.many(list(children))}
             lines: list[SheetLine] = []
-            for student in students:
-                issued = await invites.issue_in(
-                    uow,
-                    viewer,
-                    PersonRole.STUDENT,
-                    student.id,
-                    ttl_days,  # type: ignore[arg-type]
-                )
-                lines.append(self._line(issued, "", cls.name))
-                # Each guardian once, after their first child in the class list.
-                for gid, kids in children.items():
-                    if gid in guardians and kids[0] == student.id:
-                        issued = await invites.issue_in(
-                            uow, viewer, PersonRole.GUARDIAN, gid, ttl_days
-                        )
-                        kid_names = ", ".join(names[k] for k in kids)
-                        lines.append(self._line(issued, kid_names, cls.name))
+            for role, person_id, _name, children in await self._people(uow, cls):
+                issued = await invites.issue_in(uow, viewer, role, person_id, ttl_days)
+                lines.append(self._line(issued, children, cls.name))
             if not lines:
                 raise NotFound("student", class_name)
             await uow.commit()
             return lines
+
+    async def _people(
+        self, uow: UnitOfWork, cls: ClassGroup
+    ) -> list[tuple[PersonRole, int, str, str]]:
+        """The class list: each student, then each of their guardians not listed yet, as
+        (role, id, name, the guardian's children in this class)."""
+        students = await uow.students.in_class(cls.id, on=self.clock.today())  # type: ignore[arg-type]
+        names = {s.id: s.full_name for s in students}
+        children: dict[int, list[int]] = {}
+        for link in await uow.guardian_links.for_students(list(names)):  # type: ignore[arg-type]
+            children.setdefault(link.guardian_id, []).append(link.student_id)
+        order = {s.id: i for i, s in enumerate(students)}
+        for kids in children.values():
+            kids.sort(key=order.__getitem__)
+        guardians = {g.id: g for g in await uow.guardians.many(list(children))}
+        people: list[tuple[PersonRole, int, str, str]] = []
+        for student in students:
+            people.append((PersonRole.STUDENT, student.id, student.full_name, ""))  # type: ignore[arg-type]
+            # Each guardian once, after their first child in the class list.
+            for gid, kids in children.items():
+                if gid in guardians and kids[0] == student.id:
+                    kid_names = ", ".join(names[k] for k in kids)
+                    people.append((PersonRole.GUARDIAN, gid, guardians[gid].full_name, kid_names))
+        return people
+
+    async def invite_classes(self, viewer: Viewer) -> list[tuple[int, str]]:
+        """The classes this viewer hands out codes for, as (id, name): every class of the year
+        for the admin, their own for a class teacher."""
+        access.require_private(viewer)
+        if not (viewer.is_admin or viewer.class_teacher_of):
+            raise AccessDenied("issue_invite")
+        async with self.uow(readonly=True) as uow:
+            year = await ReportService(self.uow, self.clock)._year(uow)
+            return [
+                (c.id, c.name)  # type: ignore[misc]
+                for c in await uow.classes.for_year(year.id)  # type: ignore[arg-type]
+                if viewer.is_admin or c.id in viewer.class_teacher_of
+            ]
+
+    async def class_access(self, viewer: Viewer, class_id: int) -> ClassAccess:
+        """Who in the class (students and their guardians) has signed in to the bot."""
+        access.require_private(viewer)
+        async with self.uow(readonly=True) as uow:
+            cls = await uow.classes.get(class_id)
+            if cls is None:
+                raise NotFound("class", class_id)
+            if not (viewer.is_admin or class_id in viewer.class_teacher_of):
+                raise AccessDenied("issue_invite")
+            people = await self._people(uow, cls)
+            linked: set[tuple[PersonRole, int]] = set()
+            for role in (PersonRole.STUDENT, PersonRole.GUARDIAN):
+                ids = [pid for r, pid, _, _ in people if r == role]
+                linked |= {
+                    (role, x.person_id)
+                    for x in await uow.account_links.active_for_people(role, ids)
+                }
+            return ClassAccess(
+                class_id,
+                cls.name,
+                tuple(
+                    PersonAccess(role, pid, name, kids, (role, pid) in linked)
+                    for role, pid, name, kids in people
+                ),
+            )
 
     @staticmethod
     def _line(issued, children: str, class_name: str) -> SheetLine:

@@ -121,6 +121,30 @@ class InviteService:
             await uow.commit()
             return issued
 
+    async def reissue(
+        self,
+        viewer: Viewer,
+        role: PersonRole,
+        person_id: int,
+        ttl_days: int = DEFAULT_TTL_DAYS,
+    ) -> tuple[IssuedInvite, int]:
+        """A new code for someone who lost theirs: their earlier unused codes for this role
+        stop working. Returns the new code and how many were revoked."""
+        if ttl_days < 1:
+            raise ValidationFailed("ttl_days", "must_be_positive")
+        async with self.uow() as uow:
+            issued = await self.issue_in(uow, viewer, role, person_id, ttl_days)
+            now = self.clock.now()
+            revoked = 0
+            for invite in await uow.invites.for_person(role, person_id):
+                if invite is issued.invite or invite.used_at or invite.revoked_at:
+                    continue
+                if invite.expires_at > now:
+                    invite.revoked_at = now
+                    revoked += 1
+            await uow.commit()
+            return issued, revoked
+
     async def issue_in(
         self,
         uow: UnitOfWork,

@@ -282,6 +282,10 @@ class AuditRepo(Repository[AuditEntry], Protocol):
 class InviteRepo(Repository[Invite], Protocol):
     async def by_hash(self, code_hash: str) -> Invite | None: ...
 
+    async def for_person(self, role: PersonRole, person_id: int) -> list[Invite]:
+        """Every code issued for this person in this role, used or not, by id."""
+        ...
+
     async def claim(self, invite: Invite, at: datetime, account_id: int) -> bool:
         """Spend the code if nobody has: False when it was used or revoked meanwhile."""
         ...

@@ -36,6 +36,7 @@ PERSONAL_COMMANDS = (
     "admin",
     "broadcast",
     "write",
+    "invites",
 )
 
 groups = Router(name="groups")
@@ -98,6 +99,8 @@ def help_text(viewer: Viewer) -> str:
             lines.append(
                 _("/broadcast — a message to the parents and students of a class, with receipts")
             )
+        if viewer.class_teacher_of or viewer.is_admin:
+            lines.append(_("/invites — invite codes for students and parents, who has signed in"))
         if viewer.administers:
             lines.append(_("/admin — imports, periods, reports, charts, the audit log, access"))
     lines += [

@@ -777,6 +777,15 @@ class Invites(SqlRepository[m.Invite]):
         stmt = self._stmt("by_hash", lambda c: self._first(c.code_hash == P("code_hash")))
         return await self._one(stmt, code_hash=code_hash)
 
+    async def for_person(self, role: m.PersonRole, person_id: int) -> list[m.Invite]:
+        stmt = self._stmt(
+            "for_person",
+            lambda c: self._select(c.role == P("role"), c.person_id == P("person_id")).order_by(
+                c.id
+            ),
+        )
+        return await self._list(stmt, role=role, person_id=person_id)
+
     async def claim(self, invite: m.Invite, at: datetime, account_id: int) -> bool:
         # One conditional UPDATE: of two concurrent redeems of one code, only one wins, even
         # under PostgreSQL's READ COMMITTED (the second re-checks the row after the first).

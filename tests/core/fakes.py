@@ -374,6 +374,9 @@ class Invites(FakeRepo[m.Invite]):
         found = self._where(lambda e: e.code_hash == code_hash)
         return found[0] if found else None
 
+    async def for_person(self, role, person_id):
+        return self._where(lambda e: (e.role, e.person_id) == (role, person_id))
+
     async def claim(self, invite, at, account_id):
         if invite.used_at is not None or invite.revoked_at is not None:
             return False

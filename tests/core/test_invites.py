@@ -11,12 +11,14 @@ from typing import Any
 import pytest
 
 from core import model as m
+from core.access_admin import AccessAdminService
 from core.accounts import AccountService
 from core.errors import (
     AccessDenied,
     DomainError,
     InviteInvalid,
     NotFound,
+    PrivateChatRequired,
     ValidationFailed,
 )
 from core.events import AccountLinked
@@ -181,6 +183,30 @@ async def test_revoked_code(small, invites):
     assert err.facts == {"why": "revoked"}
 
 
+async def test_a_reissued_code_replaces_the_lost_one(small, invites, accounts):
+    ct = small.viewer(small.class_teacher)
+    lost = await invites.issue(ct, PersonRole.GUARDIAN, small.mother.id)
+    also_lost = await invites.issue(ct, PersonRole.GUARDIAN, small.mother.id)
+    student = await invites.issue(ct, PersonRole.STUDENT, small.ivanov.id)  # someone else's
+    new, revoked = await invites.reissue(ct, PersonRole.GUARDIAN, small.mother.id)
+    assert revoked == 2
+    for old in (lost, also_lost):
+        err = await refused(small.store, InviteInvalid, invites.redeem(TG, "100", old.code))
+        assert err.facts == {"why": "revoked"}
+    await invites.redeem(TG, "100", new.code)
+    await invites.redeem(TG, "101", student.code)  # untouched
+
+
+async def test_reissue_is_checked_like_issue(small, invites):
+    senior = small.senior.id
+    ct = small.viewer(small.class_teacher)
+    await refused(small.store, AccessDenied, invites.reissue(ct, PersonRole.STUDENT, senior))
+    teacher = small.viewer(small.teacher)
+    await refused(
+        small.store, AccessDenied, invites.reissue(teacher, PersonRole.STUDENT, small.ivanov.id)
+    )
+
+
 async def test_teacher_who_is_also_a_parent_gets_both(small, invites, accounts):
     async with small.store.uow() as uow:
         as_parent = await uow.guardians.add(m.Guardian("Смирнова", "Анна", "Петровна"))
@@ -202,3 +228,44 @@ async def test_teacher_who_is_also_a_parent_gets_both(small, invites, accounts):
     assert viewer.children == {small.petrova.id}
     assert StaffRoleKind.TEACHER in viewer.staff_roles and viewer.teaches
     assert len(small.store.events(AccountLinked)) == 2
+
+
+# --- handing out codes for a class ------------------------------------------------------------
+
+
+@pytest.fixture
+def access_admin(small: SmallSchool) -> AccessAdminService:
+    return AccessAdminService(small.store.uow, small.clock)
+
+
+async def test_the_class_list_says_who_has_signed_in(small, invites, access_admin):
+    ct = small.viewer(small.class_teacher)
+    before = await access_admin.class_access(ct, small.c7.id)
+    assert before.class_name == "7А"
+    assert [(p.role, p.person_id, p.children, p.linked) for p in before.people] == [
+        (PersonRole.STUDENT, small.ivanov.id, "", False),
+        (PersonRole.GUARDIAN, small.mother.id, small.ivanov.full_name, False),
+        (PersonRole.STUDENT, small.petrova.id, "", False),
+        (PersonRole.GUARDIAN, small.other_parent.id, small.petrova.full_name, False),
+    ]
+    issued = await invites.issue(ct, PersonRole.GUARDIAN, small.mother.id)
+    await invites.redeem(TG, "100", issued.code)
+    after = await access_admin.class_access(ct, small.c7.id)
+    assert [p.person_id for p in after.people if p.linked] == [small.mother.id]
+    assert after.count(PersonRole.GUARDIAN) == 2
+    assert after.count(PersonRole.GUARDIAN, linked=True) == 1
+
+
+async def test_class_lists_are_for_their_class_teacher_and_the_admin(small, access_admin):
+    ct, admin = small.viewer(small.class_teacher), small.viewer(small.admin)
+    assert await access_admin.invite_classes(ct) == [(small.c7.id, "7А")]
+    assert [name for _, name in await access_admin.invite_classes(admin)] == ["1А", "7А", "10А"]
+    assert (await access_admin.class_access(admin, small.c10.id)).class_name == "10А"
+    for who in ("teacher", "deputy", "mother", "ivanov"):
+        viewer = small.viewer(getattr(small, who))
+        await refused(small.store, AccessDenied, access_admin.invite_classes(viewer))
+        await refused(small.store, AccessDenied, access_admin.class_access(viewer, small.c7.id))
+    await refused(small.store, AccessDenied, access_admin.class_access(ct, small.c10.id))
+    await refused(small.store, NotFound, access_admin.class_access(admin, 9999))
+    group = small.viewer(small.class_teacher, private=False)
+    await refused(small.store, PrivateChatRequired, access_admin.class_access(group, small.c7.id))
