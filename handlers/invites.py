@@ -2,8 +2,9 @@
 to the class's students and parents and sees who has signed in (000 §3.1; 004 §5.2).
 
 The whole class as a sheet to print (PDF cards with QR codes, and the same in Excel), or a new
-code for one person who lost theirs: their earlier unused codes then stop working. Buttons only
-carry hints: the core checks the class and the person again on every press.
+code for one person who lost theirs: their earlier unused codes then stop working. The
+administrator may also take a person's access away (audited). Buttons only carry hints: the
+core checks the class and the person again on every press.
 """
 
 from __future__ import annotations
@@ -47,6 +48,13 @@ class InvPersonCb(CallbackData, prefix="ip1"):
     role: str  # s, g
     person: int
     go: bool = False  # False: ask first; True: issue
+
+
+class InvRevokeCb(CallbackData, prefix="ir1"):
+    cls: int
+    role: str  # s, g
+    person: int
+    go: bool = False  # False: ask first; True: revoke
 
 
 # -- choosing the class ----------------------------------------------------------------------------
@@ -244,7 +252,14 @@ async def on_person(
         go = InvPersonCb(
             cls=found.class_id, role=callback_data.role, person=person.person_id, go=True
         )
-        markup = inline([[(_("Make a new code"), go)], [(_("◀ Back"), back)]])
+        rows: list[list[tuple[str, CallbackData]]] = [[(_("Make a new code"), go)]]
+        if viewer.is_admin and person.linked:
+            revoke = InvRevokeCb(
+                cls=found.class_id, role=callback_data.role, person=person.person_id
+            )
+            rows.append([(_("⛔ Take away access"), revoke)])
+        rows.append([(_("◀ Back"), back)])
+        markup = inline(rows)
         await query.answer()
         await query.message.edit_text(text, reply_markup=markup)  # type: ignore[union-attr]
         return
@@ -264,4 +279,41 @@ async def on_person(
     await query.answer()
     await query.message.edit_text(  # type: ignore[union-attr]
         "\n".join(lines), reply_markup=inline([[(_("◀ Back"), back)]])
+    )
+
+
+@router.callback_query(InvRevokeCb.filter())
+async def on_revoke(
+    query: CallbackQuery,
+    callback_data: InvRevokeCb,
+    viewer: Viewer,
+    access_admin: AccessAdminService,
+) -> None:
+    """The administrator signs a person out everywhere (001 §3.1: access is the admin's)."""
+    role = ROLES.get(callback_data.role)
+    found = await access_admin.class_access(viewer, callback_data.cls)
+    person = next(
+        (p for p in found.people if p.role == role and p.person_id == callback_data.person), None
+    )
+    if person is None:
+        await query.answer(_("This person is no longer in the class list."), show_alert=True)
+        return
+    back = InvCb(cls=found.class_id, action="who")
+    if not callback_data.go:
+        text = _(
+            "Take away {name}'s access? Every account signed in as them is signed out at once, "
+            "and their unused codes stop working. This is recorded in the audit log."
+        ).format(name=escape(person.name))
+        go = InvRevokeCb(
+            cls=found.class_id, role=callback_data.role, person=person.person_id, go=True
+        )
+        markup = inline([[(_("Yes, take away access"), go)], [(_("◀ Back"), back)]])
+        await query.answer()
+        await query.message.edit_text(text, reply_markup=markup)  # type: ignore[union-attr]
+        return
+    signed_out = await access_admin.revoke_person(viewer, person.role, person.person_id)
+    await query.answer()
+    await query.message.edit_text(  # type: ignore[union-attr]
+        _("Access taken away: accounts signed out — {n}.").format(n=signed_out),
+        reply_markup=inline([[(_("◀ Back"), back)]]),
     )

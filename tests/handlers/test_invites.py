@@ -9,7 +9,7 @@ import re
 from aiogram.methods import AnswerCallbackQuery, SendDocument
 
 from core.model import PersonRole
-from handlers.invites import InvCb, InvPersonCb
+from handlers.invites import InvCb, InvPersonCb, InvRevokeCb
 from tests.handlers.conftest import World
 from tests.support import TgUser, group_message
 
@@ -116,3 +116,28 @@ async def test_in_a_group_nothing_is_shown(world: World) -> None:
     w = world
     await w.tester.feed(group_message("/invites", user=w.class_teacher))
     assert w.tester.texts() == ["Это работает только в личном чате с ботом."]
+
+
+async def test_the_admin_takes_access_away_and_the_class_teacher_cannot(world: World) -> None:
+    w = world
+    mother = InvPersonCb(cls=w.s.c7.id, role="g", person=w.s.mother.id)
+    await w.tester.click(mother, user=w.class_teacher, forged=True)
+    assert "⛔" not in str(w.tester.keyboard(w.class_teacher))
+    await w.tester.click(
+        InvRevokeCb(cls=w.s.c7.id, role="g", person=w.s.mother.id, go=True),
+        user=w.class_teacher,
+        forged=True,
+    )
+    await w.tester.send("/marks", user=w.mother)
+    assert w.s.ivanov.last_name in w.tester.last_text(w.mother)  # still signed in
+
+    await w.tester.click(mother, user=w.admin, forged=True)
+    await w.tester.click("⛔ Закрыть доступ", user=w.admin)
+    assert "записывается в журнал аудита" in w.tester.last_text(w.admin)
+    await w.tester.click("Да, закрыть доступ", user=w.admin)
+    assert "вышли аккаунтов — 1" in w.tester.last_text(w.admin)
+    await w.tester.send("/marks", user=w.mother)
+    assert "Сначала войдите" in w.tester.last_text(w.mother)
+    async with w.store.uow() as uow:
+        audit = [e for e in await uow.audit.list_all() if e.action == "access.revoke"]
+    assert [(e.actor_id, e.entity_id) for e in audit] == [(w.s.admin.id, w.s.mother.id)]
