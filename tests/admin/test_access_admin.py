@@ -8,7 +8,9 @@ import io
 from pathlib import Path
 
 import pytest
+import zxingcpp
 from openpyxl import load_workbook
+from PIL import Image
 from pypdf import PdfReader
 
 from bot.cli import main
@@ -40,6 +42,13 @@ def _rows(db_path: Path, sql: str) -> list[tuple]:
         return con.execute(sql).fetchall()
 
 
+def _qr(image: Image.Image) -> str:
+    """What a phone's camera reads from the printed QR code."""
+    found = zxingcpp.read_barcodes(image.convert("L"))
+    assert len(found) == 1 and found[0].format == zxingcpp.BarcodeFormat.QRCode
+    return found[0].text
+
+
 def test_the_invite_sheet_for_a_class(env: Path, capsys) -> None:
     assert main(["invites", "--class", "7А", "--out", str(env / "meeting")]) == 0
     book = load_workbook(env / "meeting.xlsx")
@@ -56,7 +65,9 @@ def test_the_invite_sheet_for_a_class(env: Path, capsys) -> None:
     assert len(set(codes)) == len(codes) == len(lines)
     assert all(r[6] == f"https://t.me/school_test_bot?start={r[5]}" for r in lines)
     assert all(r[7] == "02.12.2026" for r in lines)  # 14 days
-    assert len(sheet._images) == len(lines)  # a QR code per person
+    assert len(sheet._images) == len(lines)  # a QR code per person, in the row's order
+    links = [r[6] for r in lines]
+    assert [_qr(Image.open(io.BytesIO(image._data()))) for image in sheet._images] == links
 
     pdf = PdfReader(env / "meeting.pdf")
     assert len(pdf.pages) == -(-len(lines) // CARDS_PER_PAGE)
@@ -65,6 +76,7 @@ def test_the_invite_sheet_for_a_class(env: Path, capsys) -> None:
         assert code in text.replace("\n", "")
     assert "Действует до 02.12.2026" in text
     assert sum(len(page.images) for page in pdf.pages) == len(lines)
+    assert [_qr(image.image) for page in pdf.pages for image in page.images] == links
 
     stored = _rows(env / "school.db", "select count(*), count(distinct code_hash) from invites")
     assert stored == [(len(lines), len(lines))]
