@@ -16,7 +16,7 @@ from aiogram import F, Router
 from aiogram.filters import Command
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import BufferedInputFile, CallbackQuery, Message
-from aiogram.utils.i18n import I18n
+from aiogram.utils.i18n import I18n, ngettext
 from aiogram.utils.i18n import gettext as _
 
 from bot import keyboards as kb
@@ -94,8 +94,10 @@ def class_screen(found: ClassAccess, back: bool):
             n=found.count(PersonRole.GUARDIAN, linked=True), total=guardians
         ),
         "",
-        _(
-            "A code works once, for {days} days. Hand it out in person or in a private message."
+        ngettext(
+            "A code works once, within {days} day. Hand it out in person or in a private message.",
+            "A code works once, within {days} days. Hand it out in person or in a private message.",
+            DEFAULT_TTL_DAYS,
         ).format(days=DEFAULT_TTL_DAYS),
     ]
     rows = [

@@ -236,7 +236,7 @@ def test_invite_by_name_prints_code_and_link(demo_file, env: Path, monkeypatch, 
         ).fetchone()
     assert main(["invite", "--role", "student", "--name", f"{last} {first}", "--class", "7А"]) == 0
     out = capsys.readouterr().out
-    code = out.split(": ")[1].split()[0]
+    code = out.splitlines()[0].split()[-1]  # «Код приглашения: <name> — <code>»
     assert f"https://t.me/school17_bot?start={code}" in out
     assert count(env, "invites", f"code_hash = '{hash_code(code)}'") == 1
 
