@@ -40,61 +40,73 @@ def weight_of(text: str) -> Fraction:
     return Fraction(text)
 
 
-def _sums(marks: Iterable[Scored]) -> tuple[Fraction, Fraction]:
-    """Σ points·weight and Σ weight, over a common denominator in integers: Fraction
+def _sums(marks: Iterable[Scored]) -> tuple[int, int, int]:
+    """Σ points·weight and Σ weight over their common denominator, in integers: Fraction
     arithmetic costs microseconds an operation, and a class's forecast sums every mark."""
     items = [(m.points, m.weight.numerator, m.weight.denominator) for m in marks]
     common = math.lcm(*(d for _, _, d in items)) if items else 1
     total = sum(p * n * (common // d) for p, n, d in items)
     weights = sum(n * (common // d) for _, n, d in items)
-    return Fraction(total, common), Fraction(weights, common)
+    return total, weights, common
 
 
 def weighted_average(marks: Iterable[Scored]) -> Fraction | None:
-    total, weights = _sums(marks)
-    return total / weights if weights else None
+    total, weights, _ = _sums(marks)
+    return Fraction(total, weights) if weights else None
 
 
 def round_mark(average: Fraction, threshold: Fraction) -> int:
     """3.5 -> 4 with threshold 1/2; with 3/5 it takes 3.6. Clamped to 1..5."""
-    whole = math.floor(average)
-    mark = whole + 1 if average - whole >= threshold else whole
+    return _rounded(average.numerator, average.denominator, threshold)
+
+
+def _rounded(num: int, den: int, threshold: Fraction) -> int:
+    """``round_mark(num / den)`` in integers (``den`` > 0)."""
+    whole, rest = divmod(num, den)
+    # rest / den >= a / b  <=>  rest · b >= a · den
+    mark = whole + 1 if rest * threshold.denominator >= threshold.numerator * den else whole
     return max(1, min(5, mark))
 
 
 def _first_change(
-    total: Fraction, weights: Fraction, current: int, value: int, threshold: Fraction
+    total: int, weights: int, current: int, value: int, threshold: Fraction, scale: int
 ) -> Change | None:
     """The fewest marks of ``value`` (weight 1) after which the rounded mark leaves
-    ``current``, solved in closed form: a Fraction loop costs ~15 µs a step, and a class's
-    forecast runs this for every student."""
+    ``current``, solved in closed form over integers: ``total`` and ``weights`` are Σ
+    points·weight and Σ weight times ``scale``, so each added mark adds ``value · scale`` and
+    ``scale``. A Fraction loop costs ~15 µs a step, and a class's forecast runs this for every
+    student."""
+    a, b = threshold.numerator, threshold.denominator
     if value > current:
-        bound = current + threshold  # from this average on, the mark is above ``current``
-        if value <= bound:
+        bound = current * b + a  # from bound / b on, the mark is above ``current``
+        if value * b <= bound:
             return None
-        count = math.ceil((bound * weights - total) / (value - bound))
+        # the least n with (total + n·value·scale) / (weights + n·scale) >= bound / b
+        count = -((total * b - bound * weights) // (scale * (value * b - bound)))
     else:
-        bound = current - 1 + threshold  # below this average, the mark is under ``current``
-        if value >= bound:
+        bound = (current - 1) * b + a  # below bound / b, the mark is under ``current``
+        if value * b >= bound:
             return None
-        count = math.floor((total - bound * weights) / (bound - value)) + 1
+        # the least n with (total + n·value·scale) / (weights + n·scale) < bound / b
+        count = (total * b - bound * weights) // (scale * (bound - value * b)) + 1
     count = max(1, count)
     if count > MAX_LOOKAHEAD:
         return None
-    return Change(value, count, round_mark((total + count * value) / (weights + count), threshold))
+    after = _rounded(total + count * value * scale, weights + count * scale, threshold)
+    return Change(value, count, after)
 
 
 def forecast(marks: list[Scored], threshold: Fraction, min_marks: int) -> Forecast:
-    total, weights = _sums(marks)
-    average = total / weights if weights else None
+    total, weights, common = _sums(marks)
+    average = Fraction(total, weights) if weights else None
     needed = max(0, min_marks - len(marks))
     if average is None or needed:
         return Forecast(average, None, needed, None, None)
-    current = round_mark(average, threshold)
+    current = _rounded(total, weights, threshold)
     up = None
     if current < 5:
-        up = _first_change(total, weights, current, 5, threshold)
+        up = _first_change(total, weights, current, 5, threshold, common)
     down = None
     if current > 2:
-        down = _first_change(total, weights, current, 2, threshold)
+        down = _first_change(total, weights, current, 2, threshold, common)
     return Forecast(average, current, 0, up, down)
