@@ -27,7 +27,11 @@ class Viewer:
     staff_roles: frozenset[StaffRoleKind] = frozenset()
     class_teacher_of: frozenset[int] = frozenset()  # ClassGroup ids
     teaches: frozenset[TeachingRef] = frozenset()
-    guardian_id: int | None = None
+    guardian_id: int | None = None  # the first of ``guardian_ids``
+    # A parent listed once per child (many rosters do that) holds several guardian records;
+    # (student, guardian) for every child of each, consented or not.
+    guardian_ids: frozenset[int] = frozenset()
+    guardianships: frozenset[tuple[int, int]] = frozenset()
     children: frozenset[int] = frozenset()  # consented children (001 §3.7, §1.5)
     children_pending_consent: frozenset[int] = frozenset()
     student_id: int | None = None
@@ -55,6 +59,10 @@ class Viewer:
     def corrects_any(self) -> bool:
         """Late corrections are for a deputy or the journal admin (001 §8.6)."""
         return self.system or bool(self.staff_roles & {StaffRoleKind.ADMIN, StaffRoleKind.DEPUTY})
+
+    def guardian_for(self, student_id: int) -> int | None:
+        """The guardian record through which this account is the child's guardian."""
+        return min((g for s, g in self.guardianships if s == student_id), default=None)
 
     @property
     def is_anonymous(self) -> bool:

@@ -57,7 +57,7 @@ class AccountService:
                 role = _link_role(link.role)
                 if role == PersonRole.STAFF and "staff_id" not in facts:
                     await self._staff(uow, link.person_id, facts, names)
-                elif role == PersonRole.GUARDIAN and "guardian_id" not in facts:
+                elif role == PersonRole.GUARDIAN:
                     await self._guardian(uow, link.person_id, facts, names)
                 elif role == PersonRole.STUDENT and "student_id" not in facts:
                     student = await uow.students.get(link.person_id)
@@ -105,15 +105,24 @@ class AccountService:
     async def _guardian(
         self, uow: UnitOfWork, guardian_id: int, facts: dict[str, Any], names: dict[str, str]
     ) -> None:
+        """Adds one guardian record's children to what the account may see; an account may
+        hold several records of the same parent (one per child in some rosters)."""
         guardian, links = await uow.guardians.with_links(guardian_id)
         if guardian is None:
             return
-        facts["guardian_id"] = guardian_id
-        facts["children"] = frozenset(x.student_id for x in links if x.consent_at is not None)
-        facts["children_pending_consent"] = frozenset(
-            x.student_id for x in links if x.consent_at is None
-        )
-        names["guardian"] = guardian.full_name
+        if "guardian_id" not in facts:
+            facts["guardian_id"] = guardian_id
+            names["guardian"] = guardian.full_name
+        facts["guardian_ids"] = facts.get("guardian_ids", frozenset()) | {guardian_id}
+        facts["guardianships"] = facts.get("guardianships", frozenset()) | {
+            (x.student_id, guardian_id) for x in links
+        }
+        consented = {x.student_id for x in links if x.consent_at is not None}
+        facts["children"] = facts.get("children", frozenset()) | consented
+        facts["children_pending_consent"] = (
+            facts.get("children_pending_consent", frozenset())
+            | {x.student_id for x in links if x.consent_at is None}
+        ) - facts["children"]
 
     async def give_consent(self, viewer: Viewer) -> int:
         """001 §1.5: the guardian's consent, recorded on each child's link still without it."""
@@ -124,7 +133,8 @@ class AccountService:
             now = self.clock.now()
             pending = [
                 x
-                for x in await uow.guardian_links.for_guardian(viewer.guardian_id)
+                for guardian_id in sorted(viewer.guardian_ids or {viewer.guardian_id})
+                for x in await uow.guardian_links.for_guardian(guardian_id)
                 if x.consent_at is None
             ]
             for link in pending:

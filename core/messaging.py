@@ -417,7 +417,7 @@ class MessagingService:
                 Letter(
                     student_id,
                     PersonRole.GUARDIAN,
-                    viewer.guardian_id,  # type: ignore[arg-type]
+                    viewer.guardian_for(student_id),  # type: ignore[arg-type]
                     PersonRole.STAFF,
                     to_id,
                     text,
@@ -449,7 +449,7 @@ class MessagingService:
                 Letter(
                     student.id,  # type: ignore[arg-type]
                     PersonRole.GUARDIAN,
-                    viewer.guardian_id,  # type: ignore[arg-type]
+                    viewer.guardian_for(student.id),  # type: ignore[arg-type]
                     PersonRole.STAFF,
                     to_id,
                     text,
@@ -466,7 +466,7 @@ class MessagingService:
             )
         return (
             letter.to_role == PersonRole.GUARDIAN
-            and viewer.guardian_id == letter.to_id
+            and (letter.to_id, student.id) in {(g, s) for s, g in viewer.guardianships}
             and student.id in viewer.children
         )
 
@@ -502,7 +502,7 @@ class MessagingService:
             if letter.to_role == PersonRole.STAFF:
                 from_role, from_id = PersonRole.STAFF, viewer.staff_id
             else:
-                from_role, from_id = PersonRole.GUARDIAN, viewer.guardian_id
+                from_role, from_id = PersonRole.GUARDIAN, letter.to_id
             return await self._add_letter(
                 uow,
                 Letter(

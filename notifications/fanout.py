@@ -145,11 +145,13 @@ class _Plan:
         by_guardian: dict[int, list[int]] = {}
         for x in links:
             by_guardian.setdefault(x.guardian_id, []).append(x.student_id)
-        return [
-            (account, guardian_id, student_id)
-            for account, guardian_id in await self.linked(PersonRole.GUARDIAN, list(by_guardian))
-            for student_id in by_guardian[guardian_id]
-        ]
+        found: dict[tuple[int, int], tuple[Account, int, int]] = {}
+        for account, guardian_id in await self.linked(PersonRole.GUARDIAN, list(by_guardian)):
+            for student_id in by_guardian[guardian_id]:
+                # One push per account and child, even when the account holds two records of
+                # the same parent (a roster that lists the parent once per child).
+                found.setdefault((account.id, student_id), (account, guardian_id, student_id))  # type: ignore[arg-type]
+        return list(found.values())
 
     async def family(
         self, student_ids: Sequence[int], with_student: bool = True

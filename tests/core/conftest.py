@@ -71,12 +71,18 @@ class SmallSchool:
     def viewer(self, who: m.Staff | m.Guardian | m.Student, private: bool = True) -> Viewer:
         """What the account of this person may act as, built from the school's data."""
         if isinstance(who, m.Guardian):
-            children = frozenset(
-                link.student_id
+            links = [
+                link
                 for link in self.store.tables["guardian_links"].values()
-                if link.guardian_id == who.id and link.consent_at is not None
+                if link.guardian_id == who.id
+            ]
+            return Viewer(
+                guardian_id=who.id,
+                guardian_ids=frozenset({who.id}),
+                guardianships=frozenset((x.student_id, who.id) for x in links),
+                children=frozenset(x.student_id for x in links if x.consent_at is not None),
+                private_chat=private,
             )
-            return Viewer(guardian_id=who.id, children=children, private_chat=private)
         if isinstance(who, m.Student):
             return Viewer(student_id=who.id, private_chat=private)
         roles = frozenset(

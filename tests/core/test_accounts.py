@@ -95,6 +95,28 @@ async def test_guardian_viewer_splits_consented_children(small, accounts):
     assert viewer.staff_id is None and not viewer.administers
 
 
+async def test_a_parent_listed_once_per_child_sees_every_child(small, accounts):
+    """Some rosters list the same parent under each child: two guardian records, two codes,
+    one account. Both children are hers, each through its own record."""
+    async with small.store.uow() as uow:
+        twin = await uow.guardians.add(m.Guardian("Иванова", "Ольга", "Николаевна"))
+        await uow.guardian_links.add(m.GuardianLink(twin.id, small.petrova.id))  # no consent
+        await uow.commit()
+    await link(
+        small.store, "4", (PersonRole.GUARDIAN, small.mother.id), (PersonRole.GUARDIAN, twin.id)
+    )
+    viewer = await accounts.viewer_for(TG, "4", private=True)
+    assert viewer.guardian_ids == {small.mother.id, twin.id}
+    assert viewer.children == {small.ivanov.id}
+    assert viewer.children_pending_consent == {small.petrova.id}
+    assert await accounts.give_consent(viewer) == 1  # the second record's link
+    viewer = await accounts.viewer_for(TG, "4", private=True)
+    assert viewer.children == {small.ivanov.id, small.petrova.id}
+    assert viewer.guardian_for(small.ivanov.id) == small.mother.id
+    assert viewer.guardian_for(small.petrova.id) == twin.id
+    assert viewer.guardian_for(small.senior.id) is None
+
+
 async def test_student_viewer_while_enrolled(small, accounts):
     await link(small.store, "5", (PersonRole.STUDENT, small.ivanov.id))
     assert (await accounts.viewer_for(TG, "5", True)).student_id == small.ivanov.id

@@ -177,3 +177,39 @@ async def test_a_letter_goes_to_the_class_teachers_account(s: SmallSchool) -> No
     (row,) = rows(s, kind="letter")
     assert row.account_id == class_teacher.id and row.role == m.PersonRole.STAFF
     assert json.loads(row.payload)["from_name"] == "Иванова Ольга Николаевна"
+
+
+async def test_a_parent_listed_twice_gets_one_push_and_writes_as_that_childs_parent(
+    s: SmallSchool,
+) -> None:
+    """One account holding two records of the same parent (a roster that lists her under each
+    child, here both under Иванов): one push per event, and letters go out, and answers come
+    back, through the record of the child they are about."""
+    from core.accounts import AccountService
+
+    async with s.store.uow() as uow:
+        twin = await uow.guardians.add(m.Guardian("Иванова", "Ольга", "Николаевна"))
+        await uow.guardian_links.add(m.GuardianLink(twin.id, s.ivanov.id, consent_at=NOW))
+        await uow.guardian_links.add(m.GuardianLink(twin.id, s.petrova.id, consent_at=NOW))
+        account = await uow.accounts.add(m.Account("telegram", "8001", NOW))
+        for gid in (s.mother.id, twin.id):
+            await uow.account_links.add(m.AccountLink(account.id, m.PersonRole.GUARDIAN, gid, NOW))
+        await uow.commit()
+    await journal(s).give_mark(
+        s.viewer(s.teacher), s.lesson_today.id, s.ivanov.id, m.MarkValue.FIVE, s.oral.id
+    )
+    assert [r.account_id for r in rows(s, kind="mark")] == [account.id]
+
+    class_teacher = await link(s, m.PersonRole.STAFF, s.class_teacher.id)
+    viewer = await AccountService(s.store.uow, s.clock).viewer_for("telegram", "8001", True)
+    messaging = MessagingService(s.store.uow, s.clock)
+    letter = await messaging.write_to_class_teacher(viewer, s.petrova.id, "Добрый день!")
+    assert (letter.from_role, letter.from_id) == (m.PersonRole.GUARDIAN, twin.id)
+    answer = await messaging.reply(s.viewer(s.class_teacher), letter.id, "Здравствуйте!")
+    assert answer.to_id == twin.id
+    assert [r.account_id for r in rows(s, kind="letter") if r.role == m.PersonRole.GUARDIAN] == [
+        account.id
+    ]
+    again = await messaging.reply(viewer, answer.id, "Спасибо!")  # she may answer the answer
+    assert (again.from_id, again.to_id) == (twin.id, s.class_teacher.id)
+    assert class_teacher.id in {r.account_id for r in rows(s, kind="letter")}
