@@ -3,6 +3,7 @@ pictures, the audit log per student or teacher. Chosen with buttons; the core ch
 
 from __future__ import annotations
 
+import asyncio
 from html import escape
 
 from aiogram import F, Router
@@ -149,7 +150,7 @@ async def _build(kind, viewer, reports: ReportService, clock: Clock, class_name,
     number = period.number if period else None
     if kind == "jr":
         export = await reports.journal(viewer, class_name, number)
-        return report_xlsx(export, gettext), export.file_name
+        return await asyncio.to_thread(report_xlsx, export, gettext), export.file_name
     if kind == "ms":
         table = await reports.marks_summary(viewer, class_name, number)
     elif kind == "rs":
@@ -164,7 +165,9 @@ async def _build(kind, viewer, reports: ReportService, clock: Clock, class_name,
     else:
         table = await reports.movement(viewer, period.starts_on, period.ends_on)
     suffix = "_".join(x for x in (class_name, str(number or "")) if x)
-    return report_xlsx(table, gettext), f"{table.kind}{'_' + suffix if suffix else ''}.xlsx"
+    # A workbook takes up to a second to write: off the loop, so the diary keeps answering.
+    data = await asyncio.to_thread(report_xlsx, table, gettext)
+    return data, f"{table.kind}{'_' + suffix if suffix else ''}.xlsx"
 
 
 # -- charts --------------------------------------------------------------------------------------
@@ -199,7 +202,8 @@ async def on_chart(
 
     data = await access_admin.class_year(viewer, class_name)
     draw = results_png if cb.kind == "r" else attendance_png
-    picture = draw(data, i18n.current_locale)
+    # Drawing takes a fair part of a second: off the loop, so the diary keeps answering.
+    picture = await asyncio.to_thread(draw, data, i18n.current_locale)
     await query.answer()
     await message.answer_photo(  # type: ignore[union-attr]
         BufferedInputFile(picture, filename=f"{cb.kind}_{class_name}.png")
