@@ -17,6 +17,7 @@ import argparse
 import asyncio
 import logging
 import random
+import shutil
 import time
 from datetime import datetime
 from typing import Any
@@ -163,6 +164,7 @@ async def run(big: bool) -> None:
     print(f"  requests out: {bot.session.sent}; errors logged: {errors.count}")
     await bot.session.close()
     await database.dispose()
+    shutil.rmtree(path.parent, ignore_errors=True)  # the school file was ours alone
 
 
 if __name__ == "__main__":
