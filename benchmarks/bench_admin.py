@@ -124,7 +124,41 @@ async def bench_export(folder: Path) -> None:
         f"journal export of 7А for the year (4 periods, {pages} subject sheets): "
         f"{elapsed:.2f} s (target 2 s)"
     )
+    took, held = await loop_held_by_bot_export(reports, clock)
+    print(
+        f"the bot's export of 7А for a quarter: {took * 1000:.0f} ms, of which other updates "
+        f"waited at most {held * 1000:.0f} ms (the workbook is written off the event loop)"
+    )
     await db.dispose()
+
+
+async def loop_held_by_bot_export(reports: ReportService, clock: FixedClock) -> tuple[float, float]:
+    """What /admin → reports → journal costs everyone else: the longest the event loop went
+    without running a 1 ms ticker while the document was made."""
+    from bot.app import settle_heap
+    from handlers.admin_reports import _build
+
+    class Locale:
+        current_locale = "ru"
+
+    worst, done = 0.0, False
+
+    async def ticker() -> None:
+        nonlocal worst
+        while not done:
+            started = time.perf_counter()
+            await asyncio.sleep(0.001)
+            worst = max(worst, time.perf_counter() - started - 0.001)
+
+    settle_heap()  # as `schoolbot run` does once started
+    task = asyncio.create_task(ticker())
+    await asyncio.sleep(0.01)
+    started = time.perf_counter()
+    await _build("jr", SYSTEM, reports, clock, "7А", None, Locale())
+    took = time.perf_counter() - started
+    done = True
+    await task
+    return took, worst
 
 
 async def main() -> None:
