@@ -27,9 +27,11 @@ from bot.import_text import describe_problem, tally_lines
 from bot.keyboards import inline
 from core.access import Viewer
 from core.access_admin import AccessAdminService
+from core.clock import Clock
 from core.import_apply import ImportReport, ImportService
 from core.imports import TIMETABLE_KINDS, table_kind
 from core.school_admin import SchoolAdminService
+from handlers.invites import code_text
 
 router = Router(name=__name__)
 router.message.filter(F.chat.type == "private")
@@ -352,17 +354,9 @@ async def on_staff_invite(
     viewer: Viewer,
     access_admin: AccessAdminService,
     settings: Settings,
+    clock: Clock,
 ) -> None:
     issued = await access_admin.staff_invite(viewer, callback_data.staff)
-    until = issued.invite.expires_at.strftime("%d.%m.%Y")
-    lines = [
-        _("Invite code for {name}: <code>{code}</code>").format(
-            name=escape(issued.name), code=issued.code
-        ),
-    ]
-    link = settings.invite_link(issued.code)
-    if link:
-        lines.append(_("Link: {link}").format(link=link))
-    lines.append(_("Valid once, until {until}.").format(until=until))
+    lines = code_text(issued, settings, clock.tz)
     await query.answer()
     await query.message.answer("\n".join(lines))  # type: ignore[union-attr]

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 from html import escape
+from zoneinfo import ZoneInfo
 
 from aiogram import F, Router
 from aiogram.filters import Command
@@ -25,7 +26,8 @@ from bot.keyboards import inline
 from core.access import Viewer
 from core.access_admin import AccessAdminService, ClassAccess, PersonAccess
 from core.clock import Clock
-from core.invites import DEFAULT_TTL_DAYS, InviteService
+from core.errors import AccessDenied
+from core.invites import DEFAULT_TTL_DAYS, InviteService, IssuedInvite
 from core.model import PersonRole
 from locales import translations
 
@@ -47,14 +49,8 @@ class InvPersonCb(CallbackData, prefix="ip1"):
     cls: int
     role: str  # s, g
     person: int
-    go: bool = False  # False: ask first; True: issue
-
-
-class InvRevokeCb(CallbackData, prefix="ir1"):
-    cls: int
-    role: str  # s, g
-    person: int
-    go: bool = False  # False: ask first; True: revoke
+    action: str = "code"  # code: a new code; cut: take the access away (the administrator)
+    go: bool = False  # False: ask first; True: do it
 
 
 # -- choosing the class ----------------------------------------------------------------------------
@@ -225,6 +221,43 @@ async def on_people(
     await query.message.edit_text(text, reply_markup=inline(rows))  # type: ignore[union-attr]
 
 
+async def _person(
+    query: CallbackQuery,
+    callback_data: InvPersonCb,
+    viewer: Viewer,
+    access_admin: AccessAdminService,
+) -> PersonAccess | None:
+    """The button's person in the class list (the class checked in the core), or an alert."""
+    role = ROLES.get(callback_data.role)
+    found = await access_admin.class_access(viewer, callback_data.cls)
+    for person in found.people:
+        if person.role == role and person.person_id == callback_data.person:
+            return person
+    # Left the class, or a forged button.
+    await query.answer(_("This person is no longer in the class list."), show_alert=True)
+    return None
+
+
+async def _show(query: CallbackQuery, text: str, rows: list[list[tuple[str, CallbackData]]]):
+    await query.answer()
+    await query.message.edit_text(text, reply_markup=inline(rows))  # type: ignore[union-attr]
+
+
+def code_text(issued: IssuedInvite, settings: Settings, tz: ZoneInfo) -> list[str]:
+    """An issued code as the lines to hand on: the code, its link, until when it works."""
+    lines = [
+        _("Invite code for {name}: <code>{code}</code>").format(
+            name=escape(issued.name), code=issued.code
+        )
+    ]
+    link = settings.invite_link(issued.code)
+    if link:
+        lines.append(_("Link: {link}").format(link=link))
+    until = issued.invite.expires_at.astimezone(tz).strftime("%d.%m.%Y")
+    lines.append(_("Valid once, until {until}.").format(until=until))
+    return lines
+
+
 @router.callback_query(InvPersonCb.filter())
 async def on_person(
     query: CallbackQuery,
@@ -235,87 +268,43 @@ async def on_person(
     settings: Settings,
     clock: Clock,
 ) -> None:
-    role = ROLES.get(callback_data.role)
-    found = await access_admin.class_access(viewer, callback_data.cls)
-    person = next(
-        (p for p in found.people if p.role == role and p.person_id == callback_data.person), None
-    )
-    if person is None:  # left the class, or a forged button
-        await query.answer(_("This person is no longer in the class list."), show_alert=True)
+    """A new code for one person; for the administrator, also taking their access away."""
+    person = await _person(query, callback_data, viewer, access_admin)
+    if person is None:
         return
-    back = InvCb(cls=found.class_id, action="who")
+    back = [(_("◀ Back"), InvCb(cls=callback_data.cls, action="who"))]
+    go = callback_data.model_copy(update={"go": True})
+    name = escape(person.name)
+    if callback_data.action == "cut":
+        if not viewer.is_admin:  # a forged button: not even the question
+            raise AccessDenied("admin")
+        if not callback_data.go:
+            text = _(
+                "Take away {name}'s access? Every account signed in as them is signed out at "
+                "once, and their unused codes stop working. This is recorded in the audit log."
+            ).format(name=name)
+            await _show(query, text, [[(_("Yes, take away access"), go)], back])
+            return
+        # 001 §3.1: access is the administrator's; the core refuses anyone else.
+        signed_out = await access_admin.revoke_person(viewer, person.role, person.person_id)
+        text = _("Access taken away: accounts signed out — {n}.").format(n=signed_out)
+        await _show(query, text, [back])
+        return
     if not callback_data.go:
         text = _(
             "A new code for {name}? Codes issued to them earlier and not used yet will stop "
             "working."
-        ).format(name=escape(person.name))
+        ).format(name=name)
+        rows = [[(_("Make a new code"), go)]]
         if person.linked:
             text += "\n" + _("They have already signed in; the new code adds another device.")
-        go = InvPersonCb(
-            cls=found.class_id, role=callback_data.role, person=person.person_id, go=True
-        )
-        rows: list[list[tuple[str, CallbackData]]] = [[(_("Make a new code"), go)]]
-        if viewer.is_admin and person.linked:
-            revoke = InvRevokeCb(
-                cls=found.class_id, role=callback_data.role, person=person.person_id
-            )
-            rows.append([(_("⛔ Take away access"), revoke)])
-        rows.append([(_("◀ Back"), back)])
-        markup = inline(rows)
-        await query.answer()
-        await query.message.edit_text(text, reply_markup=markup)  # type: ignore[union-attr]
+            if viewer.is_admin:
+                cut = callback_data.model_copy(update={"action": "cut"})
+                rows.append([(_("⛔ Take away access"), cut)])
+        await _show(query, text, [*rows, back])
         return
     issued, revoked = await invites.reissue(viewer, person.role, person.person_id)
-    lines = [
-        _("Invite code for {name}: <code>{code}</code>").format(
-            name=escape(issued.name), code=issued.code
-        )
-    ]
-    link = settings.invite_link(issued.code)
-    if link:
-        lines.append(_("Link: {link}").format(link=link))
-    until = issued.invite.expires_at.astimezone(clock.tz).strftime("%d.%m.%Y")
-    lines.append(_("Valid once, until {until}.").format(until=until))
+    lines = code_text(issued, settings, clock.tz)
     if revoked:
         lines.append(_("Earlier unused codes no longer work: {n}.").format(n=revoked))
-    await query.answer()
-    await query.message.edit_text(  # type: ignore[union-attr]
-        "\n".join(lines), reply_markup=inline([[(_("◀ Back"), back)]])
-    )
-
-
-@router.callback_query(InvRevokeCb.filter())
-async def on_revoke(
-    query: CallbackQuery,
-    callback_data: InvRevokeCb,
-    viewer: Viewer,
-    access_admin: AccessAdminService,
-) -> None:
-    """The administrator signs a person out everywhere (001 §3.1: access is the admin's)."""
-    role = ROLES.get(callback_data.role)
-    found = await access_admin.class_access(viewer, callback_data.cls)
-    person = next(
-        (p for p in found.people if p.role == role and p.person_id == callback_data.person), None
-    )
-    if person is None:
-        await query.answer(_("This person is no longer in the class list."), show_alert=True)
-        return
-    back = InvCb(cls=found.class_id, action="who")
-    if not callback_data.go:
-        text = _(
-            "Take away {name}'s access? Every account signed in as them is signed out at once, "
-            "and their unused codes stop working. This is recorded in the audit log."
-        ).format(name=escape(person.name))
-        go = InvRevokeCb(
-            cls=found.class_id, role=callback_data.role, person=person.person_id, go=True
-        )
-        markup = inline([[(_("Yes, take away access"), go)], [(_("◀ Back"), back)]])
-        await query.answer()
-        await query.message.edit_text(text, reply_markup=markup)  # type: ignore[union-attr]
-        return
-    signed_out = await access_admin.revoke_person(viewer, person.role, person.person_id)
-    await query.answer()
-    await query.message.edit_text(  # type: ignore[union-attr]
-        _("Access taken away: accounts signed out — {n}.").format(n=signed_out),
-        reply_markup=inline([[(_("◀ Back"), back)]]),
-    )
+    await _show(query, "\n".join(lines), [back])
