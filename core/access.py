@@ -27,10 +27,9 @@ class Viewer:
     staff_roles: frozenset[StaffRoleKind] = frozenset()
     class_teacher_of: frozenset[int] = frozenset()  # ClassGroup ids
     teaches: frozenset[TeachingRef] = frozenset()
-    guardian_id: int | None = None  # the first of ``guardian_ids``
+    guardian_id: int | None = None  # the first guardian record
     # A parent listed once per child (many rosters do that) holds several guardian records;
     # (student, guardian) for every child of each, consented or not.
-    guardian_ids: frozenset[int] = frozenset()
     guardianships: frozenset[tuple[int, int]] = frozenset()
     children: frozenset[int] = frozenset()  # consented children (001 §3.7, §1.5)
     children_pending_consent: frozenset[int] = frozenset()
@@ -59,6 +58,11 @@ class Viewer:
     def corrects_any(self) -> bool:
         """Late corrections are for a deputy or the journal admin (001 §8.6)."""
         return self.system or bool(self.staff_roles & {StaffRoleKind.ADMIN, StaffRoleKind.DEPUTY})
+
+    @property
+    def guardian_ids(self) -> frozenset[int]:
+        """Every guardian record this account holds that has a child."""
+        return frozenset(g for _, g in self.guardianships)
 
     def guardian_for(self, student_id: int) -> int | None:
         """The guardian record through which this account is the child's guardian."""
@@ -153,6 +157,16 @@ def require_teaches_subject(viewer: Viewer, subject_id: int, class_id: int) -> N
     if any(t.subject_id == subject_id and t.class_id == class_id for t in viewer.teaches):
         return
     raise AccessDenied("set_final_mark")
+
+
+def require_hands_out_codes(viewer: Viewer, class_id: int | None = None) -> None:
+    """Codes for a class's students and parents: the admin, or that class's class teacher
+    (with no class given: a class teacher of any class) (000 §3.1; 004 §5.2)."""
+    if viewer.is_admin:
+        return
+    if class_id in viewer.class_teacher_of or (class_id is None and viewer.class_teacher_of):
+        return
+    raise AccessDenied("issue_invite")
 
 
 def require_class_teacher(viewer: Viewer, class_id: int) -> None:

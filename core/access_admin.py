@@ -15,7 +15,7 @@ from datetime import date, datetime
 from core import access
 from core.access import Viewer
 from core.clock import Clock
-from core.errors import AccessDenied, NotFound, UnknownClass, ValidationFailed
+from core.errors import NotFound, UnknownClass, ValidationFailed
 from core.invites import DEFAULT_TTL_DAYS, InviteService
 from core.model import AuditEntry, ClassGroup, Period, PersonRole, StaffRoleKind, Student
 from core.ports import UnitOfWork, UnitOfWorkFactory
@@ -168,8 +168,7 @@ class AccessAdminService:
         """The classes this viewer hands out codes for, as (id, name): every class of the year
         for the admin, their own for a class teacher."""
         access.require_private(viewer)
-        if not (viewer.is_admin or viewer.class_teacher_of):
-            raise AccessDenied("issue_invite")
+        access.require_hands_out_codes(viewer)
         async with self.uow(readonly=True) as uow:
             year = await ReportService(self.uow, self.clock)._year(uow)
             return [
@@ -185,8 +184,7 @@ class AccessAdminService:
             cls = await uow.classes.get(class_id)
             if cls is None:
                 raise NotFound("class", class_id)
-            if not (viewer.is_admin or class_id in viewer.class_teacher_of):
-                raise AccessDenied("issue_invite")
+            access.require_hands_out_codes(viewer, class_id)
             people = await self._people(uow, cls)
             linked: set[tuple[PersonRole, int]] = set()
             for role in (PersonRole.STUDENT, PersonRole.GUARDIAN):

@@ -113,7 +113,6 @@ class AccountService:
         if "guardian_id" not in facts:
             facts["guardian_id"] = guardian_id
             names["guardian"] = guardian.full_name
-        facts["guardian_ids"] = facts.get("guardian_ids", frozenset()) | {guardian_id}
         facts["guardianships"] = facts.get("guardianships", frozenset()) | {
             (x.student_id, guardian_id) for x in links
         }
@@ -133,7 +132,7 @@ class AccountService:
             now = self.clock.now()
             pending = [
                 x
-                for guardian_id in sorted(viewer.guardian_ids or {viewer.guardian_id})
+                for guardian_id in sorted(viewer.guardian_ids)
                 for x in await uow.guardian_links.for_guardian(guardian_id)
                 if x.consent_at is None
             ]

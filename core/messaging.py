@@ -466,7 +466,7 @@ class MessagingService:
             )
         return (
             letter.to_role == PersonRole.GUARDIAN
-            and (letter.to_id, student.id) in {(g, s) for s, g in viewer.guardianships}
+            and (student.id, letter.to_id) in viewer.guardianships
             and student.id in viewer.children
         )
 

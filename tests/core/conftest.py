@@ -78,7 +78,6 @@ class SmallSchool:
             ]
             return Viewer(
                 guardian_id=who.id,
-                guardian_ids=frozenset({who.id}),
                 guardianships=frozenset((x.student_id, who.id) for x in links),
                 children=frozenset(x.student_id for x in links if x.consent_at is not None),
                 private_chat=private,
