@@ -348,6 +348,16 @@ class Students(SqlRepository[m.Student]):
         return await self._many(ids)
 
 
+async def _with_children(
+    session: AsyncSession, stmt: Select[Any], params: dict[str, Any]
+) -> tuple[Any, list[Any]]:
+    """One row outer-joined to its children, read in one query: (the row or None, children)."""
+    rows = (await session.execute(stmt, params)).all()
+    if not rows:
+        return None, []
+    return rows[0][0], [child for _, child in rows if child is not None]
+
+
 class Guardians(SqlRepository[m.Guardian]):
     entity = m.Guardian
     table = t.guardians
@@ -365,14 +375,8 @@ class Guardians(SqlRepository[m.Guardian]):
                 .order_by(gl.id)
             )
 
-        rows = (
-            await self.session.execute(
-                self._stmt("with_links", build), {"guardian_id": guardian_id}
-            )
-        ).all()
-        if not rows:
-            return None, []
-        return rows[0][0], [link for _, link in rows if link is not None]
+        stmt = self._stmt("with_links", build)
+        return await _with_children(self.session, stmt, {"guardian_id": guardian_id})
 
 
 class GuardianLinks(SqlRepository[m.GuardianLink]):
@@ -830,12 +834,8 @@ class Accounts(SqlRepository[m.Account]):
             )
 
         stmt = self._stmt("by_external_with_links", build)
-        rows = (
-            await self.session.execute(stmt, {"messenger": messenger, "external_id": external_id})
-        ).all()
-        if not rows:
-            return None, []
-        return rows[0][0], [link for _, link in rows if link is not None]
+        params = {"messenger": messenger, "external_id": external_id}
+        return await _with_children(self.session, stmt, params)
 
     async def mark_seen(self, seen: Mapping[int, datetime]) -> None:
         if not seen:
