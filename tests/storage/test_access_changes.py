@@ -24,13 +24,16 @@ AT = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
 Change = Callable[[Any], Awaitable[None]]
 
 
-def _migration() -> Any:
+def _load_migration() -> Any:
     path = MIGRATIONS_DIR / "versions" / "0004_access_changes.py"
     spec = importlib.util.spec_from_file_location("migration_0004", path)
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
+
+
+MIGRATION = _load_migration()  # its WATCHED tables and _events, as the database has them
 
 
 async def link_another_account(uow: Any) -> None:
@@ -140,16 +143,14 @@ async def test_a_removed_role_moves_the_version(loaded: Database) -> None:
 
 
 async def test_every_watched_table_has_its_triggers(database: Database) -> None:
-    watched = _migration().WATCHED
+    watched, events = MIGRATION.WATCHED, MIGRATION._events
     async with database.session(readonly=True) as session:
         if database.is_sqlite:
             rows = await session.execute(
                 text("SELECT tbl_name, sql FROM sqlite_master WHERE type = 'trigger'")
             )
             found = {(table, sql.split(" AFTER ")[1].split(" ON ")[0]) for table, sql in rows}
-            expected = {
-                (table, event) for table, cols in watched.items() for event in _events(cols)
-            }
+            expected = {(table, event) for table, cols in watched.items() for event in events(cols)}
         else:
             rows = await session.execute(
                 text(
@@ -182,9 +183,5 @@ async def test_a_viewer_is_built_from_watched_tables_only(loaded: Database) -> N
     finally:
         event.remove(engine, "before_cursor_execute", note)
     assert viewers[0].children and viewers[1].student_id and viewers[2].staff_id  # all kinds
-    assert read - {"access_changes"} <= set(_migration().WATCHED)
+    assert read - {"access_changes"} <= set(MIGRATION.WATCHED)
     assert {"accounts", "account_links", "guardian_links", "staff_roles"} <= read
-
-
-def _events(columns: tuple[str, ...] | None) -> list[str]:
-    return _migration()._events(columns)
