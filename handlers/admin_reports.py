@@ -280,9 +280,9 @@ async def on_audit(
             ("▶", AuditCb(who=cb.who, cls=cb.cls, person=cb.person, page=page + 1, turn=True))
         )
     text = f"{head}\n{body}"[:4000]
+    markup = inline([nav]) if nav else None
     await query.answer()
     if cb.turn:
-        await message.edit_text(text, reply_markup=inline([nav]))  # type: ignore[union-attr]
+        await message.edit_text(text, reply_markup=markup)  # type: ignore[union-attr]
     else:
-        await query.answer()
-        await message.answer(text, reply_markup=inline([nav]))  # type: ignore[union-attr]
+        await message.answer(text, reply_markup=markup)  # type: ignore[union-attr]

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import logging
 
-from aiogram import F, Router
+from aiogram import Bot, F, Router
+from aiogram.exceptions import TelegramBadRequest
 from aiogram.filters import Command, ExceptionTypeFilter
 from aiogram.types import CallbackQuery, ErrorEvent, Message
 from aiogram.utils.i18n import I18n
@@ -131,22 +132,29 @@ async def on_stray_message(message: Message, viewer: Viewer) -> None:
 
 
 @errors.error(ExceptionTypeFilter(DomainError))
-async def on_domain_error(event: ErrorEvent, i18n: I18n) -> None:
+async def on_domain_error(event: ErrorEvent, bot: Bot, i18n: I18n) -> None:
     """A refusal: say why, in the user's language; nothing was changed."""
     text = describe_error(event.exception, i18n.current_locale)  # type: ignore[arg-type]
-    await _tell(event, text)
+    await _tell(event, bot, text)
 
 
 @errors.error()
-async def on_unexpected_error(event: ErrorEvent, i18n: I18n) -> None:
+async def on_unexpected_error(event: ErrorEvent, bot: Bot, i18n: I18n) -> None:
     logger.exception("update %s failed", event.update.update_id, exc_info=event.exception)
-    await _tell(event, _("Something went wrong on our side. Please try again a little later."))
+    await _tell(event, bot, _("Something went wrong on our side. Please try again a little later."))
 
 
-async def _tell(event: ErrorEvent, text: str) -> None:
+async def _tell(event: ErrorEvent, bot: Bot, text: str) -> None:
     update = event.update
-    if update.callback_query is not None:
-        await update.callback_query.answer(text[:200], show_alert=True)
+    query = update.callback_query
+    if query is not None:
+        try:
+            await query.answer(text[:200], show_alert=True)
+            return
+        except TelegramBadRequest:  # the press was answered already: say it in the chat
+            if query.message is None or query.message.chat.type != "private":
+                return
+            await bot.send_message(query.message.chat.id, text)
     elif update.message is not None and update.message.chat.type == "private":
         await update.message.answer(text)
     elif update.message is not None:

@@ -158,3 +158,16 @@ async def database(db_url: str, migrated_sqlite_template: Path | None) -> AsyncI
         yield db
     finally:
         await db.dispose()
+
+
+@pytest.fixture(autouse=True)
+def _no_unexpected_handler_errors(caplog: pytest.LogCaptureFixture):
+    """An update that ends in «something went wrong» fails the test that sent it, even when
+    the test does not look at the answer: users never see a traceback's alert."""
+    yield
+    failed = [
+        r.getMessage()
+        for r in caplog.get_records("call")
+        if r.name == "handlers.common" and r.levelname == "ERROR"
+    ]
+    assert not failed, f"an update failed in a handler: {failed}"

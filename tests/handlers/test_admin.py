@@ -200,3 +200,38 @@ async def test_last_seen_is_written_by_itself_after_a_short_delay(world: World) 
     async with w.store.uow() as uow:
         account = await uow.accounts.by_external("telegram", str(w.mother.id))
     assert account.last_seen_at == w.clock.now()
+
+
+async def test_the_audit_log_by_teacher_and_by_student_opens_from_the_menu(world: World) -> None:
+    """Each press is answered once (Telegram refuses a second answer, and the page never came)."""
+    w = world
+    await w.tester.send("/admin", user=w.admin)
+    await w.tester.click(AdminCb(menu="per"), user=w.admin)
+    await w.tester.click(PeriodCb(period=w.s.q2.id, action="ask"), user=w.admin)
+    await w.tester.click("🔒 Закрыть", user=w.admin)
+
+    await w.tester.send("/admin", user=w.admin)
+    await w.tester.click("🕵 Журнал изменений", user=w.admin)
+    await w.tester.click("По учителю", user=w.admin)
+    await w.tester.click(w.s.admin.full_name, user=w.admin)
+    page = w.tester.last_text(w.admin)
+    assert "Журнал изменений" in page and "period.close" in page
+
+    await w.tester.send("/admin", user=w.admin)
+    await w.tester.click("🕵 Журнал изменений", user=w.admin)
+    await w.tester.click("По ученику", user=w.admin)
+    await w.tester.click("7А", user=w.admin)
+    await w.tester.click(w.s.ivanov.full_name, user=w.admin)
+    assert "Журнал изменений" in w.tester.last_text(w.admin)
+    assert not any(a.show_alert for a in w.tester.session.calls(AnswerCallbackQuery))
+
+
+async def test_a_refusal_whose_alert_cannot_be_shown_is_said_in_the_chat(world: World) -> None:
+    from aiogram.exceptions import TelegramBadRequest
+
+    from tests.support.recording import QUERY_TOO_OLD
+
+    w = world
+    w.tester.session.fail_next(AnswerCallbackQuery, TelegramBadRequest, QUERY_TOO_OLD)
+    await w.tester.click(AuditCb(who="s", person=w.s.ivanov.id), user=w.teacher, forged=True)
+    assert "нет доступа" in w.tester.last_text(w.teacher)

@@ -143,6 +143,9 @@ def _photo_sizes(file_id: str) -> list[dict[str, Any]]:
     ]
 
 
+QUERY_TOO_OLD = (
+    "Bad Request: query is too old and response timeout expired or query ID is invalid"
+)
 NOT_MODIFIED = (
     "Bad Request: message is not modified: specified new message content and reply markup "
     "are exactly the same as a current content and reply markup of the message"
@@ -174,6 +177,7 @@ class RecordingSession(BaseSession):
         self.closed = False
         self._queued: dict[str, deque[_Queued]] = defaultdict(deque)
         self.files: dict[str, bytes] = {}
+        self.answered: set[str] = set()  # callback queries answered: Telegram takes one answer
 
     def add_file(self, data: bytes, file_id: str | None = None) -> str:
         """Bytes `bot.download(file_id)` will get, e.g. for a document_message()."""
@@ -230,6 +234,10 @@ class RecordingSession(BaseSession):
         method = self._resolve_defaults(bot, method)
         self.requests.append(method)
         name = method.__api_method__
+        if name == "answerCallbackQuery":
+            if method.callback_query_id in self.answered:
+                raise TelegramBadRequest(method=method, message=QUERY_TOO_OLD)
+            self.answered.add(method.callback_query_id)
         queue = self._queued.get(name)
         if queue:
             queued = queue.popleft()
