@@ -241,7 +241,8 @@ class AttendanceRepo(Repository[AttendanceRecord], Protocol):
     async def find(self, lesson_id: int, student_id: int) -> AttendanceRecord | None: ...
 
     async def remove(self, record: AttendanceRecord) -> None:
-        """Back to present: the record goes; the audit log keeps what it was."""
+        """Back to present: the record goes; the audit log keeps what it was, and a letter
+        that explained it stays, no longer pointing at it."""
         ...
 
     async def for_lesson(self, lesson_id: int) -> list[AttendanceRecord]: ...

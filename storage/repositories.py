@@ -653,6 +653,16 @@ class Attendance(SqlRepository[m.AttendanceRecord]):
         return await self._one(stmt, lesson_id=lesson_id, student_id=student_id)
 
     async def remove(self, record: m.AttendanceRecord) -> None:
+        # A parent's letter about this absence stays, no longer pointing at a record that is gone.
+        await self.session.execute(
+            update(t.letters)
+            .where(t.letters.c.attendance_id == record.id)
+            .values(attendance_id=None)
+            .execution_options(synchronize_session=False)
+        )
+        for letter in self.session.identity_map.values():
+            if isinstance(letter, m.Letter) and letter.attendance_id == record.id:
+                set_committed_value(letter, "attendance_id", None)
         await self.session.delete(record)
         await self.session.flush()
 

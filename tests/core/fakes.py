@@ -308,6 +308,9 @@ class Attendance(FakeRepo[m.AttendanceRecord]):
         return found[0] if found else None
 
     async def remove(self, record):
+        for letter in self._store.tables.get("letters", {}).values():
+            if letter.attendance_id == record.id:
+                letter.attendance_id = None
         self.rows.pop(record.id, None)
 
     async def for_lesson(self, lesson_id):
