@@ -8,6 +8,7 @@ superseded, links are revoked — the history stays.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from enum import StrEnum
@@ -95,6 +96,14 @@ class LessonStatus(StrEnum):
     CANCELLED = "cancelled"
 
 
+class LessonOrigin(StrEnum):
+    """Where a dated lesson comes from: the timetable re-makes only its own."""
+
+    TIMETABLE = "timetable"
+    EXTRA = "extra"  # added by the administration
+    MOVED = "moved"  # a timetable lesson moved to another slot or day
+
+
 class RemarkKind(StrEnum):
     REMARK = "remark"  # замечание
     PRAISE = "praise"  # благодарность
@@ -113,6 +122,7 @@ class School:
     final_window_open_days: int = 14
     # ... and at most this many days after it (003 §4.4; 004 §5.8).
     final_window_grace_days: int = 2
+    week_days: int = 5  # lessons Monday to Friday (5) or to Saturday (6)
     id: int | None = None
 
 
@@ -146,6 +156,7 @@ class Period:
     starts_on: date
     ends_on: date
     closed_at: datetime | None = None
+    reopened_at: datetime | None = None  # the admin reopened it: it is not closed by itself again
     id: int | None = None
 
     @property
@@ -212,7 +223,16 @@ class Subgroup:
 class SubgroupMember:
     subgroup_id: int
     student_id: int
+    starts_on: date | None = None  # None: since the subgroup's start
+    ends_on: date | None = None  # None: still in it
     id: int | None = None
+
+    def covers(self, day: date) -> bool:
+        return _within(day, self.starts_on, self.ends_on)
+
+
+def _within(day: date, starts_on: date | None, ends_on: date | None) -> bool:
+    return (starts_on is None or starts_on <= day) and (ends_on is None or day <= ends_on)
 
 
 @dataclass(eq=False)
@@ -244,25 +264,34 @@ class StaffRole:
 
 @dataclass(eq=False)
 class Teaching:
-    """A subject teacher teaches this subject to this class (or one subgroup of it)."""
+    """A subject teacher teaches this subject to this class (or one subgroup of it), from
+    ``starts_on`` to ``ends_on`` (None: open); access to the class ends with it."""
 
     staff_id: int
     subject_id: int
     class_id: int
     subgroup_id: int | None = None
+    starts_on: date | None = None
+    ends_on: date | None = None
     id: int | None = None
+
+    def active_on(self, day: date) -> bool:
+        return _within(day, self.starts_on, self.ends_on)
 
 
 @dataclass(eq=False)
 class Student:
+    """A student and their current class; the classes before it are ``ClassMembership`` rows."""
+
     last_name: str
     first_name: str
-    class_id: int
+    class_id: int  # the current class (or the last one, once the student has left) ...
     middle_name: str = ""
     birth_date: date | None = None
     arrived_on: date | None = None
     left_on: date | None = None  # never deleted: a student who leaves keeps the history
     source_id: str | None = None
+    class_since: date | None = None  # ... since this day (None: since arriving)
     id: int | None = None
 
     @property
@@ -277,6 +306,32 @@ class Student:
         if self.arrived_on is not None and day < self.arrived_on:
             return False
         return self.left_on is None or day <= self.left_on
+
+    def left_before(self, day: date) -> bool:
+        return self.left_on is not None and self.left_on < day
+
+
+@dataclass(eq=False)
+class ClassMembership:
+    """A class a student was in before their current one, day to day, ends included."""
+
+    student_id: int
+    class_id: int
+    starts_on: date
+    ends_on: date
+    id: int | None = None
+
+    def covers(self, day: date) -> bool:
+        return self.starts_on <= day <= self.ends_on
+
+
+def class_on(student: Student, history: Iterable[ClassMembership], day: date) -> int | None:
+    """The class a student was in on ``day``; None when not enrolled then."""
+    if not student.enrolled_on(day):
+        return None
+    if student.class_since is None or student.class_since <= day:
+        return student.class_id
+    return next((h.class_id for h in history if h.covers(day)), None)
 
 
 @dataclass(eq=False)
@@ -302,7 +357,12 @@ class GuardianLink:
     student_id: int
     relation: str = "parent"  # mother, father, guardian ...
     consent_at: datetime | None = None
+    ended_at: datetime | None = None  # the roster no longer lists it: no access from then on
     id: int | None = None
+
+    @property
+    def active(self) -> bool:
+        return self.ended_at is None
 
 
 @dataclass(eq=False)
@@ -335,6 +395,8 @@ class Lesson:
     room: str = ""
     topic: str = ""
     status: LessonStatus = LessonStatus.PLANNED
+    origin: LessonOrigin = LessonOrigin.TIMETABLE
+    note: str = ""  # why it was cancelled, where it was moved
     id: int | None = None
 
     @property
@@ -382,6 +444,7 @@ class Mark:
     comment: str = ""
     superseded_at: datetime | None = None
     superseded_by: int | None = None  # the correcting mark, None when removed
+    source: str = ""  # "file:line" of a mark that came in by import; "" for the journal's own
     id: int | None = None
 
     @property

@@ -21,6 +21,7 @@ from core.model import (
     Bell,
     Broadcast,
     ClassGroup,
+    ClassMembership,
     Delivery,
     FinalLine,
     FinalMark,
@@ -105,17 +106,23 @@ class ClassRepo(Repository[ClassGroup], Protocol):
 
     async def by_name(self, year_id: int, grade: int, letter: str) -> ClassGroup | None: ...
 
-    async def taught_by(self, staff_id: int) -> list[ClassGroup]: ...
-
 
 class SubgroupRepo(Repository[Subgroup], Protocol):
     async def for_class(self, class_id: int) -> list[Subgroup]: ...
 
     async def add_member(self, member: SubgroupMember) -> None: ...
 
-    async def member_ids(self, subgroup_id: int) -> list[int]: ...
+    async def member_ids(self, subgroup_id: int, on: date | None = None) -> list[int]:
+        """Its members on ``on``; everyone who ever was, without it."""
+        ...
 
-    async def of_student(self, student_id: int) -> frozenset[int]: ...
+    async def of_student(self, student_id: int, on: date | None = None) -> frozenset[int]:
+        """The student's subgroups on ``on``; every one they were ever in, without it."""
+        ...
+
+    async def memberships(self, student_ids: Sequence[int]) -> list[SubgroupMember]:
+        """Every subgroup membership of these students, ended ones too, by id."""
+        ...
 
 
 class StaffRepo(Repository[Staff], Protocol):
@@ -127,28 +134,53 @@ class StaffRoleRepo(Repository[StaffRole], Protocol):
 
 
 class TeachingRepo(Repository[Teaching], Protocol):
-    async def for_staff(self, staff_id: int) -> list[Teaching]: ...
+    async def for_staff(self, staff_id: int, on: date | None = None) -> list[Teaching]:
+        """Active on ``on``; every one, ended ones too, without it."""
+        ...
 
-    async def for_class(self, class_id: int) -> list[Teaching]: ...
+    async def for_class(self, class_id: int, on: date | None = None) -> list[Teaching]:
+        """Active on ``on``; every one, ended ones too, without it."""
+        ...
 
 
 class StudentRepo(Repository[Student], Protocol):
     async def in_class(self, class_id: int, on: date | None = None) -> list[Student]:
-        """Ordered by surname; with ``on``, only those enrolled that day."""
+        """Ordered by surname: those in the class on ``on`` (moved in or out, arrived or
+        left, by the day); without it, everyone who was ever in it."""
+        ...
+
+    async def in_class_between(self, class_id: int, start: date, end: date) -> list[Student]:
+        """Ordered by surname: those in the class on any day of [start, end]."""
         ...
 
     async def many(self, ids: Sequence[int]) -> list[Student]: ...
+
+
+class ClassHistoryRepo(Repository[ClassMembership], Protocol):
+    """The classes students were in before their current one."""
+
+    async def for_student(self, student_id: int) -> list[ClassMembership]:
+        """By start."""
+        ...
+
+    async def for_students(self, student_ids: Sequence[int]) -> list[ClassMembership]: ...
+
+    async def between(self, start: date, end: date) -> list[ClassMembership]:
+        """Memberships that overlap [start, end]."""
+        ...
 
 
 class GuardianRepo(Repository[Guardian], Protocol):
     async def many(self, ids: Sequence[int]) -> list[Guardian]: ...
 
     async def with_links(self, guardian_id: int) -> tuple[Guardian | None, list[GuardianLink]]:
-        """The guardian and their links to children, by link id, in one query."""
+        """The guardian and their active links to children, by link id, in one query."""
         ...
 
 
 class GuardianLinkRepo(Repository[GuardianLink], Protocol):
+    """Ended links are history: every reader but ``list_all`` gives active links only."""
+
     async def for_guardian(self, guardian_id: int) -> list[GuardianLink]: ...
 
     async def for_student(self, student_id: int) -> list[GuardianLink]: ...
@@ -186,6 +218,19 @@ class LessonRepo(Repository[Lesson], Protocol):
     ) -> dict[int, int]:
         """Lessons in [start, end] that are not cancelled, of the class as a whole and of these
         subgroups only, counted by subject id (one aggregate query)."""
+        ...
+
+    async def between(self, start: date, end: date) -> list[Lesson]:
+        """Every lesson of the school in [start, end], by class, day and slot."""
+        ...
+
+    async def with_records(self, lesson_ids: Sequence[int]) -> frozenset[int]:
+        """Which of these lessons have marks (superseded too), attendance, remarks or
+        homework."""
+        ...
+
+    async def remove(self, lessons: Sequence[Lesson]) -> None:
+        """Delete lessons that have no records (the planner's, never the journal's)."""
         ...
 
 
@@ -367,6 +412,7 @@ class UnitOfWork(Protocol):
     staff_roles: StaffRoleRepo
     teachings: TeachingRepo
     students: StudentRepo
+    class_history: ClassHistoryRepo
     guardians: GuardianRepo
     guardian_links: GuardianLinkRepo
     timetable: TimetableRepo

@@ -26,6 +26,7 @@ from sqlalchemy import (
     inspect,
     or_,
     select,
+    union,
     update,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -250,14 +251,6 @@ class Classes(SqlRepository[m.ClassGroup]):
         )
         return await self._one(stmt, year_id=year_id, grade=grade, letter=letter)
 
-    async def taught_by(self, staff_id: int) -> list[m.ClassGroup]:
-        def build(c: Any) -> Select[Any]:
-            taught = select(t.teachings.c.class_id).where(t.teachings.c.staff_id == P("staff_id"))
-            return self._select(c.id.in_(taught))
-
-        stmt = self._stmt("taught_by", build)
-        return _sorted(await self._list(stmt, staff_id=staff_id), _class_order)
-
 
 class Subgroups(SqlRepository[m.Subgroup]):
     entity = m.Subgroup
@@ -271,23 +264,54 @@ class Subgroups(SqlRepository[m.Subgroup]):
         self.session.add(member)
         await self.session.flush()
 
-    async def member_ids(self, subgroup_id: int) -> list[int]:
+    async def member_ids(self, subgroup_id: int, on: date | None = None) -> list[int]:
         sm = t.subgroup_members.c
+        if on is None:
+            stmt = self._stmt(
+                "member_ids",
+                lambda c: (
+                    select(sm.student_id).where(sm.subgroup_id == P("subgroup_id")).order_by(sm.id)
+                ),
+            )
+            return list((await self.session.scalars(stmt, {"subgroup_id": subgroup_id})).all())
         stmt = self._stmt(
-            "member_ids",
+            "member_ids_on",
             lambda c: (
-                select(sm.student_id).where(sm.subgroup_id == P("subgroup_id")).order_by(sm.id)
+                select(sm.student_id)
+                .where(sm.subgroup_id == P("subgroup_id"), *_dated(sm, "on"))
+                .order_by(sm.id)
             ),
         )
-        return list((await self.session.scalars(stmt, {"subgroup_id": subgroup_id})).all())
+        rows = await self.session.scalars(stmt, {"subgroup_id": subgroup_id, "on": on})
+        return list(rows.all())
 
-    async def of_student(self, student_id: int) -> frozenset[int]:
+    async def of_student(self, student_id: int, on: date | None = None) -> frozenset[int]:
         sm = t.subgroup_members.c
+        if on is None:
+            stmt = self._stmt(
+                "of_student",
+                lambda c: select(sm.subgroup_id).where(sm.student_id == P("student_id")),
+            )
+            return frozenset((await self.session.scalars(stmt, {"student_id": student_id})).all())
         stmt = self._stmt(
-            "of_student",
-            lambda c: select(sm.subgroup_id).where(sm.student_id == P("student_id")),
+            "of_student_on",
+            lambda c: select(sm.subgroup_id).where(
+                sm.student_id == P("student_id"), *_dated(sm, "on")
+            ),
         )
-        return frozenset((await self.session.scalars(stmt, {"student_id": student_id})).all())
+        rows = await self.session.scalars(stmt, {"student_id": student_id, "on": on})
+        return frozenset(rows.all())
+
+    async def memberships(self, student_ids: Sequence[int]) -> list[m.SubgroupMember]:
+        stmt = self._stmt(
+            "memberships",
+            lambda c: (
+                select(m.SubgroupMember)
+                .where(t.subgroup_members.c.student_id.in_(P("ids", expanding=True)))
+                .order_by(t.subgroup_members.c.id)
+            ),
+        )
+        return await self._in(stmt, student_ids, order=_by_id)  # type: ignore[return-value]
 
 
 class StaffMembers(SqlRepository[m.Staff]):
@@ -311,13 +335,31 @@ class Teachings(SqlRepository[m.Teaching]):
     entity = m.Teaching
     table = t.teachings
 
-    async def for_staff(self, staff_id: int) -> list[m.Teaching]:
-        stmt = self._stmt("for_staff", lambda c: self._select(c.staff_id == P("staff_id")))
-        return await self._list(stmt, staff_id=staff_id)
+    async def for_staff(self, staff_id: int, on: date | None = None) -> list[m.Teaching]:
+        if on is None:
+            stmt = self._stmt("for_staff", lambda c: self._select(c.staff_id == P("staff_id")))
+            return await self._list(stmt, staff_id=staff_id)
+        stmt = self._stmt(
+            "for_staff_on", lambda c: self._select(c.staff_id == P("staff_id"), *_dated(c, "on"))
+        )
+        return await self._list(stmt, staff_id=staff_id, on=on)
 
-    async def for_class(self, class_id: int) -> list[m.Teaching]:
-        stmt = self._stmt("for_class", lambda c: self._select(c.class_id == P("class_id")))
-        return await self._list(stmt, class_id=class_id)
+    async def for_class(self, class_id: int, on: date | None = None) -> list[m.Teaching]:
+        if on is None:
+            stmt = self._stmt("for_class", lambda c: self._select(c.class_id == P("class_id")))
+            return await self._list(stmt, class_id=class_id)
+        stmt = self._stmt(
+            "for_class_on", lambda c: self._select(c.class_id == P("class_id"), *_dated(c, "on"))
+        )
+        return await self._list(stmt, class_id=class_id, on=on)
+
+
+def _dated(c: Any, on: str) -> tuple[ColumnElement[bool], ...]:
+    """A row with nullable ``starts_on``/``ends_on`` (None: open) that covers the day ``on``."""
+    return (
+        or_(c.starts_on.is_(None), c.starts_on <= P(on)),
+        or_(c.ends_on.is_(None), c.ends_on >= P(on)),
+    )
 
 
 def _student_order(s: m.Student) -> tuple[str, str]:
@@ -329,19 +371,37 @@ class Students(SqlRepository[m.Student]):
     table = t.students
 
     async def in_class(self, class_id: int, on: date | None = None) -> list[m.Student]:
+        h = t.class_history.c
         if on is None:
-            stmt = self._stmt("in_class", lambda c: self._select(c.class_id == P("class_id")))
+
+            def build_all(c: Any) -> Select[Any]:
+                before = select(h.student_id).where(h.class_id == P("class_id"))
+                return self._select(or_(c.class_id == P("class_id"), c.id.in_(before)))
+
+            stmt = self._stmt("in_class", build_all)
             rows = await self._list(stmt, class_id=class_id)
-        else:
-            stmt = self._stmt(
-                "in_class_on",
-                lambda c: self._select(
-                    c.class_id == P("class_id"),
-                    or_(c.arrived_on.is_(None), c.arrived_on <= P("on")),
-                    or_(c.left_on.is_(None), c.left_on >= P("on")),
-                ),
+            return _sorted(rows, _student_order)
+        return await self.in_class_between(class_id, on, on)
+
+    async def in_class_between(self, class_id: int, start: date, end: date) -> list[m.Student]:
+        h = t.class_history.c
+
+        def build(c: Any) -> Select[Any]:
+            before = select(h.student_id).where(
+                h.class_id == P("class_id"), h.starts_on <= P("end"), h.ends_on >= P("start")
             )
-            rows = await self._list(stmt, class_id=class_id, on=on)
+            now = and_(
+                c.class_id == P("class_id"),
+                or_(c.class_since.is_(None), c.class_since <= P("end")),
+            )
+            return self._select(
+                or_(now, c.id.in_(before)),
+                or_(c.arrived_on.is_(None), c.arrived_on <= P("end")),
+                or_(c.left_on.is_(None), c.left_on >= P("start")),
+            )
+
+        stmt = self._stmt("in_class_between", build)
+        rows = await self._list(stmt, class_id=class_id, start=start, end=end)
         return _sorted(rows, _student_order)
 
     async def many(self, ids: Sequence[int]) -> list[m.Student]:
@@ -358,6 +418,31 @@ async def _with_children(
     return rows[0][0], [child for _, child in rows if child is not None]
 
 
+class ClassHistory(SqlRepository[m.ClassMembership]):
+    entity = m.ClassMembership
+    table = t.class_history
+
+    async def for_student(self, student_id: int) -> list[m.ClassMembership]:
+        stmt = self._stmt(
+            "for_student",
+            lambda c: self._select(c.student_id == P("student_id"), order_by=[c.starts_on]),
+        )
+        return await self._list(stmt, student_id=student_id)
+
+    async def for_students(self, student_ids: Sequence[int]) -> list[m.ClassMembership]:
+        stmt = self._stmt(
+            "for_students", lambda c: self._select(c.student_id.in_(P("ids", expanding=True)))
+        )
+        return await self._in(stmt, student_ids, order=_by_id)
+
+    async def between(self, start: date, end: date) -> list[m.ClassMembership]:
+        stmt = self._stmt(
+            "between",
+            lambda c: self._select(c.ends_on >= P("start"), c.starts_on <= P("end")),
+        )
+        return await self._list(stmt, start=start, end=end)
+
+
 class Guardians(SqlRepository[m.Guardian]):
     entity = m.Guardian
     table = t.guardians
@@ -370,7 +455,7 @@ class Guardians(SqlRepository[m.Guardian]):
             gl = t.guardian_links.c
             return (
                 select(m.Guardian, m.GuardianLink)
-                .outerjoin(m.GuardianLink, gl.guardian_id == c.id)
+                .outerjoin(m.GuardianLink, (gl.guardian_id == c.id) & gl.ended_at.is_(None))
                 .where(c.id == P("guardian_id"))
                 .order_by(gl.id)
             )
@@ -383,17 +468,28 @@ class GuardianLinks(SqlRepository[m.GuardianLink]):
     entity = m.GuardianLink
     table = t.guardian_links
 
+    # Ended links are history: only ``list_all`` returns them.
+
     async def for_guardian(self, guardian_id: int) -> list[m.GuardianLink]:
-        stmt = self._stmt("for_guardian", lambda c: self._select(c.guardian_id == P("guardian_id")))
+        stmt = self._stmt(
+            "for_guardian",
+            lambda c: self._select(c.guardian_id == P("guardian_id"), c.ended_at.is_(None)),
+        )
         return await self._list(stmt, guardian_id=guardian_id)
 
     async def for_student(self, student_id: int) -> list[m.GuardianLink]:
-        stmt = self._stmt("for_student", lambda c: self._select(c.student_id == P("student_id")))
+        stmt = self._stmt(
+            "for_student",
+            lambda c: self._select(c.student_id == P("student_id"), c.ended_at.is_(None)),
+        )
         return await self._list(stmt, student_id=student_id)
 
     async def for_students(self, student_ids: Sequence[int]) -> list[m.GuardianLink]:
         stmt = self._stmt(
-            "for_students", lambda c: self._select(c.student_id.in_(P("ids", expanding=True)))
+            "for_students",
+            lambda c: self._select(
+                c.student_id.in_(P("ids", expanding=True)), c.ended_at.is_(None)
+            ),
         )
         return await self._in(stmt, student_ids, order=_by_id)
 
@@ -500,6 +596,40 @@ class Lessons(SqlRepository[m.Lesson]):
         params = {"class_id": class_id, "start": start, "end": end}
         rows = await self.session.execute(stmt, {**params, "groups": sorted(set(subgroup_ids))})
         return {subject_id: count for subject_id, count in rows}
+
+    async def between(self, start: date, end: date) -> list[m.Lesson]:
+        stmt = self._stmt(
+            "between",
+            lambda c: self._select(
+                c.day >= P("start"), c.day <= P("end"), order_by=[c.class_id, c.day, c.slot]
+            ),
+        )
+        return await self._list(stmt, start=start, end=end)
+
+    async def with_records(self, lesson_ids: Sequence[int]) -> frozenset[int]:
+        """One query over marks (superseded ones too), attendance, remarks and homework."""
+
+        def build(_: Any) -> Any:
+            ids = P("ids", expanding=True)
+            return union(
+                *(
+                    select(table.c.lesson_id).where(table.c.lesson_id.in_(ids))
+                    for table in (t.marks, t.attendance, t.remarks, t.homework)
+                )
+            )
+
+        stmt = self._stmt("with_records", build)
+        found: set[int] = set()
+        wanted = sorted(set(lesson_ids))
+        for i in range(0, len(wanted), _IN_CHUNK):
+            rows = await self.session.scalars(stmt, {"ids": wanted[i : i + _IN_CHUNK]})
+            found.update(rows.all())
+        return frozenset(found)
+
+    async def remove(self, lessons: Sequence[m.Lesson]) -> None:
+        for lesson in lessons:
+            await self.session.delete(lesson)
+        await self.session.flush()
 
 
 class HomeworkItems(SqlRepository[m.Homework]):
@@ -977,6 +1107,7 @@ REPOSITORIES: dict[str, type[SqlRepository[Any]]] = {
     "staff_roles": StaffRoles,
     "teachings": Teachings,
     "students": Students,
+    "class_history": ClassHistory,
     "guardians": Guardians,
     "guardian_links": GuardianLinks,
     "timetable": Timetable,

@@ -67,6 +67,7 @@ schools = Table(
     Column("min_marks_for_period", Integer, nullable=False),
     Column("final_window_open_days", Integer, nullable=False),
     Column("final_window_grace_days", Integer, nullable=False),
+    Column("week_days", Integer, nullable=False, default=5, server_default="5"),
 )
 
 work_types = Table(
@@ -102,6 +103,7 @@ periods = Table(
     Column("starts_on", Date, nullable=False),
     Column("ends_on", Date, nullable=False),
     _ts("closed_at", nullable=True),
+    _ts("reopened_at", nullable=True),
     Index(None, "year_id"),
 )
 
@@ -186,6 +188,8 @@ teachings = Table(
     _fk("subject_id", "subjects"),
     _fk("class_id", "classes"),
     _fk("subgroup_id", "subgroups", nullable=True),
+    Column("starts_on", Date, nullable=True),
+    Column("ends_on", Date, nullable=True),
     Index(None, "staff_id"),
     Index(None, "class_id"),
 )
@@ -202,7 +206,21 @@ students = Table(
     Column("arrived_on", Date, nullable=True),
     Column("left_on", Date, nullable=True),
     Column("source_id", String, nullable=True),
+    Column("class_since", Date, nullable=True),
     Index(None, "class_id"),
+)
+
+# The classes a student was in before the current one (students.class_id since class_since).
+class_history = Table(
+    "class_history",
+    metadata,
+    _id(),
+    _fk("student_id", "students"),
+    _fk("class_id", "classes"),
+    Column("starts_on", Date, nullable=False),
+    Column("ends_on", Date, nullable=False),
+    Index(None, "class_id"),
+    Index(None, "student_id"),
 )
 
 subgroup_members = Table(
@@ -211,6 +229,8 @@ subgroup_members = Table(
     _id(),
     _fk("subgroup_id", "subgroups"),
     _fk("student_id", "students"),
+    Column("starts_on", Date, nullable=True),
+    Column("ends_on", Date, nullable=True),
     UniqueConstraint("subgroup_id", "student_id"),
     Index(None, "student_id"),
 )
@@ -235,6 +255,7 @@ guardian_links = Table(
     _fk("student_id", "students"),
     _str("relation", "parent", length=32),
     _ts("consent_at", nullable=True),
+    _ts("ended_at", nullable=True),
     UniqueConstraint("guardian_id", "student_id"),
     Index(None, "guardian_id"),
     Index(None, "student_id"),
@@ -270,6 +291,14 @@ lessons = Table(
     _str("room", ""),
     _str("topic", ""),
     Column("status", StrEnumType(m.LessonStatus, 16), nullable=False),
+    Column(
+        "origin",
+        StrEnumType(m.LessonOrigin, 16),
+        nullable=False,
+        default=m.LessonOrigin.TIMETABLE,
+        server_default="timetable",
+    ),
+    Column("note", Text, nullable=False, default="", server_default=""),
     Index(None, "class_id", "day", "slot"),
     Index(None, "teacher_id", "day"),
     Index(None, "substitute_id", "day"),
@@ -315,6 +344,7 @@ marks = Table(
     Column("comment", Text, nullable=False, default="", server_default=""),
     _ts("superseded_at", nullable=True),
     _fk("superseded_by", "marks", nullable=True),
+    _str("source", "", length=255),
     Index(None, "student_id", "day"),
     Index(None, "lesson_id"),
 )
@@ -571,6 +601,7 @@ MAPPINGS: tuple[tuple[type, Table, tuple[str, ...]], ...] = (
     (m.StaffRole, staff_roles, ()),
     (m.Teaching, teachings, ()),
     (m.Student, students, ()),
+    (m.ClassMembership, class_history, ()),
     (m.Guardian, guardians, ()),
     (m.GuardianLink, guardian_links, ()),
     (m.TimetableEntry, timetable_entries, ()),

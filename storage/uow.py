@@ -39,6 +39,7 @@ class SqlUnitOfWork:
     staff_roles: r.StaffRoles
     teachings: r.Teachings
     students: r.Students
+    class_history: r.ClassHistory
     guardians: r.Guardians
     guardian_links: r.GuardianLinks
     timetable: r.Timetable

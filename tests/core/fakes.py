@@ -15,7 +15,8 @@ from core import model as m
 from core.events import Event
 
 T = TypeVar("T")
-# The tables of migration 0004's triggers besides `accounts`, by the fake store's names.
+# The tables of the access triggers (migrations 0004, 0005) besides `accounts`, by the fake
+# store's names.
 ACCESS_TABLES = (
     "account_links",
     "staff",
@@ -26,6 +27,8 @@ ACCESS_TABLES = (
     "guardians",
     "guardian_links",
     "students",
+    "class_history",
+    "subgroup_members",
 )
 
 
@@ -106,14 +109,6 @@ class Classes(FakeRepo[m.ClassGroup]):
         )
         return found[0] if found else None
 
-    async def taught_by(self, staff_id):
-        class_ids = {
-            t.class_id
-            for t in self._store.tables.get("teachings", {}).values()
-            if t.staff_id == staff_id
-        }
-        return self._where(lambda e: e.id in class_ids, key=lambda e: (e.grade, e.letter))
-
 
 class Subgroups(FakeRepo[m.Subgroup]):
     async def for_class(self, class_id):
@@ -126,11 +121,23 @@ class Subgroups(FakeRepo[m.Subgroup]):
     def _members(self) -> list[m.SubgroupMember]:
         return list(self._store.tables.get("subgroup_members", {}).values())
 
-    async def member_ids(self, subgroup_id):
-        return [x.student_id for x in self._members() if x.subgroup_id == subgroup_id]
+    async def member_ids(self, subgroup_id, on=None):
+        return [
+            x.student_id
+            for x in self._members()
+            if x.subgroup_id == subgroup_id and (on is None or x.covers(on))
+        ]
 
-    async def of_student(self, student_id):
-        return frozenset(x.subgroup_id for x in self._members() if x.student_id == student_id)
+    async def of_student(self, student_id, on=None):
+        return frozenset(
+            x.subgroup_id
+            for x in self._members()
+            if x.student_id == student_id and (on is None or x.covers(on))
+        )
+
+    async def memberships(self, student_ids):
+        wanted = set(student_ids)
+        return sorted((x for x in self._members() if x.student_id in wanted), key=lambda x: x.id)
 
 
 class StaffMembers(FakeRepo[m.Staff]):
@@ -145,23 +152,58 @@ class StaffRoles(FakeRepo[m.StaffRole]):
 
 
 class Teachings(FakeRepo[m.Teaching]):
-    async def for_staff(self, staff_id):
-        return self._where(lambda e: e.staff_id == staff_id)
+    async def for_staff(self, staff_id, on=None):
+        return self._where(lambda e: e.staff_id == staff_id and (on is None or e.active_on(on)))
 
-    async def for_class(self, class_id):
-        return self._where(lambda e: e.class_id == class_id)
+    async def for_class(self, class_id, on=None):
+        return self._where(lambda e: e.class_id == class_id and (on is None or e.active_on(on)))
 
 
 class Students(FakeRepo[m.Student]):
+    def _history(self) -> list[m.ClassMembership]:
+        return list(self._store.tables.get("class_history", {}).values())
+
     async def in_class(self, class_id, on=None):
+        if on is not None:
+            return await self.in_class_between(class_id, on, on)
+        before = {h.student_id for h in self._history() if h.class_id == class_id}
         return self._where(
-            lambda e: e.class_id == class_id and (on is None or e.enrolled_on(on)),
+            lambda e: e.class_id == class_id or e.id in before,
             key=lambda e: (e.last_name, e.first_name, e.id),
         )
+
+    async def in_class_between(self, class_id, start, end):
+        before = {
+            h.student_id
+            for h in self._history()
+            if h.class_id == class_id and h.starts_on <= end and h.ends_on >= start
+        }
+
+        def member(e: m.Student) -> bool:
+            now = e.class_id == class_id and (e.class_since is None or e.class_since <= end)
+            return (
+                (now or e.id in before)
+                and (e.arrived_on is None or e.arrived_on <= end)
+                and (e.left_on is None or e.left_on >= start)
+            )
+
+        return self._where(member, key=lambda e: (e.last_name, e.first_name, e.id))
 
     async def many(self, ids):
         wanted = set(ids)
         return self._where(lambda e: e.id in wanted)
+
+
+class ClassHistory(FakeRepo[m.ClassMembership]):
+    async def for_student(self, student_id):
+        return self._where(lambda e: e.student_id == student_id, key=lambda e: (e.starts_on, e.id))
+
+    async def for_students(self, student_ids):
+        wanted = set(student_ids)
+        return self._where(lambda e: e.student_id in wanted)
+
+    async def between(self, start, end):
+        return self._where(lambda e: e.ends_on >= start and e.starts_on <= end)
 
 
 class Guardians(FakeRepo[m.Guardian]):
@@ -175,20 +217,20 @@ class Guardians(FakeRepo[m.Guardian]):
             return None, []
         links = self._store.tables.get("guardian_links", {}).values()
         return guardian, sorted(
-            (x for x in links if x.guardian_id == guardian_id), key=lambda x: x.id
+            (x for x in links if x.guardian_id == guardian_id and x.active), key=lambda x: x.id
         )
 
 
 class GuardianLinks(FakeRepo[m.GuardianLink]):
     async def for_guardian(self, guardian_id):
-        return self._where(lambda e: e.guardian_id == guardian_id)
+        return self._where(lambda e: e.guardian_id == guardian_id and e.active)
 
     async def for_student(self, student_id):
-        return self._where(lambda e: e.student_id == student_id)
+        return self._where(lambda e: e.student_id == student_id and e.active)
 
     async def for_students(self, student_ids):
         wanted = set(student_ids)
-        return self._where(lambda e: e.student_id in wanted)
+        return self._where(lambda e: e.student_id in wanted and e.active)
 
 
 class Timetable(FakeRepo[m.TimetableEntry]):
@@ -240,6 +282,24 @@ class Lessons(FakeRepo[m.Lesson]):
             ):
                 counts[e.subject_id] = counts.get(e.subject_id, 0) + 1
         return counts
+
+    async def between(self, start, end):
+        return self._where(
+            lambda e: start <= e.day <= end, key=lambda e: (e.class_id, e.day, e.slot, e.id)
+        )
+
+    async def with_records(self, lesson_ids):
+        wanted = set(lesson_ids)
+        return frozenset(
+            x.lesson_id
+            for table in ("marks", "attendance", "remarks", "homework")
+            for x in self._store.tables.get(table, {}).values()
+            if x.lesson_id in wanted
+        )
+
+    async def remove(self, lessons):
+        for lesson in lessons:
+            self.rows.pop(lesson.id, None)
 
 
 class HomeworkItems(FakeRepo[m.Homework]):
@@ -479,6 +539,7 @@ REPOS: dict[str, type[FakeRepo]] = {
     "staff_roles": StaffRoles,
     "teachings": Teachings,
     "students": Students,
+    "class_history": ClassHistory,
     "guardians": Guardians,
     "guardian_links": GuardianLinks,
     "timetable": Timetable,

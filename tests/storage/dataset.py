@@ -27,7 +27,7 @@ ANNA, OLEG, MARIA = 50, 51, 52
 C7B, C7A, C10A, C1A, C7A_OLD = 60, 61, 62, 63, 64
 ENG_GROUP, IT_GROUP = 70, 71
 # Students
-PETROVA, IVANOV, IVANOV_ALEX, SIDOROV, YOLKIN, SENIOR = 80, 81, 82, 83, 84, 85
+PETROVA, IVANOV, IVANOV_ALEX, SIDOROV, YOLKIN, SENIOR, KOZLOV = 80, 81, 82, 83, 84, 85, 86
 MOTHER, FATHER = 90, 91
 # Lessons
 L_MATHS, L_SUBST, L_ENGLISH, L_LATER, L_10A, L_SWAPPED, L_OLD = 100, 101, 102, 103, 104, 105, 106
@@ -88,6 +88,8 @@ async def populate(uow: UnitOfWork) -> None:
     await uow.teachings.add(m.Teaching(ANNA, maths, C10A, id=74))
     await uow.teachings.add(m.Teaching(OLEG, english, C7A, ENG_GROUP, id=75))
     await uow.teachings.add(m.Teaching(ANNA, maths, C7A_OLD, id=76))
+    # Олег taught maths in 7Б until the timetable gave it to someone else.
+    await uow.teachings.add(m.Teaching(OLEG, maths, C7B, ends_on=D(2026, 11, 10), id=77))
 
     await uow.students.add_all(
         [
@@ -98,17 +100,34 @@ async def populate(uow: UnitOfWork) -> None:
             # "Ё" sorts before "А" by codepoint: the fake's order, kept on every database.
             m.Student("Ёлкин", "Ян", C7A, birth_date=D(2013, 2, 3), id=YOLKIN),
             m.Student("Новикова", "Ольга", C10A, source_id="s-85", id=SENIOR),
+            # Moved from 7А to 7Б on 16 November.
+            m.Student(
+                "Козлов",
+                "Ян",
+                C7B,
+                arrived_on=D(2026, 9, 1),
+                class_since=D(2026, 11, 16),
+                id=KOZLOV,
+            ),
         ]
+    )
+    await uow.class_history.add(
+        m.ClassMembership(KOZLOV, C7A, D(2026, 9, 1), D(2026, 11, 15), id=87)
     )
     await uow.subgroups.add_member(m.SubgroupMember(ENG_GROUP, IVANOV))
     await uow.subgroups.add_member(m.SubgroupMember(ENG_GROUP, PETROVA))
     await uow.subgroups.add_member(m.SubgroupMember(IT_GROUP, IVANOV))
+    await uow.subgroups.add_member(m.SubgroupMember(IT_GROUP, YOLKIN, starts_on=D(2026, 11, 20)))
 
     await uow.guardians.add(m.Guardian("Иванова", "Ольга", phone="+79990000000", id=MOTHER))
     await uow.guardians.add(m.Guardian("Петров", "Сергей", email="p@example.org", id=FATHER))
     await uow.guardian_links.add(m.GuardianLink(MOTHER, IVANOV, "mother", at(1), id=92))
     await uow.guardian_links.add(m.GuardianLink(MOTHER, PETROVA, "guardian", id=93))
     await uow.guardian_links.add(m.GuardianLink(FATHER, IVANOV, "father", at(2), id=94))
+    # The roster no longer lists Петров as Петрова's guardian.
+    await uow.guardian_links.add(
+        m.GuardianLink(FATHER, PETROVA, "father", at(2), ended_at=at(5), id=95)
+    )
 
     for tid, cls, wd, slot, subj, who, grp in (
         (95, C7A, 2, 1, maths, ANNA, None),

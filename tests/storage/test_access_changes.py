@@ -24,16 +24,25 @@ AT = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
 Change = Callable[[Any], Awaitable[None]]
 
 
-def _load_migration() -> Any:
-    path = MIGRATIONS_DIR / "versions" / "0004_access_changes.py"
-    spec = importlib.util.spec_from_file_location("migration_0004", path)
+def _load_migration(name: str) -> Any:
+    path = MIGRATIONS_DIR / "versions" / f"{name}.py"
+    spec = importlib.util.spec_from_file_location(f"migration_{name}", path)
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
 
 
-MIGRATION = _load_migration()  # its WATCHED tables and _events, as the database has them
+class _Watched:
+    """The watched tables and their events, as migrations 0004 and 0005 made them."""
+
+    def __init__(self) -> None:
+        first, second = _load_migration("0004_access_changes"), _load_migration("0005_school_year")
+        self.WATCHED = {**first.WATCHED, **second.WATCHED}
+        self._events = first._events
+
+
+MIGRATION = _Watched()
 
 
 async def link_another_account(uow: Any) -> None:
