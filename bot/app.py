@@ -66,7 +66,7 @@ def build_services(
 ) -> Services:
     clock = clock or settings.clock()
     accounts = AccountService(uow, clock)
-    diary = DiaryService(uow, clock)
+    diary = DiaryService(uow, clock)  # its calendars serve the teacher's screens too
     return Services(
         settings=settings,
         clock=clock,

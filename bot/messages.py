@@ -56,6 +56,10 @@ ERROR_MESSAGES: dict[str, str] = {
         "The school has no work type «{token}». Please use one of these: {known}."
     ),
     "no_class_teacher": N_("The class has no class teacher yet; please contact the school."),
+    "student_left": N_(
+        "The student left the school on {left_on}. Until {readable_until} only the final marks "
+        "can be seen: /finals."
+    ),
 }
 
 INVITE_PROBLEMS: dict[str, str] = {

@@ -7,10 +7,14 @@ messenger account (or the console) is allowed to act as, gathered once per reque
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 
-from core.errors import AccessDenied, ConsentRequired, PrivateChatRequired
-from core.model import Lesson, StaffRoleKind, Student
+from core.errors import AccessDenied, ConsentRequired, PrivateChatRequired, StudentLeft
+from core.model import Lesson, LessonOrigin, StaffRoleKind, Student
+
+# A student who left: they and their family read the final marks this long, for the
+# certificate; nothing else, and nothing new.
+FINALS_KEPT_AFTER_LEAVING = timedelta(days=365)
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,42 +89,44 @@ def require_private(viewer: Viewer) -> None:
         raise PrivateChatRequired()
 
 
-def teaches_student(viewer: Viewer, student: Student, subgroup_ids: frozenset[int]) -> bool:
-    return any(
-        t.class_id == student.class_id and (t.subgroup_id is None or t.subgroup_id in subgroup_ids)
-        for t in viewer.teaches
-    )
-
-
 def student_subjects(
-    viewer: Viewer, student: Student, subgroup_ids: frozenset[int]
+    viewer: Viewer, student_id: int, class_id: int, subgroup_ids: frozenset[int]
 ) -> SubjectScope:
-    """The subjects of this student the viewer may read, or raise.
+    """The subjects of this student (in ``class_id`` and these subgroups now) the viewer may
+    read, or raise.
 
     None means every subject: the student themself, their consented guardian, their class
-    teacher and the administration. A subject teacher sees only what they teach them.
+    teacher and the administration. A subject teacher sees only what they teach them, while
+    the teaching lasts.
     """
     require_private(viewer)
-    sid = student.id
-    if viewer.administers or student.class_id in viewer.class_teacher_of:
+    if viewer.administers or class_id in viewer.class_teacher_of:
         return None
-    if sid is not None and (sid == viewer.student_id or sid in viewer.children):
+    if student_id == viewer.student_id or student_id in viewer.children:
         return None
-    if sid is not None and sid in viewer.children_pending_consent:
+    if student_id in viewer.children_pending_consent:
         raise ConsentRequired()
     subjects = frozenset(
         t.subject_id
         for t in viewer.teaches
-        if t.class_id == student.class_id
-        and (t.subgroup_id is None or t.subgroup_id in subgroup_ids)
+        if t.class_id == class_id and (t.subgroup_id is None or t.subgroup_id in subgroup_ids)
     )
     if subjects:
         return subjects
     raise AccessDenied("read_student")
 
 
-def require_read_student(viewer: Viewer, student: Student, subgroup_ids: frozenset[int]) -> None:
-    student_subjects(viewer, student, subgroup_ids)
+def require_enrolled(viewer: Viewer, student: Student, today: date, finals: bool = False) -> None:
+    """The student and their family read a student who left only their final marks, and only
+    for a year; staff keep reading the history."""
+    if student.left_on is None or student.left_on >= today:
+        return
+    if viewer.is_staff or viewer.system:
+        return
+    until = student.left_on + FINALS_KEPT_AFTER_LEAVING
+    if finals and today <= until:
+        return
+    raise StudentLeft(student.left_on, until)
 
 
 def require_read_class(viewer: Viewer, class_id: int) -> None:
@@ -141,13 +147,51 @@ def require_read_contacts(viewer: Viewer, class_id: int) -> None:
     raise AccessDenied("read_contacts")
 
 
+def teaches_lesson(viewer: Viewer, lesson: Lesson) -> bool:
+    """The viewer holds the teaching behind this lesson (its subject, its class or group)."""
+    return any(
+        t.subject_id == lesson.subject_id
+        and t.class_id == lesson.class_id
+        and (t.subgroup_id is None or t.subgroup_id == lesson.subgroup_id)
+        for t in viewer.teaches
+    )
+
+
+def _teacher_of(viewer: Viewer, lesson: Lesson) -> bool:
+    """The lesson's own teacher, while the teaching lasts (an extra lesson the administration
+    gave them is theirs as it is)."""
+    return viewer.staff_id == lesson.teacher_id and (
+        lesson.origin == LessonOrigin.EXTRA or teaches_lesson(viewer, lesson)
+    )
+
+
+def conducts(viewer: Viewer, lesson: Lesson) -> bool:
+    """The substitute, when there is one; else the teacher, while the teaching lasts."""
+    if viewer.staff_id is None:
+        return False
+    if lesson.substitute_id is not None:
+        return viewer.staff_id == lesson.substitute_id
+    return _teacher_of(viewer, lesson)
+
+
 def require_conducts(viewer: Viewer, lesson: Lesson) -> None:
     """Only the lesson's teacher, or its substitute, writes to a lesson."""
-    if viewer.system:
-        return
-    if viewer.staff_id is not None and viewer.staff_id == lesson.conducted_by:
+    if viewer.system or conducts(viewer, lesson):
         return
     raise AccessDenied("write_lesson")
+
+
+def require_read_lesson(viewer: Viewer, lesson: Lesson) -> None:
+    """A lesson's card and roll call: its teacher (while the teaching lasts), its substitute,
+    the class teacher and the administration."""
+    require_private(viewer)
+    if viewer.administers or lesson.class_id in viewer.class_teacher_of:
+        return
+    if viewer.staff_id is not None and (
+        viewer.staff_id == lesson.substitute_id or _teacher_of(viewer, lesson)
+    ):
+        return
+    raise AccessDenied("read_lesson")
 
 
 def require_teaches_subject(viewer: Viewer, subject_id: int, class_id: int) -> None:

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import time
 from typing import Any
 
-from core.access import TeachingRef, Viewer, require_private
+from core.access import FINALS_KEPT_AFTER_LEAVING, TeachingRef, Viewer, require_private
 from core.clock import Clock
 from core.errors import AccessDenied, NotFound, ValidationFailed
 from core.model import Account, AccountLink, AuditEntry, PersonRole
@@ -61,8 +61,10 @@ class AccountService:
                     await self._guardian(uow, link.person_id, facts, names)
                 elif role == PersonRole.STUDENT and "student_id" not in facts:
                     student = await uow.students.get(link.person_id)
+                    # one who left still reads their final marks for a while (core.access)
                     if student is not None and (
-                        student.left_on is None or student.left_on >= self.clock.today()
+                        student.left_on is None
+                        or student.left_on + FINALS_KEPT_AFTER_LEAVING >= self.clock.today()
                     ):
                         facts["student_id"] = student.id
                         names["student"] = student.full_name
@@ -85,14 +87,16 @@ class AccountService:
         staff = await uow.staff.get(staff_id)
         if staff is None:
             return
-        year = await uow.years.containing(self.clock.today())
+        today = self.clock.today()
+        year = await uow.years.containing(today)
         classes = await (uow.classes.for_year(year.id) if year else uow.classes.list_all())  # type: ignore[arg-type]
         class_ids = {c.id for c in classes}
         facts["staff_id"] = staff_id
         facts["staff_roles"] = frozenset(r.role for r in await uow.staff_roles.for_staff(staff_id))
+        # Access to a class lasts as long as the teaching: an ended one gives nothing.
         facts["teaches"] = frozenset(
             TeachingRef(t.subject_id, t.class_id, t.subgroup_id)
-            for t in await uow.teachings.for_staff(staff_id)
+            for t in await uow.teachings.for_staff(staff_id, on=today)
             if t.class_id in class_ids
         )
         facts["class_teacher_of"] = frozenset(

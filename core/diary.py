@@ -3,7 +3,8 @@ the timetable, as each viewer may see them (DESIGN.md roles table; rules 9 and 1
 
 Every call is one read-only unit of work with a handful of queries, asks ``core.access`` first
 and returns frozen read models that carry every name a front-end renders. The school's
-calendar and vocabulary (``Reference``) are kept for a minute between calls.
+calendar and vocabulary come from ``core.calendar``; who a student is (class, subgroups) is
+kept for a minute between calls.
 """
 
 from __future__ import annotations
@@ -18,8 +19,9 @@ from typing import Generic, NamedTuple, TypeVar
 
 from core import access, grading
 from core.access import SubjectScope, Viewer
+from core.calendar import Calendars, PeriodView, SchoolCalendar, WorkTypeView, YearView
 from core.clock import Clock
-from core.errors import AccessDenied, NoPeriod, NotFound, ValidationFailed
+from core.errors import AccessDenied, NotFound, ValidationFailed
 from core.model import (
     AbsenceReason,
     Attachment,
@@ -34,9 +36,8 @@ from core.model import (
     Mark,
     MarkLine,
     MarkValue,
-    Period,
-    PeriodKind,
     Student,
+    class_on,
 )
 from core.ports import UnitOfWork, UnitOfWorkFactory
 
@@ -58,24 +59,6 @@ class StudentCard:
     class_id: int
     class_name: str
     left_on: date | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class PeriodView:
-    id: int
-    kind: PeriodKind
-    number: int
-    starts_on: date
-    ends_on: date
-    closed: bool
-
-
-@dataclass(frozen=True, slots=True)
-class YearView:
-    id: int
-    name: str
-    starts_on: date
-    ends_on: date
 
 
 @dataclass(frozen=True, slots=True)
@@ -238,46 +221,7 @@ class StudentForecast(NamedTuple):
     final: MarkValue | None  # the current period mark
 
 
-# --- reference data ------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class WorkTypeRef:
-    code: str
-    short: str
-    name: str
-    weight: Fraction
-
-
-@dataclass(frozen=True, slots=True)
-class Reference:
-    """A school year's calendar and the school's vocabulary, as the diary uses them."""
-
-    year: YearView
-    school_id: int
-    rounding_threshold: Fraction
-    min_marks: int
-    periods: tuple[PeriodView, ...]  # by start
-    holidays: tuple[tuple[str, date, date], ...]
-    bells: dict[int, tuple[time, time]]  # slot -> start, end
-    subjects: dict[int, str]
-    work_types: dict[int, WorkTypeRef]
-    staff: dict[int, str] = field(default_factory=dict)  # short names, for the timetable
-
-    def subject(self, subject_id: int) -> str:
-        return self.subjects.get(subject_id, "")
-
-    def by_name(self, subject_ids: Iterable[int]) -> list[int]:
-        return sorted(subject_ids, key=lambda i: (self.subject(i), i))
-
-    def period(self, period_id: int) -> PeriodView:
-        for p in self.periods:
-            if p.id == period_id:
-                return p
-        raise NotFound("period", period_id)
-
-    def holiday(self, day: date) -> str | None:
-        return next((name for name, start, end in self.holidays if start <= day <= end), None)
+# --- who a student is, kept a minute ----------------------------------------------------
 
 
 K = TypeVar("K")
@@ -313,33 +257,35 @@ class _Kept(Generic[K, V]):
         self._items.clear()
 
 
-class ReferenceCache:
-    """Years, periods, holidays, bells, subjects, work types and staff names change a few
-    times a year, yet every diary call needs them: eight queries kept for ``ttl`` seconds (0:
-    not kept). A student's class and subgroups (three more queries) are kept the same way, and
-    so is which subjects a class has had lessons in during a period (a subject's first lesson
-    of the period shows up in the marks' list of subjects within ``ttl``)."""
+@dataclass(frozen=True, slots=True)
+class _Place:
+    """Where a student is on the diary's day: the class and subgroups then."""
+
+    student: Student
+    class_: ClassGroup
+    subgroup_ids: frozenset[int]
+
+
+class StudentCache:
+    """A student's class and subgroups on the diary's day (three queries), and which subjects
+    a class has had lessons in during a period (a subject's first lesson of the period shows
+    up in the marks' list of subjects within ``ttl``), kept for ``ttl`` seconds (0: not kept).
+    A transfer or a new subgroup reaches the diary within ``ttl``; access itself is the
+    viewer's, re-read within a second of any change."""
 
     def __init__(self, ttl: float = 60.0, now: Callable[[], float] = monotonic) -> None:
         self.ttl = ttl
-        self._years: _Kept[int, Reference] = _Kept(ttl, now)
-        self._students: _Kept[int, tuple[Student, ClassGroup, frozenset[int]]] = _Kept(ttl, now)
+        self._students: _Kept[int, _Place] = _Kept(ttl, now)
         self._classes: _Kept[int, ClassGroup] = _Kept(ttl, now)
         self._taught: _Kept[tuple[int, int, frozenset[int]], frozenset[int]] = _Kept(ttl, now)
 
-    def get(self, year_id: int) -> Reference | None:
-        return self._years.get(year_id)
-
-    def put(self, ref: Reference) -> None:
-        self._years.put(ref.year.id, ref)
-
-    def student(self, student_id: int) -> tuple[Student, ClassGroup, frozenset[int]] | None:
+    def student(self, student_id: int) -> _Place | None:
         return self._students.get(student_id)
 
-    def put_student(self, student: Student, class_: ClassGroup, subgroups: frozenset[int]) -> None:
-        if student.id is not None:
-            self._students.put(student.id, (student, class_, subgroups))
-            self._classes.put(student.class_id, class_, keep_older=True)
+    def put_student(self, place: _Place) -> None:
+        if place.student.id is not None:
+            self._students.put(place.student.id, place)
+            self._classes.put(place.class_.id, place.class_, keep_older=True)  # type: ignore[arg-type]
 
     def class_(self, class_id: int) -> ClassGroup | None:
         """A class already kept with one of its students (its classmates need no query)."""
@@ -356,41 +302,8 @@ class ReferenceCache:
         self._taught.put((class_id, period_id, groups), subjects)
 
     def clear(self) -> None:
-        for kept in (self._years, self._students, self._classes, self._taught):
+        for kept in (self._students, self._classes, self._taught):
             kept.clear()
-
-
-async def _load_reference(uow: UnitOfWork, year_id: int) -> Reference:
-    year = await uow.years.get(year_id)
-    if year is None or year.id is None:
-        raise NotFound("year", year_id)
-    school = await uow.schools.get(year.school_id)
-    if school is None:
-        raise NotFound("school", year.school_id)
-    periods = await uow.periods.for_year(year.id)
-    holidays = await uow.holidays.for_year(year.id)
-    bells = await uow.bells.for_school(year.school_id)
-    subjects = await uow.subjects.for_school(year.school_id)
-    work_types = await uow.work_types.for_school(year.school_id)
-    staff = await uow.staff.list_all()
-    return Reference(
-        year=YearView(year.id, year.name, year.starts_on, year.ends_on),
-        school_id=year.school_id,
-        rounding_threshold=Fraction(school.rounding_threshold),
-        min_marks=school.min_marks_for_period,
-        periods=tuple(
-            _period_view(p) for p in sorted(periods, key=lambda p: (p.starts_on, p.number))
-        ),
-        holidays=tuple((h.name, h.starts_on, h.ends_on) for h in holidays),
-        bells={b.slot: (b.starts_at, b.ends_at) for b in bells},
-        subjects={s.id: s.name for s in subjects if s.id is not None},
-        work_types={
-            w.id: WorkTypeRef(w.code, w.short, w.name, grading.weight_of(w.weight))
-            for w in work_types
-            if w.id is not None
-        },
-        staff={x.id: x.short_name for x in staff if x.id is not None},
-    )
 
 
 # --- helpers -------------------------------------------------------------------------------
@@ -420,26 +333,6 @@ def _card(student: Student, class_: ClassGroup) -> StudentCard:
     )
 
 
-def _period_view(p: Period) -> PeriodView:
-    assert p.id is not None
-    return PeriodView(p.id, p.kind, p.number, p.starts_on, p.ends_on, p.closed)
-
-
-def _pick_period(ref: Reference, period_id: int | None, day: date) -> PeriodView:
-    """The given period, else the one containing ``day``, else the latest that started."""
-    if period_id is not None:
-        return ref.period(period_id)
-    for p in ref.periods:
-        if p.starts_on <= day <= p.ends_on:
-            return p
-    started = [p for p in ref.periods if p.starts_on <= day]
-    if started:
-        return started[-1]
-    if ref.periods:
-        return ref.periods[0]
-    raise NoPeriod(day)
-
-
 def _check_range(start: date, end: date) -> None:
     if end < start:
         raise ValidationFailed("end", "before_start")
@@ -447,9 +340,12 @@ def _check_range(start: date, end: date) -> None:
         raise ValidationFailed("end", "range_too_long")
 
 
-def _mark_view(mark: Mark | MarkLine, ref: Reference, topic: str = "") -> MarkView:
+_NO_WORK_TYPE = WorkTypeView(0, "", "", "", Fraction(1), False)
+
+
+def _mark_view(mark: Mark | MarkLine, ref: SchoolCalendar, topic: str = "") -> MarkView:
     assert mark.id is not None
-    wt = ref.work_types.get(mark.work_type_id) or WorkTypeRef("", "", "", Fraction(1))
+    wt = ref.work_types.get(mark.work_type_id) or _NO_WORK_TYPE
     return MarkView(
         id=mark.id,
         lesson_id=mark.lesson_id,
@@ -473,7 +369,7 @@ def scored(marks: Iterable[MarkView]) -> list[grading.Scored]:
     return [grading.Scored(m.points, m.weight) for m in marks if m.points is not None]
 
 
-def _forecast(marks: Iterable[MarkView], ref: Reference) -> grading.Forecast:
+def _forecast(marks: Iterable[MarkView], ref: SchoolCalendar) -> grading.Forecast:
     return grading.forecast(scored(marks), ref.rounding_threshold, ref.min_marks)
 
 
@@ -517,39 +413,48 @@ class DiaryService:
 
     uow: UnitOfWorkFactory
     clock: Clock
-    reference: ReferenceCache = field(default_factory=ReferenceCache, compare=False, repr=False)
+    calendars: Calendars = field(default_factory=Calendars, compare=False, repr=False)
+    people: StudentCache = field(default_factory=StudentCache, compare=False, repr=False)
 
-    async def _ref(self, uow: UnitOfWork, year_id: int) -> Reference:
-        ref = self.reference.get(year_id)
-        if ref is None:
-            ref = await _load_reference(uow, year_id)
-            self.reference.put(ref)
-        return ref
+    async def _ref(self, uow: UnitOfWork, year_id: int) -> SchoolCalendar:
+        return await self.calendars.get(uow, year_id)
 
-    async def _see(self, uow: UnitOfWork, viewer: Viewer, student_id: int) -> _Seen:
+    async def _see(
+        self, uow: UnitOfWork, viewer: Viewer, student_id: int, *, finals: bool = False
+    ) -> _Seen:
+        """The student as this viewer may see them, in their class of the diary's day (today,
+        or their last day for one who left). ``finals``: the final marks only, which the
+        family of a student who left still reads for a while."""
         access.require_private(viewer)
         if viewer.is_anonymous:
             raise AccessDenied("read_student")
-        cached = self.reference.student(student_id)
-        if cached is not None:
-            student, class_, subgroup_ids = cached
-            scope = access.student_subjects(viewer, student, subgroup_ids)
-            return _Seen(student, class_, subgroup_ids, scope, _card(student, class_))
+        place = self.people.student(student_id)
+        if place is None:
+            place = await self._place(uow, viewer, student_id)
+            self.people.put_student(place)
+        student, class_ = place.student, place.class_
+        scope = access.student_subjects(viewer, student_id, class_.id, place.subgroup_ids)  # type: ignore[arg-type]
+        access.require_enrolled(viewer, student, self.clock.today(), finals=finals)
+        return _Seen(student, class_, place.subgroup_ids, scope, _card(student, class_))
+
+    async def _place(self, uow: UnitOfWork, viewer: Viewer, student_id: int) -> _Place:
         student = await uow.students.get(student_id)
         if student is None:
             # Only staff learn that an id does not exist.
             if viewer.is_staff or viewer.system:
                 raise NotFound("student", student_id)
             raise AccessDenied("read_student")
-        subgroup_ids = await uow.subgroups.of_student(student_id)
-        scope = access.student_subjects(viewer, student, subgroup_ids)
-        class_ = self.reference.class_(student.class_id)
+        day = self._reference_day(student)
+        class_id = student.class_id
+        if student.class_since is not None and day < student.class_since:
+            history = await uow.class_history.for_student(student_id)
+            class_id = class_on(student, history, day) or class_id
+        class_ = self.people.class_(class_id)
         if class_ is None:
-            class_ = await uow.classes.get(student.class_id)
+            class_ = await uow.classes.get(class_id)
             if class_ is None:
-                raise NotFound("class", student.class_id)
-        self.reference.put_student(student, class_, subgroup_ids)
-        return _Seen(student, class_, subgroup_ids, scope, _card(student, class_))
+                raise NotFound("class", class_id)
+        return _Place(student, class_, await uow.subgroups.of_student(student_id, on=day))
 
     def _reference_day(self, student: Student) -> date:
         """Today, or the day a student who left was last enrolled."""
@@ -585,14 +490,14 @@ class DiaryService:
         async with self.uow(readonly=True) as uow:
             seen = await self._see(uow, viewer, student_id)
             ref = await self._ref(uow, seen.class_.year_id)
-            period = _pick_period(ref, period_id, self._reference_day(seen.student))
-            taught = self.reference.taught(seen.class_.id, period.id, seen.subgroup_ids)
+            period = ref.pick_period(period_id, self._reference_day(seen.student))
+            taught = self.people.taught(seen.class_.id, period.id, seen.subgroup_ids)
             if taught is None:
                 counts = await uow.lessons.count_by_subject(
                     seen.class_.id, period.starts_on, period.ends_on, seen.subgroup_ids
                 )
                 taught = frozenset(counts)
-                self.reference.put_taught(seen.class_.id, period.id, seen.subgroup_ids, taught)
+                self.people.put_taught(seen.class_.id, period.id, seen.subgroup_ids, taught)
             marks = await uow.marks.lines_for_student(student_id, period.starts_on, period.ends_on)
             finals = await uow.finals.lines_for_student(student_id, ref.year.id)
 
@@ -637,9 +542,10 @@ class DiaryService:
     async def final_marks(
         self, viewer: Viewer, student_id: int, year_id: int | None = None
     ) -> FinalMarks:
-        """Period, year, exam and final marks by subject."""
+        """Period, year, exam and final marks by subject; of a student who left, too, for a
+        year (the certificate)."""
         async with self.uow(readonly=True) as uow:
-            seen = await self._see(uow, viewer, student_id)
+            seen = await self._see(uow, viewer, student_id, finals=True)
             ref = await self._ref(uow, year_id if year_id is not None else seen.class_.year_id)
             teachings = []
             if ref.year.id == seen.class_.year_id:
@@ -679,7 +585,7 @@ class DiaryService:
         async with self.uow(readonly=True) as uow:
             seen = await self._see(uow, viewer, student_id)
             ref = await self._ref(uow, seen.class_.year_id)
-            period = _pick_period(ref, period_id, self._reference_day(seen.student))
+            period = ref.pick_period(period_id, self._reference_day(seen.student))
             # Lessons held so far while the student was enrolled.
             student = seen.student
             start = max(period.starts_on, student.arrived_on or period.starts_on)

@@ -158,6 +158,15 @@ class InviteInvalid(DomainError):
         super().__init__(why=why)
 
 
+class StudentLeft(DomainError):
+    """The student has left the school: only their final marks stay readable, for a while."""
+
+    code = "student_left"
+
+    def __init__(self, left_on: date, readable_until: date) -> None:
+        super().__init__(left_on=left_on, readable_until=readable_until)
+
+
 class ConsentRequired(DomainError):
     """A guardian sees nothing before consenting (001 §1.5)."""
 

@@ -18,7 +18,6 @@ from core.errors import (
     AlreadySuperseded,
     CorrectionWindowPassed,
     FinalWindowClosed,
-    FirstGradeNoMarks,
     LessonInFuture,
     NotAbsent,
     NotFound,
@@ -55,6 +54,7 @@ from core.model import (
     School,
     SchoolYear,
     Student,
+    class_on,
 )
 from core.ports import UnitOfWork, UnitOfWorkFactory
 
@@ -133,44 +133,35 @@ async def _lesson(uow: UnitOfWork, lesson_id: int) -> Lesson:
     return lesson
 
 
-async def _lesson_students(uow: UnitOfWork, lesson: Lesson) -> list[Student]:
-    """The class on the lesson's day, or just the subgroup's members."""
+async def lesson_roster(uow: UnitOfWork, lesson: Lesson) -> list[Student]:
+    """Who was in the lesson: the class on its day (those who moved in or out, arrived or left
+    by then, as they were), or just the subgroup's members that day; by surname."""
     students = await uow.students.in_class(lesson.class_id, on=lesson.day)
     if lesson.subgroup_id is None:
         return students
-    members = set(await uow.subgroups.member_ids(lesson.subgroup_id))
+    members = set(await uow.subgroups.member_ids(lesson.subgroup_id, on=lesson.day))
     return [s for s in students if s.id in members]
 
 
 async def _student_in_lesson(uow: UnitOfWork, lesson: Lesson, student_id: int) -> Student:
+    """The student, if they were in the lesson's class (and group) on its day."""
     student = await uow.students.get(student_id)
-    if (
-        student is None
-        or student.class_id != lesson.class_id
-        or not student.enrolled_on(lesson.day)
-        or (
-            lesson.subgroup_id is not None
-            and student_id not in await uow.subgroups.member_ids(lesson.subgroup_id)
-        )
-    ):
-        raise StudentNotInLesson(student_id, lesson.id or 0)
-    return student
+    if student is not None and student.enrolled_on(lesson.day):
+        history = []
+        if student.class_since is not None and lesson.day < student.class_since:
+            history = await uow.class_history.for_student(student_id)
+        if class_on(student, history, lesson.day) == lesson.class_id and (
+            lesson.subgroup_id is None
+            or lesson.subgroup_id in await uow.subgroups.of_student(student_id, on=lesson.day)
+        ):
+            return student
+    raise StudentNotInLesson(student_id, lesson.id or 0)
 
 
 async def _roll_call(uow: UnitOfWork, lesson: Lesson) -> RollCall:
     records = {r.student_id: r for r in await uow.attendance.for_lesson(lesson.id)}  # type: ignore[arg-type]
-    students = await _lesson_students(uow, lesson)
+    students = await lesson_roster(uow, lesson)
     return RollCall(lesson, tuple(RollCallLine(s, records.get(s.id)) for s in students))  # type: ignore[arg-type]
-
-
-def _require_read_lesson(viewer: Viewer, lesson: Lesson) -> None:
-    """A lesson's roll call: its teachers, the class teacher and the administration."""
-    access.require_private(viewer)
-    if viewer.administers or lesson.class_id in viewer.class_teacher_of:
-        return
-    if viewer.staff_id is not None and viewer.staff_id in (lesson.teacher_id, lesson.substitute_id):
-        return
-    raise AccessDenied("read_lesson")
 
 
 def _text(value: str, field: str, limit: int, required: bool = True) -> str:
@@ -221,7 +212,7 @@ class JournalService:
         """The lesson's students and their attendance: teachers, class teacher, administration."""
         async with self.uow(readonly=True) as uow:
             lesson = await _lesson(uow, lesson_id)
-            _require_read_lesson(viewer, lesson)
+            access.require_read_lesson(viewer, lesson)
             return await _roll_call(uow, lesson)
 
     async def _open_lesson_for_attendance(
@@ -737,7 +728,7 @@ class JournalService:
         if kind == FinalKind.YEAR:
             rules.ensure_final_window(last, facts.school, today)
             return
-        opens, _ = rules.final_window(last, facts.school)
+        opens, _ = rules.school_final_window(last, facts.school)
         if not opens <= today <= facts.year.ends_on:
             raise FinalWindowClosed(opens, facts.year.ends_on)
 
@@ -772,8 +763,7 @@ class JournalService:
                 ):
                     raise AccessDenied("set_final_mark")
             facts = await _class_facts(uow, student.class_id)
-            if facts.cls.grade <= 1:
-                raise FirstGradeNoMarks()
+            rules.ensure_graded(facts.cls.grade)
             subject = await uow.subjects.get(subject_id)
             if subject is None or subject.school_id != facts.school.id:
                 raise NotFound("subject", subject_id)

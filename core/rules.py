@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import date, datetime, time, timedelta, tzinfo
+from typing import Protocol
 
 from core.errors import (
     FinalWindowClosed,
@@ -33,6 +34,48 @@ WRITTEN_MARK_DAYS_SENIOR = 7
 CORRECTION_DAYS = 7
 # When a class has no bell times: homework until the end of the day.
 END_OF_DAY = time(23, 59, 59)
+# 000 §3.6; 004 §5.5: grade 1 has no marks and no homework, attendance only.
+FIRST_GRADED = 2
+
+
+class Span(Protocol):
+    """A study period as any layer holds it (the entity, or a read model)."""
+
+    @property
+    def starts_on(self) -> date: ...
+
+    @property
+    def ends_on(self) -> date: ...
+
+    @property
+    def closed(self) -> bool: ...
+
+
+class Days(Protocol):
+    """A holiday as any layer holds it."""
+
+    @property
+    def starts_on(self) -> date: ...
+
+    @property
+    def ends_on(self) -> date: ...
+
+
+def graded(grade: int) -> bool:
+    """Marks and homework from grade 2; grade 1 is attendance only (000 §3.6; 004 §5.5)."""
+    return grade >= FIRST_GRADED
+
+
+def is_school_day(
+    day: date, periods: Iterable[Span], holidays: Iterable[Days], week_days: int
+) -> bool:
+    """A day with lessons: in a study period, not a holiday or day off, Monday to Friday (or to
+    Saturday in a six-day week)."""
+    if day.weekday() >= week_days:
+        return False
+    if not any(p.starts_on <= day <= p.ends_on for p in periods):
+        return False
+    return not any(h.starts_on <= day <= h.ends_on for h in holidays)
 
 
 def period_for(day: date, periods: Iterable[Period]) -> Period:
@@ -78,7 +121,7 @@ def ensure_homework_allowed(
 ) -> None:
     """Homework on the lesson day, at most 2 h after the class's last lesson, or in advance
     (000 §3.10; 003 reg.2 §2.1.2-2.1.3). None in grade 1 (000 §3.6; 004 §5.5)."""
-    if grade <= 1:
+    if not graded(grade):
         raise FirstGradeNoHomework()
     today = now.date()
     if lesson.day > today:
@@ -98,11 +141,15 @@ def mark_deadline(lesson_day: date, grade: int, work_type: WorkType) -> date:
     return lesson_day + timedelta(days=days)
 
 
+def ensure_graded(grade: int) -> None:
+    if not graded(grade):
+        raise FirstGradeNoMarks()
+
+
 def ensure_mark_allowed(grade: int, lesson: Lesson, work_type: WorkType, today: date) -> None:
     """Grade 1 gets no marks; no mark ahead of its lesson; oral within a day, written within
     5 days (grades 2-9) or 7 days (10-11); after that only a correction (003 reg.2 §2.1.4)."""
-    if grade <= 1:
-        raise FirstGradeNoMarks()
+    ensure_graded(grade)
     if lesson.day > today:
         raise LessonInFuture(lesson.day)
     deadline = mark_deadline(lesson.day, grade, work_type)
@@ -115,16 +162,22 @@ def correction_deadline(created_at: datetime, tz: tzinfo) -> date:
     return created_at.astimezone(tz).date() + timedelta(days=CORRECTION_DAYS)
 
 
-def final_window(period: Period, school: School) -> tuple[date, date]:
-    opens = period.ends_on - timedelta(days=school.final_window_open_days)
-    closes = period.ends_on + timedelta(days=school.final_window_grace_days)
-    return opens, closes
+def final_window(ends_on: date, open_days: int, grace_days: int) -> tuple[date, date]:
+    """Period marks from ``open_days`` before the period's last day to ``grace_days`` after it
+    (003 §4.4; 004 §5.8: at most 2 days after)."""
+    return ends_on - timedelta(days=open_days), ends_on + timedelta(days=grace_days)
+
+
+def school_final_window(period: Span, school: School) -> tuple[date, date]:
+    return final_window(
+        period.ends_on, school.final_window_open_days, school.final_window_grace_days
+    )
 
 
 def ensure_final_window(period: Period, school: School, today: date) -> None:
     """Period marks by the last day of the period, at most 2 days after (003 §4.4; 004 §5.8)."""
     if period.closed:
         raise PeriodClosed(period.id)
-    opens, closes = final_window(period, school)
+    opens, closes = school_final_window(period, school)
     if not opens <= today <= closes:
         raise FinalWindowClosed(opens, closes)

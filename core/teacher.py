@@ -9,18 +9,17 @@ Writes go through ``JournalService``, which checks every rule; this module only 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from enum import StrEnum
-from fractions import Fraction
-from time import monotonic
 
 from core import access, rules
 from core.access import Viewer
+from core.calendar import ClassFacts, PeriodView, SchoolCalendar, WorkTypeView
 from core.clock import Clock
 from core.commands import ClassRef, MarkCommand, NameQuery, fold, match_names, match_work_type
-from core.diary import DiaryService, PeriodView, StudentForecast
+from core.diary import DiaryService, StudentForecast
 from core.errors import (
     AccessDenied,
     ClassAmbiguous,
@@ -31,7 +30,7 @@ from core.errors import (
     UnknownWorkType,
     ValidationFailed,
 )
-from core.journal import RollCall
+from core.journal import RollCall, lesson_roster
 from core.model import (
     AbsenceReason,
     AttendanceKind,
@@ -53,16 +52,6 @@ class Purpose(StrEnum):
 
 
 # --- read models ---------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class WorkTypeOption:
-    id: int
-    code: str
-    short: str
-    name: str
-    weight: Fraction
-    written: bool
 
 
 @dataclass(frozen=True, slots=True)
@@ -154,7 +143,7 @@ class LessonCard:
     period_closed: bool
     lines: tuple[StudentLine, ...]  # by surname
     homework: HomeworkBrief | None
-    work_types: tuple[WorkTypeOption, ...]
+    work_types: tuple[WorkTypeView, ...]
     final_period: PeriodView | None  # its period-mark window is open and the viewer teaches it
 
     @property
@@ -169,7 +158,7 @@ class LessonCard:
     @property
     def marks_open(self) -> bool:
         """Rules 3, 5: not ahead of the lesson, not in grade 1."""
-        return self._open and self.lesson.grade > 1 and self.lesson.day <= self.today
+        return self._open and rules.graded(self.lesson.grade) and self.lesson.day <= self.today
 
     @property
     def topic_open(self) -> bool:
@@ -178,7 +167,7 @@ class LessonCard:
     @property
     def homework_open(self) -> bool:
         """Rules 2, 5: on the day or ahead; the core checks the 2-hour window."""
-        return self.topic_open and self.lesson.grade > 1
+        return self.topic_open and rules.graded(self.lesson.grade)
 
     @property
     def remarks_open(self) -> bool:
@@ -187,7 +176,7 @@ class LessonCard:
     def line(self, student_id: int) -> StudentLine | None:
         return next((x for x in self.lines if x.student.id == student_id), None)
 
-    def work_type(self, work_type_id: int) -> WorkTypeOption | None:
+    def work_type(self, work_type_id: int) -> WorkTypeView | None:
         return next((w for w in self.work_types if w.id == work_type_id), None)
 
     @property
@@ -216,7 +205,7 @@ class MarkPlan:
     """``/mark`` resolved against a lesson: its work type and each name's candidates."""
 
     lesson: LessonItem
-    work_type: WorkTypeOption
+    work_type: WorkTypeView
     matches: tuple[NameMatch, ...]
     values: tuple[MarkValue, ...]  # aligned with ``matches``
 
@@ -261,119 +250,6 @@ class ClassAbsences:
         return tuple(x for x in self.items if x.kind == AttendanceKind.ABSENT and x.reason is None)
 
 
-# --- the school's calendar, kept for a minute -----------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class Calendar:
-    year_id: int
-    school_id: int
-    periods: tuple[PeriodView, ...]  # by start
-    final_open_days: int
-    final_grace_days: int
-    holidays: tuple[tuple[str, date, date], ...]
-    bells: dict[int, tuple[time, time]]
-    subjects: dict[int, str]
-    work_types: tuple[WorkTypeOption, ...]
-
-    def holiday(self, day: date) -> str | None:
-        return next((name for name, start, end in self.holidays if start <= day <= end), None)
-
-    def window(self, period: PeriodView) -> tuple[date, date]:
-        """Rule 6: from some days before the period's end to 2 days after it."""
-        return (
-            period.ends_on - timedelta(days=self.final_open_days),
-            period.ends_on + timedelta(days=self.final_grace_days),
-        )
-
-    def open_final_period(self, today: date) -> PeriodView | None:
-        for p in self.periods:
-            opens, closes = self.window(p)
-            if not p.closed and opens <= today <= closes:
-                return p
-        return None
-
-    def period_of(self, day: date) -> PeriodView | None:
-        return next((p for p in self.periods if p.starts_on <= day <= p.ends_on), None)
-
-
-@dataclass(frozen=True, slots=True)
-class ClassFacts:
-    """What the screens need of a class; a class's name and grade do not change in a year."""
-
-    id: int
-    year_id: int
-    grade: int
-    letter: str
-
-    @property
-    def name(self) -> str:
-        return f"{self.grade}{self.letter}"
-
-
-class CalendarCache:
-    """Periods, bells, subjects, work types and classes' names change a few times a year;
-    every tap needs them. Kept for ``ttl`` seconds (0: not kept); the core re-checks every
-    rule on write, against the database."""
-
-    def __init__(self, ttl: float = 60.0, now: Callable[[], float] = monotonic) -> None:
-        self.ttl = ttl
-        self._now = now
-        self._items: dict[int, tuple[float, Calendar]] = {}
-        self._classes: dict[int, tuple[float, ClassFacts]] = {}
-
-    def class_(self, class_id: int) -> ClassFacts | None:
-        item = self._classes.get(class_id)
-        if item is None or self._now() - item[0] >= self.ttl:
-            return None
-        return item[1]
-
-    def put_class(self, facts: ClassFacts) -> None:
-        if self.ttl > 0:
-            self._classes[facts.id] = (self._now(), facts)
-
-    def get(self, year_id: int) -> Calendar | None:
-        item = self._items.get(year_id)
-        if item is None or self._now() - item[0] >= self.ttl:
-            return None
-        return item[1]
-
-    def put(self, calendar: Calendar) -> None:
-        if self.ttl > 0:
-            self._items[calendar.year_id] = (self._now(), calendar)
-
-
-async def _load_calendar(uow: UnitOfWork, year_id: int) -> Calendar:
-    year = await uow.years.get(year_id)
-    if year is None:
-        raise NotFound("year", year_id)
-    school = await uow.schools.get(year.school_id)
-    if school is None:
-        raise NotFound("school", year.school_id)
-    periods = sorted(await uow.periods.for_year(year_id), key=lambda p: (p.starts_on, p.number))
-    return Calendar(
-        year_id=year_id,
-        school_id=year.school_id,
-        periods=tuple(
-            PeriodView(p.id, p.kind, p.number, p.starts_on, p.ends_on, p.closed)  # type: ignore[arg-type]
-            for p in periods
-        ),
-        final_open_days=school.final_window_open_days,
-        final_grace_days=school.final_window_grace_days,
-        holidays=tuple(
-            (h.name, h.starts_on, h.ends_on) for h in await uow.holidays.for_year(year_id)
-        ),
-        bells={
-            b.slot: (b.starts_at, b.ends_at) for b in await uow.bells.for_school(year.school_id)
-        },
-        subjects={s.id: s.name for s in await uow.subjects.for_school(year.school_id)},  # type: ignore[misc]
-        work_types=tuple(
-            WorkTypeOption(w.id, w.code, w.short, w.name, Fraction(w.weight), w.written)  # type: ignore[arg-type]
-            for w in await uow.work_types.for_school(year.school_id)
-        ),
-    )
-
-
 # --- helpers -------------------------------------------------------------------------------
 
 
@@ -384,27 +260,8 @@ def _staff_id(viewer: Viewer) -> int:
     return viewer.staff_id
 
 
-def _require_read_lesson(viewer: Viewer, lesson: Lesson) -> None:
-    """A lesson's card: its teachers, the class teacher and the administration."""
-    access.require_private(viewer)
-    if viewer.administers or lesson.class_id in viewer.class_teacher_of:
-        return
-    if viewer.staff_id is not None and viewer.staff_id in (lesson.teacher_id, lesson.substitute_id):
-        return
-    raise AccessDenied("read_lesson")
-
-
 def _ref(student: Student) -> StudentRef:
     return StudentRef(student.id, student.last_name, student.first_name)  # type: ignore[arg-type]
-
-
-async def _roster(uow: UnitOfWork, lesson: Lesson) -> list[Student]:
-    """The class on the lesson's day, or just the subgroup's members, by surname."""
-    students = await uow.students.in_class(lesson.class_id, on=lesson.day)
-    if lesson.subgroup_id is None:
-        return students
-    members = set(await uow.subgroups.member_ids(lesson.subgroup_id))
-    return [s for s in students if s.id in members]
 
 
 @dataclass(frozen=True, slots=True)
@@ -414,25 +271,13 @@ class TeacherService:
 
     uow: UnitOfWorkFactory
     clock: Clock
-    diary: DiaryService
-    calendars: CalendarCache = field(default_factory=CalendarCache, compare=False, repr=False)
+    diary: DiaryService  # and its calendars: one copy of the year for both
 
-    async def _calendar(self, uow: UnitOfWork, year_id: int) -> Calendar:
-        calendar = self.calendars.get(year_id)
-        if calendar is None:
-            calendar = await _load_calendar(uow, year_id)
-            self.calendars.put(calendar)
-        return calendar
+    async def _calendar(self, uow: UnitOfWork, year_id: int) -> SchoolCalendar:
+        return await self.diary.calendars.get(uow, year_id)
 
     async def _class(self, uow: UnitOfWork, class_id: int) -> ClassFacts:
-        facts = self.calendars.class_(class_id)
-        if facts is None:
-            found = await uow.classes.get(class_id)
-            if found is None:
-                raise NotFound("class", class_id)
-            facts = ClassFacts(class_id, found.year_id, found.grade, found.letter)
-            self.calendars.put_class(facts)
-        return facts
+        return await self.diary.calendars.of_class(uow, class_id)
 
     async def _items(
         self,
@@ -458,7 +303,7 @@ class TeacherService:
             if with_roll:
                 key = (x.class_id, x.day, x.subgroup_id)
                 if key not in rosters:
-                    rosters[key] = len(await _roster(uow, x))
+                    rosters[key] = len(await lesson_roster(uow, x))
                 records = await uow.attendance.for_lesson(x.id)  # type: ignore[arg-type]
                 roll = RollCounts(
                     rosters[key],
@@ -518,7 +363,7 @@ class TeacherService:
                 if found is None:
                     raise NotFound("lesson", lesson_id)
                 lesson = found
-            _require_read_lesson(viewer, lesson)
+            access.require_read_lesson(viewer, lesson)
             (item,) = await self._items(uow, viewer, [lesson])
             cls = await self._class(uow, lesson.class_id)
             calendar = await self._calendar(uow, cls.year_id)
@@ -526,7 +371,7 @@ class TeacherService:
                 students = [x.student for x in roll.lines]
                 records = {x.student.id: x.record for x in roll.lines if x.record is not None}
             else:
-                students = await _roster(uow, lesson)
+                students = await lesson_roster(uow, lesson)
                 records = {r.student_id: r for r in await uow.attendance.for_lesson(lesson_id)}
             marks = await uow.marks.for_lesson(lesson_id)
             homework = await uow.homework.for_lesson(lesson_id)
@@ -536,7 +381,7 @@ class TeacherService:
                 staff = {x.id: x.short_name for x in found_staff}
         period = calendar.period_of(lesson.day)
         period_closed = period is None or period.closed
-        work_types = {w.id: w for w in calendar.work_types}
+        work_types = calendar.work_types
         by_student: dict[int, list[LessonMark]] = defaultdict(list)
         for mark in sorted(marks, key=lambda m: (m.created_at, m.id or 0)):
             wt = work_types.get(mark.work_type_id)
@@ -572,20 +417,20 @@ class TeacherService:
             lesson=item,
             teacher_name=staff.get(lesson.teacher_id, ""),
             substitute_name=staff.get(lesson.substitute_id) if lesson.substitute_id else None,
-            writable=viewer.staff_id is not None and viewer.staff_id == lesson.conducted_by,
+            writable=access.conducts(viewer, lesson),
             today=today,
             period_closed=period_closed,
             lines=lines,
             homework=HomeworkBrief(homework.text, len(homework.attachments), homework.due_on)
             if homework
             else None,
-            work_types=calendar.work_types,
-            final_period=final if teaches and cls.grade > 1 else None,
+            work_types=tuple(calendar.work_types.values()),
+            final_period=final if teaches and rules.graded(cls.grade) else None,
         )
 
     # --- text commands ----------------------------------------------------------------------
 
-    def _started(self, lesson: Lesson, calendar: Calendar, now: datetime) -> bool:
+    def _started(self, lesson: Lesson, calendar: SchoolCalendar, now: datetime) -> bool:
         if lesson.day != now.date():
             return lesson.day < now.date()
         bell = calendar.bells.get(lesson.slot)
@@ -637,7 +482,7 @@ class TeacherService:
             return tuple(await self._items(uow, viewer, chosen))
 
     def _lesson_for_attendance(
-        self, lessons: list[Lesson], calendar: Calendar, now: datetime
+        self, lessons: list[Lesson], calendar: SchoolCalendar, now: datetime
     ) -> list[Lesson]:
         today = [x for x in lessons if x.day == now.date()]
         begun = [x for x in today if self._started(x, calendar, now)]
@@ -646,7 +491,7 @@ class TeacherService:
         return today[:1]
 
     def _lessons_for_marks(
-        self, lessons: list[Lesson], calendar: Calendar, now: datetime
+        self, lessons: list[Lesson], calendar: SchoolCalendar, now: datetime
     ) -> list[Lesson]:
         begun = [x for x in lessons if self._started(x, calendar, now)]
         if not begun:
@@ -666,8 +511,8 @@ class TeacherService:
             lesson = await uow.lessons.get(lesson_id)
             if lesson is None:
                 raise NotFound("lesson", lesson_id)
-            _require_read_lesson(viewer, lesson)
-            roster = [_ref(s) for s in await _roster(uow, lesson)]
+            access.require_read_lesson(viewer, lesson)
+            roster = [_ref(s) for s in await lesson_roster(uow, lesson)]
         return tuple(
             NameMatch(q, found)
             for q, found in zip(queries, match_names(queries, roster), strict=True)

@@ -20,8 +20,9 @@ from bot import keyboards as kb
 from bot.charts import progress_png
 from bot.keyboards import ChildCb, DiaryCb, View, inline
 from core.access import Viewer
+from core.calendar import PeriodView
 from core.clock import Clock
-from core.diary import DiaryService, PeriodView
+from core.diary import DiaryService
 from handlers import diary_text as t
 from handlers import render as r
 from handlers.start import consent_keyboard, consent_text

@@ -9,6 +9,7 @@ from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import ngettext
 
 from core import diary as dv
+from core.calendar import PeriodView
 from core.grading import Forecast
 from core.model import AttendanceKind
 from handlers import render as r
@@ -18,7 +19,7 @@ def header(title: str, student: dv.StudentCard) -> str:
     return f"<b>{escape(title)}: {r.whose(student.full_name, student.class_name)}</b>"
 
 
-def period_line(p: dv.PeriodView) -> str:
+def period_line(p: PeriodView) -> str:
     return f"{r.period(p.kind, p.number)}, {r.day(p.starts_on, False)} – {r.day(p.ends_on, False)}"
 
 

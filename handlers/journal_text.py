@@ -10,6 +10,7 @@ from html import escape
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import ngettext
 
+from core.calendar import WorkTypeView
 from core.commands import NameQuery, Refusal
 from core.model import MarkValue
 from core.teacher import (
@@ -19,7 +20,6 @@ from core.teacher import (
     PeriodSheet,
     StudentRef,
     TeacherDay,
-    WorkTypeOption,
 )
 from handlers import render as r
 
@@ -139,7 +139,7 @@ def card_text(card: LessonCard) -> str:
     return "\n".join(lines)
 
 
-def work_type_label(w: WorkTypeOption) -> str:
+def work_type_label(w: WorkTypeView) -> str:
     return _("{work} · weight {w}").format(work=r.work_type(w.code, w.short), w=r.number(w.weight))
 
 
@@ -150,7 +150,7 @@ def marks_of(marks: Iterable[LessonMark]) -> str:
     )
 
 
-def marks_text(card: LessonCard, work: WorkTypeOption | None) -> str:
+def marks_text(card: LessonCard, work: WorkTypeView | None) -> str:
     lines = card_head(card)
     lines.append("")
     if work is None:
@@ -167,7 +167,7 @@ def marks_text(card: LessonCard, work: WorkTypeOption | None) -> str:
     return "\n".join(lines)
 
 
-def value_text(card: LessonCard, student: StudentRef, work: WorkTypeOption, comment: str) -> str:
+def value_text(card: LessonCard, student: StudentRef, work: WorkTypeView, comment: str) -> str:
     lines = [
         f"<b>{escape(student.full_name)}</b> — {escape(work_type_label(work))}",
         lesson_title(card.lesson) + " · " + r.day(card.lesson.day),
@@ -293,7 +293,7 @@ def absent_saved(card: LessonCard, marked: Iterable[StudentRef]) -> str:
 
 
 def marks_saved(
-    card: LessonCard, work: WorkTypeOption, given: Iterable[tuple[StudentRef, MarkValue]]
+    card: LessonCard, work: WorkTypeView, given: Iterable[tuple[StudentRef, MarkValue]]
 ) -> str:
     lines = [
         f"<b>{lesson_title(card.lesson)}</b> · {r.day(card.lesson.day)}",

@@ -8,8 +8,8 @@ import pytest
 
 from core import access
 from core.access import SYSTEM, TeachingRef, Viewer
-from core.errors import AccessDenied, ConsentRequired, PrivateChatRequired
-from core.model import Lesson, StaffRoleKind, Student
+from core.errors import AccessDenied, ConsentRequired, PrivateChatRequired, StudentLeft
+from core.model import Lesson, LessonOrigin, StaffRoleKind, Student
 
 MATHS, ENGLISH = 1, 2
 C7, C8 = 10, 11
@@ -49,38 +49,38 @@ def test_private_chat_required():
 
 @pytest.mark.parametrize("viewer", [SYSTEM, DEPUTY, DIRECTOR, ADMIN, CLASS_TEACHER, PARENT, PUPIL])
 def test_everything_of_a_student(viewer):
-    assert access.student_subjects(viewer, STUDENT, frozenset()) is None
+    assert access.student_subjects(viewer, STUDENT.id, C7, frozenset()) is None
 
 
 def test_subject_teacher_sees_their_subjects_only():
-    assert access.student_subjects(TEACHER, STUDENT, frozenset()) == {MATHS}
-    assert access.student_subjects(GROUP_TEACHER, STUDENT, frozenset({GROUP})) == {ENGLISH}
+    assert access.student_subjects(TEACHER, STUDENT.id, C7, frozenset()) == {MATHS}
+    assert access.student_subjects(GROUP_TEACHER, STUDENT.id, C7, frozenset({GROUP})) == {ENGLISH}
     with pytest.raises(AccessDenied):
-        access.student_subjects(GROUP_TEACHER, OTHER, frozenset())
+        access.student_subjects(GROUP_TEACHER, OTHER.id, C7, frozenset())
 
 
 @pytest.mark.parametrize("viewer", [OTHER_TEACHER, ANON, Viewer(guardian_id=3)])
 def test_strangers_see_no_student(viewer):
     with pytest.raises(AccessDenied):
-        access.require_read_student(viewer, STUDENT, frozenset())
+        access.student_subjects(viewer, STUDENT.id, C7, frozenset())
 
 
 def test_a_child_and_a_pupil_are_not_their_siblings():
     with pytest.raises(AccessDenied):
-        access.require_read_student(PARENT, OTHER, frozenset())
+        access.student_subjects(PARENT, OTHER.id, C7, frozenset())
     with pytest.raises(AccessDenied):
-        access.require_read_student(PUPIL, OTHER, frozenset())
+        access.student_subjects(PUPIL, OTHER.id, C7, frozenset())
 
 
 def test_guardian_without_consent_sees_nothing():
     with pytest.raises(ConsentRequired):
-        access.require_read_student(PENDING, STUDENT, frozenset())
+        access.student_subjects(PENDING, STUDENT.id, C7, frozenset())
 
 
 def test_no_student_data_in_a_group_chat():
     with pytest.raises(PrivateChatRequired):
-        access.require_read_student(Viewer(guardian_id=1, children=frozenset({100}),
-                                           private_chat=False), STUDENT, frozenset())  # fmt: skip
+        in_a_group = Viewer(guardian_id=1, children=frozenset({100}), private_chat=False)
+        access.student_subjects(in_a_group, STUDENT.id, C7, frozenset())
 
 
 def test_read_class():
@@ -154,8 +154,36 @@ def test_may_correct():
     assert not access.may_correct(DIRECTOR, 5, date(2027, 1, 1), deadline)
 
 
-def test_teaches_student():
-    assert access.teaches_student(TEACHER, STUDENT, frozenset())
-    assert access.teaches_student(GROUP_TEACHER, STUDENT, frozenset({GROUP}))
-    assert not access.teaches_student(GROUP_TEACHER, OTHER, frozenset())
-    assert not access.teaches_student(OTHER_TEACHER, STUDENT, frozenset())
+def test_a_teacher_reads_and_writes_a_lesson_while_the_teaching_lasts():
+    """An ended teaching is not in the viewer: the lesson card and its writes go with it."""
+    for viewer in (TEACHER, CLASS_TEACHER, DEPUTY):
+        access.require_read_lesson(viewer, LESSON)
+    assert access.conducts(TEACHER, LESSON)
+    ended = Viewer(staff_id=5, teaches=frozenset({TeachingRef(MATHS, C8)}))
+    assert not access.conducts(ended, LESSON)
+    with pytest.raises(AccessDenied):
+        access.require_read_lesson(ended, LESSON)
+    with pytest.raises(AccessDenied):
+        access.require_conducts(ended, LESSON)
+    # a lesson the administration added is its teacher's, teaching or not
+    extra = Lesson(C7, LESSON.day, 6, MATHS, teacher_id=5, origin=LessonOrigin.EXTRA, id=3)
+    assert access.conducts(ended, extra)
+    # a group's teacher conducts that group's lessons only
+    group = Lesson(C7, LESSON.day, 3, ENGLISH, teacher_id=6, subgroup_id=GROUP, id=4)
+    other_group = Lesson(C7, LESSON.day, 3, ENGLISH, teacher_id=6, subgroup_id=GROUP + 1, id=5)
+    assert access.conducts(GROUP_TEACHER, group)
+    assert not access.conducts(GROUP_TEACHER, other_group)
+
+
+def test_a_student_who_left_is_read_by_the_family_for_finals_only_and_for_a_year():
+    left = Student("Иванов", "Пётр", C7, left_on=date(2026, 10, 31), id=100)
+    access.require_enrolled(PARENT, left, date(2026, 10, 31))  # the last day: still there
+    with pytest.raises(StudentLeft) as refused:
+        access.require_enrolled(PARENT, left, date(2026, 11, 1))
+    assert refused.value.facts["readable_until"] == date(2027, 10, 31)
+    access.require_enrolled(PARENT, left, date(2027, 10, 31), finals=True)
+    access.require_enrolled(PUPIL, left, date(2027, 10, 31), finals=True)
+    with pytest.raises(StudentLeft):
+        access.require_enrolled(PARENT, left, date(2027, 11, 1), finals=True)
+    for staff in (CLASS_TEACHER, ADMIN, SYSTEM):
+        access.require_enrolled(staff, left, date(2028, 1, 1))

@@ -122,7 +122,10 @@ async def test_student_viewer_while_enrolled(small, accounts):
     assert (await accounts.viewer_for(TG, "5", True)).student_id == small.ivanov.id
     small.store.tables["students"][small.ivanov.id].left_on = TODAY
     assert (await accounts.viewer_for(TG, "5", True)).student_id == small.ivanov.id
+    # one who left keeps the account for a year, to read their final marks (core.access)
     small.store.tables["students"][small.ivanov.id].left_on = TODAY - timedelta(days=1)
+    assert (await accounts.viewer_for(TG, "5", True)).student_id == small.ivanov.id
+    small.store.tables["students"][small.ivanov.id].left_on = TODAY - timedelta(days=366)
     assert (await accounts.viewer_for(TG, "5", True)).is_anonymous
 
 

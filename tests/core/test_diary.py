@@ -12,6 +12,7 @@ import pytest
 
 from core import model as m
 from core.access import Viewer
+from core.calendar import Calendars, PeriodView, YearView
 from core.diary import (
     AbsenceTotals,
     AttendanceSummary,
@@ -24,13 +25,11 @@ from core.diary import (
     LessonView,
     MarkView,
     PeriodMarks,
-    PeriodView,
-    ReferenceCache,
+    StudentCache,
     StudentCard,
     StudentTimetable,
     SubjectAttendance,
     SubjectFinals,
-    YearView,
 )
 from core.errors import (
     AccessDenied,
@@ -38,6 +37,7 @@ from core.errors import (
     NoPeriod,
     NotFound,
     PrivateChatRequired,
+    StudentLeft,
     ValidationFailed,
 )
 from core.grading import Change, Forecast
@@ -747,10 +747,11 @@ async def test_forecast_for_class_leaves_out_students_not_enrolled_then(data: Da
 
 
 async def test_a_student_who_left_keeps_their_history(data: Data) -> None:
+    """Staff read the whole history; the family reads only the final marks, for a year."""
     s = data.s
     s.ivanov.left_on = D(2026, 10, 22)
-    diary, mother = data.diary, data.v(s.mother)
-    got = await diary.period_marks(mother, s.ivanov.id)
+    diary, staff, mother = data.diary, data.v(s.class_teacher), data.v(s.mother)
+    got = await diary.period_marks(staff, s.ivanov.id)
     assert got.period == pv(s.q1)  # the period they were last in, not today's
     assert got.student.left_on == D(2026, 10, 22)
     maths = got.subjects[1]
@@ -759,12 +760,18 @@ async def test_a_student_who_left_keeps_their_history(data: Data) -> None:
         (mv(data, "q1"),),
         m.MarkValue.FOUR,
     )
-    assert (await diary.attendance(mother, s.ivanov.id)).totals == AbsenceTotals(1, excused=1)
-    assert len(await diary.latest_marks(mother, s.ivanov.id)) == 6
+    assert (await diary.attendance(staff, s.ivanov.id)).totals == AbsenceTotals(1, excused=1)
+    assert len(await diary.latest_marks(staff, s.ivanov.id)) == 6
+    q2 = await diary.period_marks(staff, s.ivanov.id, s.q2.id)
+    assert len(q2.subjects[2].marks) == 4
+
     assert (await diary.final_marks(mother, s.ivanov.id)).subjects[2].year == m.MarkValue.FOUR
     assert await diary.students_of(mother) == [card(s, s.ivanov)]
-    q2 = await diary.period_marks(mother, s.ivanov.id, s.q2.id)
-    assert len(q2.subjects[2].marks) == 4
+    for view in (diary.period_marks, diary.attendance, diary.latest_marks):
+        with pytest.raises(StudentLeft):
+            await view(mother, s.ivanov.id)
+    with pytest.raises(StudentLeft):
+        await diary.timetable(mother, s.ivanov.id, D(2026, 11, 16), D(2026, 11, 22))
 
 
 # --- the access matrix ---------------------------------------------------------------------
@@ -914,7 +921,12 @@ async def test_each_view_makes_a_handful_of_queries(data: Data, view: str) -> No
 async def test_reference_data_is_kept_for_the_ttl_only(data: Data) -> None:
     s = data.s
     now = [1000.0]
-    diary = DiaryService(s.store.uow, s.clock, ReferenceCache(ttl=60, now=lambda: now[0]))
+    diary = DiaryService(
+        s.store.uow,
+        s.clock,
+        Calendars(ttl=60, now=lambda: now[0]),
+        StudentCache(ttl=60, now=lambda: now[0]),
+    )
     mother = data.v(s.mother)
 
     async def names() -> list[str]:
@@ -934,10 +946,10 @@ async def test_reference_data_is_kept_for_the_ttl_only(data: Data) -> None:
     now[0] += 1
     assert await names() == ["Английский язык", "Всеобщая история", "Математика"]
     # ttl 0: nothing kept
-    fresh = DiaryService(s.store.uow, s.clock, ReferenceCache(ttl=0))
+    fresh = DiaryService(s.store.uow, s.clock, Calendars(ttl=0), StudentCache(ttl=0))
     await fresh.period_marks(mother, s.ivanov.id)
     await rename("История")
     got = await fresh.period_marks(mother, s.ivanov.id)
     assert got.subjects[1].subject_name == "История"
-    diary.reference.clear()
+    diary.calendars.clear()
     assert await names() == ["Английский язык", "История", "Математика"]

@@ -128,7 +128,10 @@ class TestFinalWindow:
     school = School("Школа")
 
     def test_window(self):
-        assert rules.final_window(Q2, self.school) == (date(2026, 12, 14), date(2026, 12, 30))
+        assert rules.school_final_window(Q2, self.school) == (
+            date(2026, 12, 14),
+            date(2026, 12, 30),
+        )
 
     @pytest.mark.parametrize("day", [date(2026, 12, 14), date(2026, 12, 28), date(2026, 12, 30)])
     def test_open(self, day):

@@ -8,6 +8,7 @@ from datetime import date, datetime, time, timedelta
 import pytest
 
 from core import model as m
+from core.calendar import Calendars
 from core.commands import ClassRef, NameQuery, parse_mark
 from core.diary import DiaryService
 from core.errors import (
@@ -22,14 +23,14 @@ from core.errors import (
     ValidationFailed,
 )
 from core.journal import JournalService
-from core.teacher import CalendarCache, Purpose, TeacherService
+from core.teacher import Purpose, TeacherService
 from tests.core.conftest import TODAY, TZ, SmallSchool
 
 
 @pytest.fixture
 def teacher(small: SmallSchool) -> TeacherService:
-    diary = DiaryService(small.store.uow, small.clock)
-    return TeacherService(small.store.uow, small.clock, diary, CalendarCache(ttl=0))
+    diary = DiaryService(small.store.uow, small.clock, Calendars(ttl=0))
+    return TeacherService(small.store.uow, small.clock, diary)
 
 
 @pytest.fixture

@@ -146,6 +146,7 @@ async def test_mark_command_asks_the_lesson_and_the_student_when_ambiguous(world
     s = w.s
     async with w.store.uow() as uow:
         reading = await uow.lessons.add(m.Lesson(s.c7.id, TODAY, 1, s.reading.id, s.teacher.id))
+        await uow.teachings.add(m.Teaching(s.teacher.id, s.reading.id, s.c7.id))
         alex = await uow.students.add(m.Student("Иванов", "Алексей", s.c7.id))
         await uow.commit()
     await w.tester.send("/mark 7А У Иванов 4 Петрова 5", user=w.teacher)
