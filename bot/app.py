@@ -77,7 +77,7 @@ def build_services(
         school_admin=SchoolAdminService(uow, clock),
         teacher=TeacherService(uow, clock, diary),
         messaging=MessagingService(uow, clock),
-        viewers=ViewerCache(accounts, ttl=viewer_ttl),
+        viewers=ViewerCache(accounts, ttl=viewer_ttl, on_change=diary.people.clear),
         attempts=attempts or MemoryAttempts(),
         access_admin=AccessAdminService(uow, clock),
         reports=ReportService(uow, clock),

@@ -5,7 +5,8 @@ kept for half a minute. They are dropped at once when this process changes an ac
 and within a second when any other process (the console revoking access, an import) changes
 what viewers are built from: at most once a second a request first reads the database's access
 version (one row, bumped by triggers in the changing transaction) and, if it moved, starts
-afresh. Pushes do not use this cache: they check the links when they are sent.
+afresh, and so does the diary's memory of students' classes and groups (a transfer). Pushes do
+not use this cache: they check the links when they are sent.
 """
 
 from __future__ import annotations
@@ -38,8 +39,10 @@ class ViewerCache:
         size: int = 20_000,
         check_every: float = 1.0,
         monotonic: Callable[[], float] = time.monotonic,
+        on_change: Callable[[], None] = lambda: None,
     ) -> None:
         self.accounts = accounts
+        self.on_change = on_change  # also drop what else was kept of who is where
         self.ttl = ttl
         self.size = size
         self.check_every = check_every
@@ -77,6 +80,7 @@ class ViewerCache:
         if version is None or version != self._version:
             self._items.clear()
             self._generation += 1
+            self.on_change()
         self._version = version
 
     def forget(self, external_id: str) -> None:

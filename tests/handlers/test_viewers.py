@@ -85,3 +85,26 @@ async def test_a_viewer_read_while_access_changed_is_used_once_and_not_kept(
     release.set()
     assert (await slow).children == {world.s.ivanov.id}  # answered as it was asked
     assert (await viewers.get(mother, True)).guardian_id is None  # but not kept
+
+
+async def test_a_change_elsewhere_also_drops_the_diarys_memory_of_students(world: World) -> None:
+    """A transfer made in the console reaches the diary's kept classes within the interval."""
+    drops: list[int] = []
+    ticks = Ticks()
+    viewers = ViewerCache(
+        AccountService(world.store.uow, world.clock),
+        ttl=30.0,
+        check_every=1.0,
+        monotonic=ticks,
+        on_change=lambda: drops.append(1),
+    )
+    mother = str(world.mother.id)
+    await viewers.get(mother, True)
+    assert drops == [1]  # the first version read: nothing was known before
+    ticks.now += 1.0
+    await viewers.get(mother, True)
+    assert drops == [1]  # nothing moved
+    await revoke_from_the_console(world)
+    ticks.now += 1.0
+    await viewers.get(mother, True)
+    assert drops == [1, 1]
