@@ -56,6 +56,25 @@ ERROR_MESSAGES: dict[str, str] = {
         "The school has no work type «{token}». Please use one of these: {known}."
     ),
     "no_class_teacher": N_("The class has no class teacher yet; please contact the school."),
+    "substitution_too_late": N_(
+        "A substitute is recorded before the lesson, or on its day before anything is written "
+        "in it; for the lesson of {lesson_day} it is too late."
+    ),
+    "teacher_busy": N_("{teacher} already has a lesson then: {class_name}, {day}, lesson {slot}."),
+    "slot_taken": N_("{class_name} already has a lesson on {day}, lesson {slot}."),
+    "not_school_day": N_(
+        "{day} is not a school day ahead: a holiday, a day off, a weekend, a past day or a day "
+        "outside the study periods."
+    ),
+    "no_such_slot": N_("The school has no lesson number {slot} in its bells."),
+    "lesson_has_records": N_(
+        "The lesson of {lesson_day} already has marks, absences or remarks: it cannot be "
+        "cancelled or moved."
+    ),
+    "lesson_over": N_("The lesson of {lesson_day} is over: it can no longer be moved."),
+    "period_not_over": N_(
+        "A study period is closed on its last day or later; this one ends on {ends_on}."
+    ),
     "student_left": N_(
         "The student left the school on {left_on}. Until {readable_until} only the final marks "
         "can be seen: /finals."

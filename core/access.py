@@ -226,6 +226,13 @@ def require_admin(viewer: Viewer) -> None:
     raise AccessDenied("admin")
 
 
+def require_timetable_changes(viewer: Viewer) -> None:
+    """Substitutions, cancellations, moved and extra lessons: the deputy and the journal admin."""
+    if viewer.corrects_any:
+        return
+    raise AccessDenied("timetable")
+
+
 def require_administration(viewer: Viewer) -> None:
     """Director, deputy or admin: substitutions, cancellations, quarantine shifts."""
     if viewer.administers:

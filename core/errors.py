@@ -211,3 +211,76 @@ class NoClassTeacher(DomainError):
     """The class has no class teacher to write to."""
 
     code = "no_class_teacher"
+
+
+class SubstitutionTooLate(DomainError):
+    """Rule 1: a substitute is recorded before the lesson, or on its day before anything is
+    written in it (000 §3.9; 003 reg.2 §2.1.1)."""
+
+    code = "substitution_too_late"
+
+    def __init__(self, lesson_day: date) -> None:
+        super().__init__(lesson_day=lesson_day)
+
+
+class TeacherBusy(DomainError):
+    """The teacher already has a lesson at that time."""
+
+    code = "teacher_busy"
+
+    def __init__(self, teacher: str, class_name: str, day: date, slot: int) -> None:
+        super().__init__(teacher=teacher, class_name=class_name, day=day, slot=slot)
+
+
+class SlotTaken(DomainError):
+    """The class (or the group) already has a lesson at that time."""
+
+    code = "slot_taken"
+
+    def __init__(self, class_name: str, day: date, slot: int) -> None:
+        super().__init__(class_name=class_name, day=day, slot=slot)
+
+
+class NotSchoolDay(DomainError):
+    """A holiday, a day off, a weekend or a day outside the study periods."""
+
+    code = "not_school_day"
+
+    def __init__(self, day: date) -> None:
+        super().__init__(day=day)
+
+
+class NoSuchSlot(DomainError):
+    """The school has no bell for this lesson number."""
+
+    code = "no_such_slot"
+
+    def __init__(self, slot: int) -> None:
+        super().__init__(slot=slot)
+
+
+class LessonHasRecords(DomainError):
+    """The lesson already has marks, absences or remarks: it cannot be cancelled or moved."""
+
+    code = "lesson_has_records"
+
+    def __init__(self, lesson_day: date) -> None:
+        super().__init__(lesson_day=lesson_day)
+
+
+class LessonOver(DomainError):
+    """The lesson's day is over: it cannot be moved any more."""
+
+    code = "lesson_over"
+
+    def __init__(self, lesson_day: date) -> None:
+        super().__init__(lesson_day=lesson_day)
+
+
+class PeriodNotOver(DomainError):
+    """A study period is closed on or after its last day (rule 10)."""
+
+    code = "period_not_over"
+
+    def __init__(self, ends_on: date) -> None:
+        super().__init__(ends_on=ends_on)

@@ -86,7 +86,10 @@ class LessonChanged(Event):
     class_id: int
     subgroup_id: int | None
     day: str
-    change: str  # substitution, cancellation, restored
+    change: str  # substitution, cancellation, restored, moved, added
+    staff_ids: tuple[int, ...] = ()  # the teachers whose day it changes
+    to_day: str = ""  # moved: where to
+    to_slot: int = 0
 
 
 @dataclass(frozen=True, slots=True)

@@ -20,6 +20,8 @@ from core.errors import (
     NoPeriod,
     NotLessonDay,
     PeriodClosed,
+    PeriodNotOver,
+    SubstitutionTooLate,
 )
 from core.model import Lesson, LessonStatus, Period, School, WorkType
 
@@ -181,3 +183,24 @@ def ensure_final_window(period: Period, school: School, today: date) -> None:
     opens, closes = school_final_window(period, school)
     if not opens <= today <= closes:
         raise FinalWindowClosed(opens, closes)
+
+
+def ensure_substitution_time(lesson: Lesson, today: date, written: bool) -> None:
+    """Rule 1: a substitute is recorded before the lesson, or on its day before anything is
+    written in it (000 §3.9; 003 reg.2 §2.1.1)."""
+    if lesson.day > today or (lesson.day == today and not written):
+        return
+    raise SubstitutionTooLate(lesson.day)
+
+
+def ensure_closable(period: Span, today: date) -> None:
+    """Rule 10: a period is closed on its last day or after it, never before."""
+    if today < period.ends_on:
+        raise PeriodNotOver(period.ends_on)
+
+
+def closes_by_itself(period: Period, school: School, today: date) -> bool:
+    """Rule 6: once its window for period marks is over, a period closes; one the admin has
+    reopened stays open until the admin closes it again."""
+    _, closes = school_final_window(period, school)
+    return not period.closed and period.reopened_at is None and today > closes

@@ -488,17 +488,30 @@ async def _homework(plan: _Plan, e: HomeworkSet) -> None:
 
 
 async def _lesson_changed(plan: _Plan, e: LessonChanged) -> None:
-    day = date.fromisoformat(e.day)
+    """A substitution, a cancellation, a moved or an extra lesson of today or tomorrow: the
+    class (or the group) and the teachers whose day it changes."""
     today = plan.clock.today()
-    if day not in (today, today + timedelta(days=1)):
+    soon = (today, today + timedelta(days=1))
+    day = date.fromisoformat(e.day)
+    if day not in soon and not (e.to_day and date.fromisoformat(e.to_day) in soon):
         return
     lesson = await plan.uow.lessons.get(e.lesson_id)
     cls = await plan.uow.classes.get(e.class_id)
     if lesson is None or cls is None:
         return
+    data = {
+        "lesson_id": e.lesson_id,
+        "subject": await plan.name("subjects", lesson.subject_id),
+        "day": e.day,
+        "slot": lesson.slot,
+        "change": e.change,
+        "substitute": await plan.name("staff", lesson.substitute_id),
+        "teacher": await plan.name("staff", lesson.teacher_id),
+        "to_day": e.to_day,
+        "to_slot": e.to_slot,
+        "note": lesson.note if e.change == "cancellation" else "",
+    }
     students = {s.id: s for s in await _students_of(plan, e.class_id, e.subgroup_id, day)}
-    subject = await plan.name("subjects", lesson.subject_id)
-    substitute = await plan.name("staff", lesson.substitute_id)
     for account, role, person, sid in await plan.family(list(students)):
         group = f"lesson:{sid}"
         unsent = await plan.supersede(
@@ -508,23 +521,30 @@ async def _lesson_changed(plan: _Plan, e: LessonChanged) -> None:
         )
         if e.change == "restored" and unsent:
             continue  # the cancellation was never pushed: nothing to undo
-        data = {
-            **_who(students[sid], cls),
-            "lesson_id": e.lesson_id,
-            "subject": subject,
-            "day": e.day,
-            "slot": lesson.slot,
-            "change": e.change,
-            "substitute": substitute,
-        }
         plan.add(
             account,
             "lesson",
-            data,
+            {**_who(students[sid], cls), **data},
             role=role,
             person_id=person,
             student_id=sid,
             group=group,
+            window=plan.windows.lesson,
+        )
+    for account, staff_id in await plan.linked(PersonRole.STAFF, list(e.staff_ids)):
+        if staff_id == lesson.substitute_id:
+            you = "substitute"
+        elif staff_id == lesson.teacher_id:
+            you = "teacher"
+        else:
+            you = "former"  # no longer stands in
+        plan.add(
+            account,
+            "lesson_staff",
+            {**data, "class": cls.name, "you": you},
+            role=PersonRole.STAFF,
+            person_id=staff_id,
+            group=f"lesson_staff:{e.lesson_id}",
             window=plan.windows.lesson,
         )
 

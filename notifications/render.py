@@ -176,9 +176,48 @@ def change_name(c: _Ctx, d: dict[str, Any]) -> str:
         return c._("cancelled")
     if change == "restored":
         return c._("will take place after all")
+    if change == "moved":
+        return c._("moved to {day}, lesson {slot}").format(
+            day=c.day(d.get("to_day")), slot=d.get("to_slot")
+        )
+    if change == "added":
+        return c._("an extra lesson")
     if d.get("substitute"):
         return c._("substitute teacher: {name}").format(name=_e(d.get("substitute")))
     return c._("the teacher is changed")
+
+
+def _staff_lesson(c: _Ctx, d: dict[str, Any]) -> str:
+    """A teacher's own day changed: a lesson they stand in for, lose, or that moves."""
+    facts = {
+        "cls": _e(d.get("class")),
+        "day": c.day(d.get("day")),
+        "slot": d.get("slot"),
+        "subject": _e(d.get("subject")),
+        "teacher": _e(d.get("teacher")),
+        "substitute": _e(d.get("substitute")),
+    }
+    change, you = d.get("change"), d.get("you")
+    if change == "substitution" and you == "substitute":
+        text = c._("🗓 You stand in for {teacher}: {cls}, {day}, lesson {slot}, {subject}.")
+    elif change == "substitution" and you == "former":
+        text = c._("🗓 You no longer stand in: {cls}, {day}, lesson {slot}, {subject}.")
+    elif change == "substitution" and d.get("substitute"):
+        text = c._("🗓 {substitute} takes your lesson: {cls}, {day}, lesson {slot}, {subject}.")
+    elif change == "substitution":
+        text = c._("🗓 You teach your lesson yourself again: {cls}, {day}, lesson {slot}.")
+    elif change == "cancellation":
+        text = c._("🗓 Cancelled: {cls}, {day}, lesson {slot}, {subject}.")
+    elif change == "restored":
+        text = c._("🗓 Will take place after all: {cls}, {day}, lesson {slot}, {subject}.")
+    elif change == "moved":
+        text = c._(
+            "🗓 Moved: {cls}, {subject}, from {day}, lesson {slot} to {to_day}, lesson {to_slot}."
+        )
+        facts.update(to_day=c.day(d.get("to_day")), to_slot=d.get("to_slot"))
+    else:
+        text = c._("🗓 An extra lesson: {cls}, {day}, lesson {slot}, {subject}.")
+    return text.format(**facts)
 
 
 def _lesson_slot(c: _Ctx, d: dict[str, Any]) -> str:
@@ -264,14 +303,17 @@ def _single(c: _Ctx, item: Item) -> Rendered:
             text += "\n" + c._("📎 With attachments: open /homework.")
         return Rendered(text)
     if kind == "lesson":
-        return Rendered(
-            c._("🗓 {child}: {day}, {lesson} — {change}.").format(
-                child=_child(d),
-                day=c.day(d.get("day")),
-                lesson=_lesson_slot(c, d),
-                change=change_name(c, d),
-            )
+        text = c._("🗓 {child}: {day}, {lesson} — {change}.").format(
+            child=_child(d),
+            day=c.day(d.get("day")),
+            lesson=_lesson_slot(c, d),
+            change=change_name(c, d),
         )
+        if d.get("note"):
+            text += "\n" + c._("Reason: {reason}").format(reason=_e(d["note"]))
+        return Rendered(text)
+    if kind == "lesson_staff":
+        return Rendered(_staff_lesson(c, d))
     if kind == "remark":
         head = (
             c._("👏 Praise for {child}")

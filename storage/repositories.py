@@ -899,6 +899,10 @@ class Remarks(SqlRepository[m.Remark]):
         )
         return await self._list(stmt, student_id=student_id, start=start, end=end)
 
+    async def for_lesson(self, lesson_id: int) -> list[m.Remark]:
+        stmt = self._stmt("for_lesson", lambda c: self._select(c.lesson_id == P("lesson_id")))
+        return await self._list(stmt, lesson_id=lesson_id)
+
 
 class Audit(SqlRepository[m.AuditEntry]):
     entity = m.AuditEntry

@@ -423,6 +423,9 @@ class Remarks(FakeRepo[m.Remark]):
             key=lambda e: (e.day, e.id),
         )
 
+    async def for_lesson(self, lesson_id):
+        return self._where(lambda e: e.lesson_id == lesson_id)
+
 
 class Audit(FakeRepo[m.AuditEntry]):
     async def for_student(self, student_id):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import asdict
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -13,10 +13,19 @@ from core.access import SYSTEM, Viewer
 from core.errors import (
     AccessDenied,
     DomainError,
+    LessonCancelled,
+    LessonHasRecords,
+    LessonOver,
+    NoSuchSlot,
     NotFound,
+    NotSchoolDay,
     PeriodClosed,
+    PeriodNotOver,
     PrivateChatRequired,
     ReasonRequired,
+    SlotTaken,
+    SubstitutionTooLate,
+    TeacherBusy,
     ValidationFailed,
 )
 from core.events import LessonChanged, PeriodClosedEvent
@@ -91,7 +100,8 @@ def made(store: FakeStore, before: set[int]) -> list[tuple[date, int, int]]:
 
 async def test_make_lessons_for_a_week(small, admin_service, admin, timetable):
     before = {x.id for x in rows(small.store, "lessons")}
-    assert await admin_service.make_lessons(admin, MON, SUN) == 3
+    plan = await admin_service.make_lessons(admin, MON, SUN)
+    assert plan.made == 3
     assert made(small.store, before) == [
         (MON, 1, small.c7.id),
         (MON + timedelta(days=1), 3, small.c10.id),
@@ -103,27 +113,12 @@ async def test_make_lessons_for_a_week(small, admin_service, admin, timetable):
         "12",
         m.LessonStatus.PLANNED,
     )
-    assert await admin_service.make_lessons(admin, MON, SUN) == 0  # nothing twice
-
-
-async def test_make_lessons_skips_holidays_and_days_outside_open_periods(
-    small, admin_service, admin, timetable
-):
-    async with small.store.uow() as uow:
-        await uow.holidays.add(
-            m.Holiday(small.year.id, "День", MON + timedelta(1), MON + timedelta(1))
-        )
-        await uow.commit()
-    before = {x.id for x in rows(small.store, "lessons")}
-    assert await admin_service.make_lessons(admin, MON, SUN) == 2
-    # autumn holidays and the closed first quarter: only Thursday 5 November is a school day
-    assert await admin_service.make_lessons(admin, date(2026, 10, 19), date(2026, 11, 6)) == 1
-    assert (date(2026, 11, 5), 1, small.c7.id) in made(small.store, before)
+    assert (await admin_service.make_lessons(admin, MON, SUN)).made == 0  # nothing twice
 
 
 async def test_make_lessons_by_deputy_and_system(small, admin_service, timetable):
-    assert await admin_service.make_lessons(small.viewer(small.deputy), MON, MON) == 1
-    assert await admin_service.make_lessons(SYSTEM, MON, SUN) == 2
+    assert (await admin_service.make_lessons(small.viewer(small.deputy), MON, MON)).made == 1
+    assert (await admin_service.make_lessons(SYSTEM, MON, SUN)).made == 2
 
 
 @pytest.mark.parametrize("who", ["teacher", "class_teacher", "mother"])
@@ -147,7 +142,14 @@ async def test_substitute(small, admin_service, admin):
     assert lesson.substitute_id == small.other_teacher.id
     await admin_service.substitute(admin, small.lesson_today.id, small.other_teacher.id)  # again
     assert small.store.outbox == [
-        LessonChanged(small.lesson_today.id, small.c7.id, None, TODAY.isoformat(), "substitution")
+        LessonChanged(
+            small.lesson_today.id,
+            small.c7.id,
+            None,
+            TODAY.isoformat(),
+            "substitution",
+            (small.teacher.id, small.other_teacher.id),
+        )
     ]
     (entry,) = rows(small.store, "audit")
     assert (entry.action, entry.before, entry.after, entry.actor_id) == (
@@ -164,10 +166,18 @@ async def test_substitute(small, admin_service, admin):
         small.ivanov.id,
         AttendanceKind.ABSENT,
     )
-    # and the teacher again: the substitution is taken back
-    lesson = await admin_service.substitute(admin, small.lesson_today.id, small.teacher.id)
+    # the roll is taken: from now on the substitution stays (rule 1)
+    await refused(
+        small.store,
+        SubstitutionTooLate,
+        admin_service.substitute(admin, small.lesson_today.id, small.teacher.id),
+    )
+    # tomorrow's lesson: recorded ahead, and taken back
+    lesson = await admin_service.substitute(admin, small.lesson_tomorrow.id, small.deputy.id)
+    assert lesson.substitute_id == small.deputy.id
+    lesson = await admin_service.substitute(admin, small.lesson_tomorrow.id, small.teacher.id)
     assert lesson.substitute_id is None
-    assert len(small.store.events(LessonChanged)) == 2
+    assert small.store.events(LessonChanged)[-1].staff_ids == (small.teacher.id, small.deputy.id)
 
 
 async def test_substitute_refusals(small, admin_service, admin):
@@ -179,6 +189,25 @@ async def test_substitute_refusals(small, admin_service, admin):
         PeriodClosed,
         admin_service.substitute(admin, small.lesson_q1.id, small.other_teacher.id),
     )
+    # rule 1: not after the lesson's day
+    await refused(
+        small.store,
+        SubstitutionTooLate,
+        admin_service.substitute(admin, small.lesson_yesterday.id, small.other_teacher.id),
+    )
+    # a substitute who teaches elsewhere at that time: the English teacher has 7А's group at
+    # slot 4 today, the maths teacher 10А at slot 3
+    async with small.store.uow() as uow:
+        busy = await uow.lessons.add(
+            m.Lesson(small.c10.id, TODAY, 4, small.maths.id, small.teacher.id)
+        )
+        await uow.commit()
+    error = await refused(
+        small.store,
+        TeacherBusy,
+        admin_service.substitute(admin, busy.id, small.english_teacher.id),
+    )
+    assert error.facts["class_name"] == "7А" and error.facts["slot"] == 4
     for viewer, error in (
         (small.viewer(small.teacher), AccessDenied),
         (small.viewer(small.class_teacher), AccessDenied),
@@ -194,20 +223,25 @@ async def test_substitute_refusals(small, admin_service, admin):
 
 async def test_cancel_and_restore(small, admin_service):
     deputy = small.viewer(small.deputy)
-    lesson = await admin_service.cancel_lesson(deputy, small.lesson_tomorrow.id)
-    assert lesson.status == m.LessonStatus.CANCELLED
+    lesson = await admin_service.cancel_lesson(deputy, small.lesson_tomorrow.id, "экскурсия")
+    assert (lesson.status, lesson.note) == (m.LessonStatus.CANCELLED, "экскурсия")
     await admin_service.cancel_lesson(deputy, small.lesson_tomorrow.id)
+    await refused(
+        small.store,
+        LessonCancelled,
+        admin_service.substitute(deputy, small.lesson_tomorrow.id, small.other_teacher.id),
+    )
     lesson = await admin_service.restore_lesson(deputy, small.lesson_tomorrow.id)
-    assert lesson.status == m.LessonStatus.PLANNED
+    assert (lesson.status, lesson.note) == (m.LessonStatus.PLANNED, "")
     await admin_service.restore_lesson(deputy, small.lesson_tomorrow.id)
     assert [e.change for e in small.store.events(LessonChanged)] == ["cancellation", "restored"]
-    assert [e.action for e in rows(small.store, "audit")] == [
-        "lesson.cancellation",
-        "lesson.restored",
+    assert [(e.action, e.reason) for e in rows(small.store, "audit")] == [
+        ("lesson.cancellation", "экскурсия"),
+        ("lesson.restored", ""),
     ]
 
 
-async def test_a_lesson_with_marks_is_not_cancelled(small, admin_service, admin):
+async def test_a_lesson_with_marks_is_not_cancelled_or_moved(small, admin_service, admin):
     journal = JournalService(small.store.uow, small.clock)
     await journal.give_mark(
         small.viewer(small.teacher),
@@ -217,24 +251,116 @@ async def test_a_lesson_with_marks_is_not_cancelled(small, admin_service, admin)
         small.oral.id,
     )
     await refused(
-        small.store, ValidationFailed, admin_service.cancel_lesson(admin, small.lesson_today.id)
+        small.store, LessonHasRecords, admin_service.cancel_lesson(admin, small.lesson_today.id)
+    )
+    await refused(
+        small.store,
+        LessonHasRecords,
+        admin_service.move_lesson(admin, small.lesson_today.id, TODAY, 5),
     )
 
 
 async def test_cancel_refused_to_a_teacher(small, admin_service):
+    for who in (small.teacher, small.class_teacher):
+        await refused(
+            small.store,
+            AccessDenied,
+            admin_service.cancel_lesson(small.viewer(who), small.lesson_today.id),
+        )
+
+
+async def test_move_a_lesson_keeps_its_topic_and_homework(small, admin_service, admin):
+    friday = date(2026, 11, 20)
+    async with small.store.uow() as uow:
+        tomorrow = await uow.lessons.get(small.lesson_tomorrow.id)
+        tomorrow.topic = "Проценты"
+        homework = await uow.homework.add(
+            m.Homework(
+                tomorrow.id, small.c7.id, small.maths.id, tomorrow.day, friday, "№ 7",
+                small.teacher.id, NOW,
+            )
+        )  # fmt: skip
+        await uow.commit()
+    moved = await admin_service.move_lesson(admin, small.lesson_tomorrow.id, friday, 3, "олимпиада")
+    assert (moved.day, moved.slot, moved.topic, moved.origin) == (
+        friday,
+        3,
+        "Проценты",
+        m.LessonOrigin.MOVED,
+    )
+    old = row(small.store, "lessons", small.lesson_tomorrow.id)
+    assert old.status == m.LessonStatus.CANCELLED and old.note.startswith("→ 2026-11-20/3")
+    assert row(small.store, "homework", homework.id).lesson_id == moved.id
+    (event,) = small.store.events(LessonChanged)
+    assert (event.change, event.to_day, event.to_slot) == ("moved", "2026-11-20", 3)
+
+
+@pytest.mark.parametrize(
+    ("day", "slot", "error"),
+    [
+        (TODAY, 3, TeacherBusy),  # the teacher has 10А then
+        (TODAY, 4, SlotTaken),  # 7А's English group has a lesson then
+        (date(2026, 11, 21), 1, NotSchoolDay),  # a Saturday
+        (date(2026, 11, 17), 1, NotSchoolDay),  # in the past
+        (date(2026, 11, 20), 9, NoSuchSlot),  # no such bell
+    ],
+)
+async def test_move_refusals(small, admin_service, admin, day, slot, error):
+    await refused(
+        small.store, error, admin_service.move_lesson(admin, small.lesson_tomorrow.id, day, slot)
+    )
+
+
+async def test_a_past_lesson_is_not_moved(small, admin_service, admin):
     await refused(
         small.store,
-        AccessDenied,
-        admin_service.cancel_lesson(small.viewer(small.teacher), small.lesson_today.id),
+        LessonOver,
+        admin_service.move_lesson(admin, small.lesson_yesterday.id, date(2026, 11, 20), 3),
+    )
+
+
+async def test_an_extra_lesson(small, admin_service):
+    deputy = small.viewer(small.deputy)
+    friday = date(2026, 11, 20)
+    lesson = await admin_service.add_lesson(
+        deputy, small.c7.id, friday, 5, small.english.id, small.other_teacher.id, room="Актовый"
+    )
+    assert (lesson.origin, lesson.teacher_id, lesson.room) == (
+        m.LessonOrigin.EXTRA,
+        small.other_teacher.id,
+        "Актовый",
+    )
+    # its teacher conducts it, though they hold no teaching in 7А
+    journal = JournalService(small.store.uow, small.clock)
+    small.clock.set(datetime(2026, 11, 20, 13, 0, tzinfo=NOW.tzinfo))
+    await journal.set_attendance(
+        small.viewer(small.other_teacher), lesson.id, small.ivanov.id, AttendanceKind.ABSENT
+    )
+    await refused(
+        small.store,
+        SlotTaken,
+        admin_service.add_lesson(deputy, small.c7.id, friday, 5, small.maths.id, small.teacher.id),
     )
 
 
 # --- periods ------------------------------------------------------------------------------
 
 
+async def test_a_period_is_closed_on_its_last_day_or_after(small, admin_service, admin):
+    error = await refused(
+        small.store, PeriodNotOver, admin_service.close_period(admin, small.q2.id)
+    )
+    assert error.facts["ends_on"] == date(2026, 12, 28)
+    q3 = next(p for p in rows(small.store, "periods") if p.number == 3)
+    await refused(small.store, PeriodNotOver, admin_service.close_period(admin, q3.id))
+
+
 async def test_close_period_stops_edits(small, admin_service, admin):
+    last_day = datetime(2026, 12, 28, 18, 0, tzinfo=NOW.tzinfo)
+    small.clock.set(last_day)
     period = await admin_service.close_period(admin, small.q2.id)
-    assert period.closed_at == NOW
+    assert period.closed_at == last_day
+    small.clock.set(NOW)
     await admin_service.close_period(admin, small.q2.id)  # already closed: nothing new
     assert small.store.outbox == [PeriodClosedEvent(small.q2.id, True)]
     assert [e.action for e in rows(small.store, "audit")] == ["period.close"]
@@ -266,7 +392,7 @@ async def test_reopen_needs_a_reason(small, admin_service, admin):
         admin_service.reopen_period(small.viewer(small.deputy), small.q1.id, "ошибка"),
     )
     period = await admin_service.reopen_period(admin, small.q1.id, "исправление оценки")
-    assert period.closed_at is None
+    assert period.closed_at is None and period.reopened_at == NOW
     assert small.store.outbox == [PeriodClosedEvent(small.q1.id, False)]
     (entry,) = rows(small.store, "audit")
     assert (entry.action, entry.reason, entry.after) == (
@@ -280,11 +406,28 @@ async def test_unknown_period(small, admin_service, admin):
     await refused(small.store, NotFound, admin_service.close_period(admin, 9999))
 
 
-async def test_quarantine_moves_a_period(small, admin_service, admin):
-    period = await admin_service.move_period(
+async def test_periods_close_by_themselves_after_their_window(small, admin_service):
+    """Rule 6: two days after the period's end its marks are due; the night after, it closes.
+    A period the admin reopened waits for the admin."""
+    small.clock.set(datetime(2026, 12, 30, 23, 0, tzinfo=NOW.tzinfo))
+    assert await admin_service.close_due_periods() == []  # the window's last day
+    small.clock.set(datetime(2026, 12, 31, 0, 5, tzinfo=NOW.tzinfo))
+    (closed,) = await admin_service.close_due_periods()
+    assert closed.id == small.q2.id and closed.closed
+    (entry,) = [e for e in rows(small.store, "audit") if e.action == "period.close"]
+    assert (entry.actor_id, entry.reason) == (None, "auto")
+    admin = small.viewer(small.admin)
+    await admin_service.reopen_period(admin, small.q2.id, "исправление")
+    assert await admin_service.close_due_periods() == []
+    assert not row(small.store, "periods", small.q2.id).closed
+
+
+async def test_quarantine_moves_a_period_and_its_lessons(small, admin_service, admin, timetable):
+    period, plan = await admin_service.move_period(
         admin, small.q2.id, date(2026, 11, 9), date(2027, 1, 5), "карантин"
     )
     assert (period.starts_on, period.ends_on) == (date(2026, 11, 9), date(2027, 1, 5))
+    assert plan.start == TODAY and plan.made > 0
     (entry,) = rows(small.store, "audit")
     assert (entry.action, entry.before, entry.after, entry.reason) == (
         "period.move",

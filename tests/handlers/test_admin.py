@@ -5,16 +5,19 @@ charts, the audit log, staff invites; everyone else is refused."""
 from __future__ import annotations
 
 import asyncio
+from datetime import datetime
 
 from aiogram.methods import AnswerCallbackQuery, SendDocument, SendPhoto
 
 from core.model import AuditEntry
 from handlers.admin import AdminCb, ImportCb, PeriodCb
 from handlers.admin_reports import AuditCb, ChartCb, ReportCb
+from tests.core.conftest import TZ
 from tests.handlers.conftest import World
 from tests.support import document_message
 
 SUBJECTS_CSV = "subject,short\nАстрономия,Астр\n".encode()
+LAST_DAY_OF_Q2 = datetime(2026, 12, 28, 18, 0, tzinfo=TZ)
 
 
 async def _subjects(w: World) -> set[str]:
@@ -96,6 +99,7 @@ async def test_others_are_refused(world: World) -> None:
 
 async def test_periods_close_and_reopen_with_a_reason(world: World) -> None:
     w = world
+    w.clock.set(LAST_DAY_OF_Q2)
     await w.tester.send("/admin", user=w.admin)
     assert "Администрирование" in w.tester.last_text(w.admin)
     await w.tester.click(AdminCb(menu="per"), user=w.admin)
@@ -205,6 +209,7 @@ async def test_last_seen_is_written_by_itself_after_a_short_delay(world: World) 
 async def test_the_audit_log_by_teacher_and_by_student_opens_from_the_menu(world: World) -> None:
     """Each press is answered once (Telegram refuses a second answer, and the page never came)."""
     w = world
+    w.clock.set(LAST_DAY_OF_Q2)
     await w.tester.send("/admin", user=w.admin)
     await w.tester.click(AdminCb(menu="per"), user=w.admin)
     await w.tester.click(PeriodCb(period=w.s.q2.id, action="ask"), user=w.admin)

@@ -189,6 +189,8 @@ QUERIES: list[tuple[str, str, tuple[Any, ...], Any]] = [
     ("finals", "for_students", ([PETROVA, IVANOV], 10, 45), []),
     ("remarks", "for_student", (IVANOV, NOV(16), NOV(17)), [151, 150]),
     ("remarks", "for_student", (IVANOV, NOV(16), NOV(16)), [151]),
+    ("remarks", "for_lesson", (L_MATHS,), [151, 152]),
+    ("remarks", "for_lesson", (L_LATER,), []),
     ("audit", "for_student", (IVANOV,), [160, 161]),
     ("audit", "for_actor", (ANNA,), [160]),
     ("audit", "for_actor", (OLEG,), [162]),
