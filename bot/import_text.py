@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import date
 
-from bot.messages import N_
+from bot.messages import N_, TRANSFER_PROBLEMS
 from core.import_apply import ImportReport
 from core.tabular import Problem
 
@@ -80,6 +80,35 @@ PROBLEMS: dict[str, str] = {
     "result_skipped": N_("result {id} is of a deleted student; skipped"),
     "class_without_teacher": N_("class {id} has no teacher to give its marks"),
     "bad_score": N_("the score {value} cannot be made a mark"),
+    # calendar, work types, timetable
+    "bad_weight": N_(
+        "the weight {value} is not a number above 0 and at most 10 (such as 1 or 1,5)"
+    ),
+    "bad_flag": N_("{column}: {value} is not yes or no"),
+    "week_differs": N_("the calendar's rows give different working weeks (5 or 6 days)"),
+    "slot_not_a_bell": N_("lesson {value} has no bell: add it to the bells"),
+    "weekday_off": N_(
+        "the school works {week} days a week: there are no lessons on {value} "
+        "(a six-day week: week 6 in the calendar)"
+    ),
+    "category_unknown": N_(
+        "«{value}» is not one of the school's work types: its marks are taken as oral answers"
+    ),
+    "lesson_kept": N_(
+        "{cls}, {day}, lesson {slot} ({subject}) stays as it is, because {why}; the timetable "
+        "now has another lesson there"
+    ),
+    "lesson_kept_gone": N_(
+        "{cls}, {day}, lesson {slot} ({subject}) stays, because {why}; the timetable no longer "
+        "has a lesson there: cancel or move it in /admin"
+    ),
+}
+PROBLEMS.update({f"transfer_{why}": text for why, text in TRANSFER_PROBLEMS.items()})
+
+KEPT_WHY: dict[str, str] = {
+    "records": N_("marks, absences, remarks or homework are in it"),
+    "topic": N_("its topic is planned"),
+    "changed": N_("the administration changed it (a substitute, a cancellation)"),
 }
 
 ENTITIES: dict[str, str] = {
@@ -96,6 +125,7 @@ ENTITIES: dict[str, str] = {
     "bell": N_("bells"),
     "timetable": N_("timetable lines"),
     "work_type": N_("work types"),
+    "holiday": N_("holidays and days off"),
     "lesson": N_("lessons"),
     "mark": N_("marks"),
 }
@@ -107,8 +137,11 @@ def _plain(value: object) -> object:
 
 def describe_problem(problem: Problem, gettext: Gettext) -> str:
     template = PROBLEMS.get(problem.code, problem.code)
+    facts = {k: _plain(v) for k, v in problem.facts.items()}
+    if "why" in facts:
+        facts["why"] = gettext(KEPT_WHY.get(str(facts["why"]), str(facts["why"])))
     try:
-        text = gettext(template).format(**{k: _plain(v) for k, v in problem.facts.items()})
+        text = gettext(template).format(**facts)
     except (KeyError, IndexError):
         text = problem.code
     where = problem.file or "—"
@@ -120,7 +153,15 @@ def describe_problem(problem: Problem, gettext: Gettext) -> str:
 ADDED = N_("added {n}")
 CHANGED = N_("changed {n}")
 UNCHANGED = N_("unchanged {n}")
-LEFT = N_("left {n}")
+MOVED = N_("moved to another class {n}")
+# What "left" means for each kind of row: students leave, lessons and holidays are removed,
+# the rest (links, teaching, timetable lines) end.
+LEFT = {
+    "student": N_("left {n}"),
+    "lesson": N_("removed {n}"),
+    "holiday": N_("removed {n}"),
+}
+ENDED = N_("ended {n}")
 
 
 def tally_lines(report: ImportReport, gettext: Gettext) -> list[str]:
@@ -128,7 +169,9 @@ def tally_lines(report: ImportReport, gettext: Gettext) -> list[str]:
     for entity, t in report.rows():
         parts = [gettext(ADDED).format(n=t.added), gettext(CHANGED).format(n=t.changed)]
         parts.append(gettext(UNCHANGED).format(n=t.unchanged))
+        if t.moved:
+            parts.append(gettext(MOVED).format(n=t.moved))
         if t.left:
-            parts.append(gettext(LEFT).format(n=t.left))
+            parts.append(gettext(LEFT.get(entity, ENDED)).format(n=t.left))
         lines.append(f"{gettext(ENTITIES.get(entity, entity))}: " + ", ".join(parts))
     return lines

@@ -75,9 +75,27 @@ ERROR_MESSAGES: dict[str, str] = {
     "period_not_over": N_(
         "A study period is closed on its last day or later; this one ends on {ends_on}."
     ),
+    "transfer_refused": N_("The student cannot be moved: {why}."),
     "student_left": N_(
         "The student left the school on {left_on}. Until {readable_until} only the final marks "
         "can be seen: /finals."
+    ),
+}
+
+# Why a student cannot be moved to another class so (core.people); the import tells the same.
+TRANSFER_PROBLEMS: dict[str, str] = {
+    "left": N_("the student left the school on {left_on}"),
+    "same_class": N_("the student is in {class_name} already"),
+    "outside_year": N_("{day} is outside the school year {year}"),
+    "too_early": N_(
+        "the student is in {class_name} since {since}: a transfer can start the day after"
+    ),
+    "closed_period": N_(
+        "the transfer would change period {number}, which is closed: give a day after its end"
+    ),
+    "records": N_(
+        "{count} marks or absences in {class_name} from {day} on would be left outside the "
+        "class: give a later day"
     ),
 }
 
@@ -102,6 +120,14 @@ def describe_error(error: DomainError, locale: str) -> str:
     gettext: Callable[[str], str] = translations(locale).gettext
     if error.code == "invite_invalid":
         template = INVITE_PROBLEMS.get(str(error.facts.get("why")), ERROR_MESSAGES[error.code])
+    elif error.code == "transfer_refused":
+        reason = TRANSFER_PROBLEMS.get(str(error.facts.get("why")), ERROR_MESSAGES["domain_error"])
+        facts = {k: _fact(v, locale) for k, v in error.facts.items()}
+        try:
+            why = gettext(reason).format(**facts)
+        except (KeyError, IndexError):
+            why = ""
+        return gettext(ERROR_MESSAGES["transfer_refused"]).format(why=why)
     else:
         template = ERROR_MESSAGES.get(error.code, ERROR_MESSAGES["domain_error"])
     facts = {k: _fact(v, locale) for k, v in error.facts.items()}

@@ -446,7 +446,7 @@ class DiaryService:
             raise AccessDenied("read_student")
         day = self._reference_day(student)
         class_id = student.class_id
-        if student.class_since is not None and day < student.class_since:
+        if student.current_since is not None and day < student.current_since:
             history = await uow.class_history.for_student(student_id)
             class_id = class_on(student, history, day) or class_id
         class_ = self.people.class_(class_id)

@@ -284,3 +284,14 @@ class PeriodNotOver(DomainError):
 
     def __init__(self, ends_on: date) -> None:
         super().__init__(ends_on=ends_on)
+
+
+class TransferRefused(DomainError):
+    """A student cannot be moved to another class so: ``why`` says why (the student left, the
+    same class, outside the year, before they came to their class, a closed period, marks or
+    absences of the old class after the day)."""
+
+    code = "transfer_refused"
+
+    def __init__(self, why: str, **facts: object) -> None:
+        super().__init__(why=why, **facts)

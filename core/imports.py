@@ -1,9 +1,9 @@
 """The school's own import formats: tables of rows -> typed rows, with every problem found.
 
 A roster is a set of tables (CSV files or XLSX sheets): ``students``, ``guardians``, ``staff``,
-``subjects``, ``subgroups`` and ``calendar``; a timetable is ``timetable`` and ``bells``. Each
-table is recognised by its name or its columns. Nothing here reads a file or the database:
-``core.import_apply`` turns the typed rows into changes.
+``subjects``, ``subgroups``, ``calendar``, ``holidays`` and ``work_types``; a timetable is
+``timetable`` and ``bells``. Each table is recognised by its name or its columns. Nothing here
+reads a file or the database: ``core.import_apply`` turns the typed rows into changes.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from core.tabular import (
     parse_time,
     split_list,
 )
+from core.work_types import parse_flag, parse_weight, standard, standard_code
 
 ClassKey = tuple[int, str]  # (grade, letter)
 
@@ -40,6 +41,24 @@ class CalendarRow:
     number: int
     starts_on: date
     ends_on: date
+
+
+@dataclass(frozen=True, slots=True)
+class HolidayRow:
+    where: Where
+    name: str
+    starts_on: date
+    ends_on: date
+
+
+@dataclass(frozen=True, slots=True)
+class WorkTypeRow:
+    where: Where
+    name: str
+    short: str
+    weight: str  # an exact decimal
+    written: bool
+    code: str  # the standard kind's, or one made from the row
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,6 +90,7 @@ class StudentRow:
     birth_date: date | None = None
     arrived_on: date | None = None
     subgroups: tuple[str, ...] = ()
+    moved_on: date | None = None  # a new class from this day (default: the import's)
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,6 +164,9 @@ class TimetableRow:
 @dataclass
 class RosterData:
     calendar: list[CalendarRow] = field(default_factory=list)
+    week_days: tuple[int, Where] | None = None  # the calendar's working week, 5 or 6
+    holidays: list[HolidayRow] | None = None  # the year's whole list, when given
+    work_types: list[WorkTypeRow] | None = None
     subjects: list[SubjectRow] = field(default_factory=list)
     staff: list[StaffRow] | None = None
     students: list[StudentRow] | None = None
@@ -209,6 +232,15 @@ ALIASES: dict[str, str] = {
     "действует по": "valid_to",
     "начало": "starts_at",
     "окончание": "ends_at",
+    "название": "name",
+    "вид работы": "name",
+    "вес": "weight",
+    "письменная": "written",
+    "письменная работа": "written",
+    "учебная неделя": "week",
+    "дней в неделе": "week",
+    "дата перевода": "moved_on",
+    "в классе с": "moved_on",
 }
 
 NAME_HINTS: dict[str, str] = {
@@ -224,6 +256,14 @@ NAME_HINTS: dict[str, str] = {
     "subgroups": "subgroups",
     "подгруппы": "subgroups",
     "calendar": "calendar",
+    "holidays": "holidays",
+    "каникулы": "holidays",
+    "праздники": "holidays",
+    "выходные": "holidays",
+    "work_types": "work_types",
+    "worktypes": "work_types",
+    "виды работ": "work_types",
+    "виды_работ": "work_types",
     "periods": "calendar",
     "периоды": "calendar",
     "календарь": "calendar",
@@ -240,11 +280,22 @@ REQUIRED: dict[str, tuple[str, ...]] = {
     "subjects": ("subject",),
     "subgroups": ("class", "subgroup"),
     "calendar": ("year", "period", "starts_on", "ends_on"),
+    "holidays": ("name", "starts_on", "ends_on"),
+    "work_types": ("name", "short"),
     "timetable": ("class", "weekday", "slot", "subject", "teacher"),
     "bells": ("slot", "starts_at", "ends_at"),
 }
 
-ROSTER_KINDS = ("calendar", "subjects", "staff", "subgroups", "students", "guardians")
+ROSTER_KINDS = (
+    "calendar",
+    "holidays",
+    "work_types",
+    "subjects",
+    "staff",
+    "subgroups",
+    "students",
+    "guardians",
+)
 TIMETABLE_KINDS = ("bells", "timetable")
 
 ROLE_NAMES: dict[str, StaffRoleKind] = {
@@ -292,12 +343,17 @@ MAX_TEXT = 200
 
 def table_kind(table: SourceTable) -> str | None:
     """What a table holds, by its name first, then by its columns."""
-    for word in table.hint.replace("-", "_").split("_"):
+    hint = table.hint.replace("-", "_")
+    if hint in NAME_HINTS:
+        return NAME_HINTS[hint]
+    for word in hint.replace(" ", "_").split("_"):
         if word in NAME_HINTS:
             return NAME_HINTS[word]
-    if table.hint in NAME_HINTS:
-        return NAME_HINTS[table.hint]
     cols = set(table.header)
+    if "weight" in cols:
+        return "work_types"
+    if {"name", "starts_on", "ends_on"} <= cols and not cols & {"year", "period"}:
+        return "holidays"
     if "guardian_id" in cols:
         return "guardians"
     if "student_id" in cols:
@@ -320,10 +376,11 @@ def table_kind(table: SourceTable) -> str | None:
 class _Reader:
     """Typed values out of one table's rows, with a problem for each bad one."""
 
-    def __init__(self, table: SourceTable, problems: Problems) -> None:
+    def __init__(self, table: SourceTable, problems: Problems, found: dict) -> None:
         self.table = table
         self.problems = problems
         self.file = table.file
+        self.found = found  # what a parser learns beside its rows (the calendar's week)
 
     def where(self, row: SourceRow) -> Where:
         return Where(self.file, row.line)
@@ -400,7 +457,12 @@ def _check_columns(table: SourceTable, kind: str, problems: Problems) -> bool:
 
 def _calendar(r: _Reader) -> list[CalendarRow]:
     out = []
+    weeks: dict[int, Where] = {}
     for row in r.table.rows:
+        if row.get("week"):
+            week = r.number(row, "week", 5, 6)
+            if week is not None:
+                weeks.setdefault(week, r.where(row))
         name = r.required(row, "year")
         number = r.number(row, "period", 1, 6)
         kind_text = row.get("kind").lower() or "quarter"
@@ -414,6 +476,53 @@ def _calendar(r: _Reader) -> list[CalendarRow]:
             r.problems.error(r.file, row.line, "bad_year", value=name)
         if name and number and kind and starts and ends:
             out.append(CalendarRow(r.where(row), name, kind, number, starts, ends))
+    if len(weeks) > 1:
+        other = list(weeks.values())[1]
+        r.problems.error(r.file, other.line, "week_differs")
+    r.found["week"] = next(iter(weeks.items()), None)
+    return out
+
+
+def _holidays(r: _Reader) -> list[HolidayRow]:
+    out = []
+    for row in r.table.rows:
+        name = r.required(row, "name")
+        starts, ends = r.date(row, "starts_on", True), r.date(row, "ends_on", True)
+        if starts and ends and starts > ends:
+            r.problems.error(r.file, row.line, "ends_before_start")
+        elif name and starts and ends:
+            out.append(HolidayRow(r.where(row), name, starts, ends))
+    return out
+
+
+def _work_types(r: _Reader) -> list[WorkTypeRow]:
+    out = []
+    r.unique((row.get("short").lower(), row) for row in r.table.rows if row.get("short"))
+    for row in r.table.rows:
+        name, short = r.required(row, "name"), r.required(row, "short")
+        code = standard_code(name or "") or standard_code(short or "")
+        known = standard(code) if code else None
+        weight = parse_weight(row.get("weight")) if row.get("weight") else None
+        if row.get("weight") and weight is None:
+            r.problems.error(r.file, row.line, "bad_weight", value=row.get("weight"))
+            continue
+        written = parse_flag(row.get("written")) if row.get("written") else None
+        if row.get("written") and written is None:
+            r.problems.error(
+                r.file, row.line, "bad_flag", column="written", value=row.get("written")
+            )
+            continue
+        if name and short:
+            out.append(
+                WorkTypeRow(
+                    r.where(row),
+                    name,
+                    short[:16],
+                    weight or (known.weight if known else "1"),
+                    written if written is not None else bool(known and known.written),
+                    code or "",
+                )
+            )
     return out
 
 
@@ -481,6 +590,7 @@ def _students(r: _Reader) -> list[StudentRow]:
         cls = r.cls(row)
         birth = r.date(row, "birth_date")
         arrived = r.date(row, "arrived_on")
+        moved = r.date(row, "moved_on")
         if sid and last and first and cls:
             out.append(
                 StudentRow(
@@ -493,6 +603,7 @@ def _students(r: _Reader) -> list[StudentRow]:
                     birth,
                     arrived,
                     tuple(split_list(row.get("subgroups"))),
+                    moved,
                 )
             )
     return out
@@ -584,6 +695,8 @@ def _timetable(r: _Reader) -> list[TimetableRow]:
 
 _PARSERS: dict[str, Callable[[_Reader], list]] = {
     "calendar": _calendar,
+    "holidays": _holidays,
+    "work_types": _work_types,
     "subjects": _subjects,
     "staff": _staff,
     "students": _students,
@@ -613,7 +726,7 @@ def _sorted_tables(
             continue
         first_file[kind] = table.file
         if _check_columns(table, kind, problems):
-            found[kind] = _PARSERS[kind](_Reader(table, problems))
+            found[kind] = _PARSERS[kind](_Reader(table, problems, found))
     if not any_table:
         problems.error("", None, "empty_table")
     return found
@@ -624,6 +737,9 @@ def parse_roster(tables: Iterable[SourceTable]) -> tuple[RosterData, Problems]:
     found = _sorted_tables(tables, ROSTER_KINDS, problems)
     data = RosterData(
         calendar=found.get("calendar", []),
+        week_days=found.get("week"),
+        holidays=found.get("holidays"),
+        work_types=found.get("work_types"),
         subjects=found.get("subjects", []),
         staff=found.get("staff"),
         students=found.get("students"),

@@ -146,9 +146,9 @@ async def lesson_roster(uow: UnitOfWork, lesson: Lesson) -> list[Student]:
 async def _student_in_lesson(uow: UnitOfWork, lesson: Lesson, student_id: int) -> Student:
     """The student, if they were in the lesson's class (and group) on its day."""
     student = await uow.students.get(student_id)
-    if student is not None and student.enrolled_on(lesson.day):
+    if student is not None:
         history = []
-        if student.class_since is not None and lesson.day < student.class_since:
+        if student.current_since is not None and lesson.day < student.current_since:
             history = await uow.class_history.for_student(student_id)
         if class_on(student, history, lesson.day) == lesson.class_id and (
             lesson.subgroup_id is None

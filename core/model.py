@@ -310,6 +310,11 @@ class Student:
     def left_before(self, day: date) -> bool:
         return self.left_on is not None and self.left_on < day
 
+    @property
+    def current_since(self) -> date | None:
+        """When the current class began for them (None: from the beginning)."""
+        return self.class_since or self.arrived_on
+
 
 @dataclass(eq=False)
 class ClassMembership:
@@ -326,10 +331,10 @@ class ClassMembership:
 
 
 def class_on(student: Student, history: Iterable[ClassMembership], day: date) -> int | None:
-    """The class a student was in on ``day``; None when not enrolled then."""
-    if not student.enrolled_on(day):
-        return None
-    if student.class_since is None or student.class_since <= day:
+    """The class a student was in on ``day``; None when not enrolled then. ``history`` is
+    needed only for a day before ``current_since``."""
+    since = student.current_since
+    if (since is None or since <= day) and (student.left_on is None or day <= student.left_on):
         return student.class_id
     return next((h.class_id for h in history if h.covers(day)), None)
 

@@ -538,7 +538,27 @@ class _Mapper:
 
     # -- gradebook --------------------------------------------------------------------------
 
+    def _work_day(self, item: _Rec, res: _Rec) -> date | None:
+        """The day of the work: its line item's assign date, else its due date, else the
+        score's date; every one of them that is present must be a date."""
+        told = self._told_dates
+        days = [
+            _dated(self.b, item, "assignDate", told),
+            _dated(self.b, item, "dueDate", told),
+            _dated(self.b, res, "scoreDate", told),
+        ]
+        present = [
+            rec.get(c) for rec, c in ((item, "assignDate"), (item, "dueDate"), (res, "scoreDate"))
+        ]
+        if any(text and day is None for text, day in zip(present, days, strict=True)):
+            return None
+        day = next((d for d in days if d is not None), None)
+        if day is None:
+            self.b.error(item.where, "empty_value", column="assignDate")
+        return day
+
     def _gradebook(self) -> None:
+        self._told_dates: set[tuple[str, int | None]] = set()
         items = self.r["lineItems"]
         categories = self.r["categories"]
         for res in self.r["results"].values():
@@ -567,11 +587,8 @@ class _Mapper:
             if not teachers:
                 self.b.error(item.where, "class_without_teacher", id=cid)
                 continue
-            day = parse_date(item.get("assignDate")) or parse_date(item.get("dueDate"))
+            day = self._work_day(item, res)
             if day is None:
-                self.b.error(
-                    item.where, "bad_date", column="assignDate", value=item.get("assignDate")
-                )
                 continue
             value = _mark(res.get("score"), res.get("scoreStatus"), item.get("resultValueMax"))
             if value is None:
@@ -596,6 +613,18 @@ class _Mapper:
                     category.get("title") if category else "OneRoster",
                 )
             )
+
+
+def _dated(b: _Bundle, rec: _Rec, column: str, told: set[tuple[str, int | None]]) -> date | None:
+    """A date the record gives; a value that is there but is no date is an error, told once."""
+    text = rec.get(column)
+    if not text:
+        return None
+    value = parse_date(text)
+    if value is None and (rec.file, rec.row.line) not in told:
+        told.add((rec.file, rec.row.line))
+        b.error(rec.where, "bad_date", column=column, value=text)
+    return value
 
 
 def _grade(text: str) -> int | None:

@@ -88,6 +88,8 @@ class PeriodRepo(Repository[Period], Protocol):
 class HolidayRepo(Repository[Holiday], Protocol):
     async def for_year(self, year_id: int) -> list[Holiday]: ...
 
+    async def remove(self, entities: Sequence[Holiday]) -> None: ...
+
 
 class BellRepo(Repository[Bell], Protocol):
     async def for_school(self, school_id: int) -> list[Bell]:
@@ -169,6 +171,10 @@ class ClassHistoryRepo(Repository[ClassMembership], Protocol):
         """Memberships that overlap [start, end]."""
         ...
 
+    async def remove(self, entities: Sequence[ClassMembership]) -> None:
+        """Only a transfer taken back the day it was made: history is never deleted."""
+        ...
+
 
 class GuardianRepo(Repository[Guardian], Protocol):
     async def many(self, ids: Sequence[int]) -> list[Guardian]: ...
@@ -229,7 +235,7 @@ class LessonRepo(Repository[Lesson], Protocol):
         homework."""
         ...
 
-    async def remove(self, lessons: Sequence[Lesson]) -> None:
+    async def remove(self, entities: Sequence[Lesson]) -> None:
         """Delete lessons that have no records (the planner's, never the journal's)."""
         ...
 

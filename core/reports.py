@@ -137,13 +137,9 @@ class ReportService:
     async def _roster(
         self, uow: UnitOfWork, cls: ClassGroup, start: date, end: date
     ) -> list[Student]:
-        """Everyone in the class for any day of [start, end]."""
-        return [
-            s
-            for s in await uow.students.in_class(cls.id)  # type: ignore[arg-type]
-            if (s.arrived_on is None or s.arrived_on <= end)
-            and (s.left_on is None or s.left_on >= start)
-        ]
+        """Everyone in the class for any day of [start, end], as they were then: a student
+        who moved in or out later stays on the sheets of the periods they were in it."""
+        return await uow.students.in_class_between(cls.id, start, end)  # type: ignore[arg-type]
 
     # -- the journal's archive copy --------------------------------------------------------
 
@@ -156,9 +152,11 @@ class ReportService:
             assert year is not None
             p = await self._period(uow, year, period)
             students = await self._roster(uow, cls, p.starts_on, p.ends_on)
+            # the lessons held so far: the ones made ahead from the timetable are not yet
+            held = min(p.ends_on, self.clock.today())
             lessons = [
                 x
-                for x in await uow.lessons.for_class(cls.id, p.starts_on, p.ends_on)  # type: ignore[arg-type]
+                for x in await uow.lessons.for_class(cls.id, p.starts_on, held)  # type: ignore[arg-type]
                 if x.status != LessonStatus.CANCELLED
             ]
             ids = [s.id for s in students]
@@ -523,21 +521,44 @@ class ReportService:
         access.require_private(viewer)
         access.require_administration(viewer)
         async with self.uow(readonly=True) as uow:
-            classes = {c.id: c.name for c in await uow.classes.list_all()}
-            rows = []
-            for s in await uow.students.list_all():
-                if s.arrived_on and start <= s.arrived_on <= end:
-                    rows.append((s.arrived_on, "arrived", s.full_name, classes.get(s.class_id, "")))
-                if s.left_on and start <= s.left_on + timedelta(days=0) <= end:
-                    rows.append((s.left_on, "left", s.full_name, classes.get(s.class_id, "")))
-            rows.sort(key=lambda r: (r[0], r[1], r[2]))
-            return Table(
-                "movement",
-                "",
-                ("Date", "Movement", "Student", "Class"),
-                tuple(rows),
-                {"start": start, "end": end},
-            )
+            classes = {c.id: c for c in await uow.classes.list_all()}
+            students = {s.id: s for s in await uow.students.list_all()}
+            history = await uow.class_history.between(start - timedelta(days=1), end)
+
+        def name(class_id: int) -> str:
+            return classes[class_id].name if class_id in classes else ""
+
+        rows = []
+        for s in students.values():
+            if s.arrived_on and start <= s.arrived_on <= end:
+                rows.append((s.arrived_on, "arrived", s.full_name, name(s.class_id)))
+            if s.left_on and start <= s.left_on <= end:
+                rows.append((s.left_on, "left", s.full_name, name(s.class_id)))
+        # a transfer: a class left the day before another began, within one school year
+        after: dict[int, list[tuple[date, int]]] = {}
+        for h in history:
+            after.setdefault(h.student_id, []).append((h.starts_on, h.class_id))
+        for h in history:
+            day = h.ends_on + timedelta(days=1)
+            s = students.get(h.student_id)
+            if s is None or not start <= day <= end:
+                continue
+            if s.class_since == day:
+                to = s.class_id
+            else:
+                to = next((c for d, c in after.get(h.student_id, []) if d == day), None)
+            if to is None or classes[to].year_id != classes[h.class_id].year_id:
+                continue  # a new school year, or they left
+            move = f"{name(h.class_id)} → {name(to)}"
+            rows.append((day, "transferred", s.full_name, move))
+        rows.sort(key=lambda r: (r[0], r[1], r[2]))
+        return Table(
+            "movement",
+            "",
+            ("Date", "Movement", "Student", "Class"),
+            tuple(rows),
+            {"start": start, "end": end},
+        )
 
     async def statement(self, viewer: Viewer, student_id: int) -> Table:
         """A student's marks statement for a transfer (001 §7.7): every current mark of the

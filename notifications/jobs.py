@@ -28,6 +28,7 @@ from core.model import (
     Student,
 )
 from core.ports import UnitOfWork, UnitOfWorkFactory
+from core.school_admin import SchoolAdminService
 
 logger = logging.getLogger(__name__)
 
@@ -412,10 +413,11 @@ class Jobs:
                 return 0
             names = {s.id: s.name for s in await uow.subjects.list_all()}
             items: dict[int, list[list[Any]]] = defaultdict(list)
+            day = min(today, period.ends_on)
             for cls in classes:
-                if cls.grade <= 1:
+                if not rules.graded(cls.grade):
                     continue
-                students = await uow.students.in_class(cls.id, on=min(today, period.ends_on))  # type: ignore[arg-type]
+                students = await uow.students.in_class(cls.id, on=day)  # type: ignore[arg-type]
                 ids = [s.id for s in students]
                 finals = await uow.finals.for_students(ids, year.id)  # type: ignore[arg-type]
                 have = {
@@ -423,10 +425,10 @@ class Jobs:
                     for f in finals
                     if f.kind == FinalKind.PERIOD and f.period_id == period.id
                 }
-                for t in await uow.teachings.for_class(cls.id):  # type: ignore[arg-type]
+                for t in await uow.teachings.for_class(cls.id, on=day):  # type: ignore[arg-type]
                     members = ids
                     if t.subgroup_id is not None:
-                        group = set(await uow.subgroups.member_ids(t.subgroup_id))
+                        group = set(await uow.subgroups.member_ids(t.subgroup_id, on=day))
                         members = [i for i in ids if i in group]
                     missing = sum(1 for i in members if (i, t.subject_id) not in have)
                     if missing:
@@ -442,6 +444,19 @@ class Jobs:
                 f"finals:{{account}}:{today}",
                 {"deadline": deadline.isoformat()},
             )
+
+    async def school_calendar(self) -> int:
+        """Nightly, before the backup: periods whose window for period marks is over close
+        (rule 6; the reminders above came first), then the lessons from today to the horizon
+        are made from the timetable (``core.lessons``). Returns how many of both."""
+        admin = SchoolAdminService(self.uow, self.clock)
+        closed = await admin.close_due_periods()
+        for period in closed:
+            logger.info(
+                "period %s closed by itself: its window for period marks is over", period.number
+            )
+        plan = await admin.keep_lessons_ahead()
+        return len(closed) + plan.made
 
     async def weekly_reconciliation(self) -> int:
         """To each class teacher: the week's absences still without a reason (rule 7)."""

@@ -155,6 +155,13 @@ class JobScheduler:
         tz = self.tz
         self._scheduler = AsyncIOScheduler(timezone=tz)
         jobs = self.jobs
+        # Just after midnight: periods close by themselves, lessons are made three weeks ahead;
+        # the nightly backup (02:30) then holds a period just closed.
+        self._add(
+            "school_calendar",
+            jobs.school_calendar,
+            CronTrigger(hour=0, minute=10, timezone=tz),
+        )
         # Every minute: accounts choose their own digest time.
         self._add("evening_digest", jobs.evening_digest, CronTrigger(minute="*", timezone=tz))
         self._add(

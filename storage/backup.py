@@ -24,7 +24,6 @@ from datetime import UTC, date, datetime, time, timedelta
 from enum import Enum
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import Table, func, insert, select, text, update
 from sqlalchemy.engine import Connection
@@ -308,24 +307,22 @@ def prune(folder: Path, keep: int) -> list[Path]:
     return old
 
 
-async def _period_ended_yesterday(database: Database, settings: Any, now: datetime) -> int | None:
-    """The number of a study period whose last day was yesterday (school time), if any."""
-    tz = ZoneInfo(getattr(settings, "school_timezone", "Europe/Moscow") or "Europe/Moscow")
-    yesterday = now.astimezone(tz).date() - timedelta(days=1)
+async def _period_closed_lately(database: Database, now: datetime) -> int | None:
+    """The number of a study period closed in the last day (by itself, the night its window for
+    period marks ended, or by the admin): its backup holds its period marks."""
+    since = now - timedelta(days=1)
     async with database.uow(readonly=True) as uow:
-        year = await uow.years.containing(yesterday)
-        if year is None or year.id is None:
-            return None
-        for period in await uow.periods.for_year(year.id):
-            if period.ends_on == yesterday:
+        for period in await uow.periods.list_all():
+            if period.closed_at is not None and since < period.closed_at <= now:
                 return period.number
     return None
 
 
 async def run_scheduled_backup(settings: Any, now: datetime | None = None) -> list[BackupInfo]:
     """For the scheduler, nightly: a backup into every folder of ``settings.backup_dirs`` (two
-    places, rule 12), nightly ones beyond ``settings.backup_keep`` removed. The night after a
-    period's last day the backup is marked as that period's and kept for good. The first
+    places, rule 12), nightly ones beyond ``settings.backup_keep`` removed. The night a period
+    has closed (by itself, after its window for period marks: the scheduler closes periods
+    before it backs up) the backup is marked as that period's and kept for good. The first
     folder gets a fresh dump; the others a verified copy of it."""
     dirs = [Path(d) for d in _dirs(getattr(settings, "backup_dirs", ""))]
     if not dirs:
@@ -335,7 +332,7 @@ async def run_scheduled_backup(settings: Any, now: datetime | None = None) -> li
     database = Database.connect(settings.database_url)
     try:
         first = await backup(database, dirs[0], now)
-        ended = await _period_ended_yesterday(database, settings, now)
+        ended = await _period_closed_lately(database, now)
     finally:
         await database.dispose()
     if ended is not None:

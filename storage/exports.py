@@ -37,6 +37,7 @@ ABSENCES = {
 WORDS = {
     "arrived": N_("movement.arrived"),
     "left": N_("movement.left"),
+    "transferred": N_("movement.transferred"),
     "student": N_("relation.student"),
 }
 HEADERS = [

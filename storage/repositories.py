@@ -160,6 +160,17 @@ def _by_student_day(e: Any) -> tuple[int, date, int]:
     return (e.student_id, e.day, e.id)
 
 
+class _Removes:
+    """For what a school's calendar or the planner may delete: never the journal's records."""
+
+    session: AsyncSession
+
+    async def remove(self, entities: Sequence[Any]) -> None:
+        for entity in entities:
+            await self.session.delete(entity)
+        await self.session.flush()
+
+
 class Schools(SqlRepository[m.School]):
     entity = m.School
     table = t.schools
@@ -199,7 +210,7 @@ class Periods(SqlRepository[m.Period]):
         return await self._list(stmt, year_id=year_id)
 
 
-class Holidays(SqlRepository[m.Holiday]):
+class Holidays(_Removes, SqlRepository[m.Holiday]):
     entity = m.Holiday
     table = t.holidays
 
@@ -393,12 +404,10 @@ class Students(SqlRepository[m.Student]):
             now = and_(
                 c.class_id == P("class_id"),
                 or_(c.class_since.is_(None), c.class_since <= P("end")),
-            )
-            return self._select(
-                or_(now, c.id.in_(before)),
                 or_(c.arrived_on.is_(None), c.arrived_on <= P("end")),
                 or_(c.left_on.is_(None), c.left_on >= P("start")),
             )
+            return self._select(or_(now, c.id.in_(before)))
 
         stmt = self._stmt("in_class_between", build)
         rows = await self._list(stmt, class_id=class_id, start=start, end=end)
@@ -418,7 +427,7 @@ async def _with_children(
     return rows[0][0], [child for _, child in rows if child is not None]
 
 
-class ClassHistory(SqlRepository[m.ClassMembership]):
+class ClassHistory(_Removes, SqlRepository[m.ClassMembership]):
     entity = m.ClassMembership
     table = t.class_history
 
@@ -514,7 +523,7 @@ class Timetable(SqlRepository[m.TimetableEntry]):
         return await self._list(stmt, year_id=year_id)
 
 
-class Lessons(SqlRepository[m.Lesson]):
+class Lessons(_Removes, SqlRepository[m.Lesson]):
     entity = m.Lesson
     table = t.lessons
 
@@ -626,10 +635,6 @@ class Lessons(SqlRepository[m.Lesson]):
             found.update(rows.all())
         return frozenset(found)
 
-    async def remove(self, lessons: Sequence[m.Lesson]) -> None:
-        for lesson in lessons:
-            await self.session.delete(lesson)
-        await self.session.flush()
 
 
 class HomeworkItems(SqlRepository[m.Homework]):

@@ -159,11 +159,17 @@ async def test_the_scheduled_backup_writes_two_places_and_keeps_the_newest(
 async def test_the_backup_after_a_period_ends_is_kept_for_good(
     journal: Database, tmp_path: Path
 ) -> None:
-    """Rule 12: backups at each period's end, beside the nightly ones that roll over."""
+    """Rule 12: backups at each period's end, beside the nightly ones that roll over: the one
+    taken after the period closed (its window for period marks over), holding its marks."""
     async with journal.uow(readonly=True) as uow:
         year = await uow.years.containing(date(2026, 11, 18))
         periods = await uow.periods.for_year(year.id)
     first = periods[0]
+    closed = datetime.combine(first.ends_on, time(0, 10), tzinfo=TZ) + timedelta(days=3)
+    async with journal.uow() as uow:
+        period = await uow.periods.get(first.id)
+        period.closed_at = closed
+        await uow.commit()
 
     class Conf:
         database_url = journal.url.render_as_string(hide_password=False)
@@ -171,7 +177,9 @@ async def test_the_backup_after_a_period_ends_is_kept_for_good(
         backup_keep = 1
         school_timezone = "Europe/Moscow"
 
-    night_after = datetime.combine(first.ends_on, time(2, 30), tzinfo=TZ) + timedelta(days=1)
+    night_after = closed + timedelta(hours=2, minutes=20)
+    made = await run_scheduled_backup(Conf, night_after - timedelta(days=1))  # before it closed
+    assert not any("-period" in p.path.name for p in made)
     made = await run_scheduled_backup(Conf, night_after)
     assert all(p.path.name.endswith(f"-period{first.number}") for p in made)
     for later in (2, 3, 4):  # ordinary nights: only the newest of those is kept

@@ -50,13 +50,21 @@ def test_a_whole_round_from_import_to_restore(env: Path, capsys, monkeypatch) ->
     assert main(["import", "roster", str(EXAMPLES / "roster.xlsx")]) == 0
     out = capsys.readouterr().out
     assert "ученики: добавлено 7, изменено 0, без изменений 0" in out
+    assert "виды работ: добавлено 11" in out  # the standard set: the school has none of its own
     assert (
         main(["import", "timetable", str(EXAMPLES / "timetable.csv"), str(EXAMPLES / "bells.csv")])
         == 0
     )
+    # the timetable's lessons from today on: 7А's days of three weeks
+    assert "уроки: добавлено " in capsys.readouterr().out
     assert main(["export", "journal", "--class", "7А", "--period", "2", "--out", str(env)]) == 0
     book = load_workbook(env / "2026-2027_2_7А.xlsx")
-    assert book.sheetnames == ["—"]  # no lessons yet
+    assert book.sheetnames == [
+        "Английский язык (Англ. гр. 1)",
+        "Английский язык (Англ. гр. 2)",
+        "История",
+        "Математика",
+    ]
     assert main(["report", "guardians", "--class", "7А", "--out", str(env / "g.xlsx")]) == 0
     sheet = load_workbook(env / "g.xlsx").active
     assert (

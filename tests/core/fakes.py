@@ -88,6 +88,10 @@ class Holidays(FakeRepo[m.Holiday]):
     async def for_year(self, year_id):
         return self._where(lambda e: e.year_id == year_id, key=lambda e: e.starts_on)
 
+    async def remove(self, entities):
+        for holiday in entities:
+            self.rows.pop(holiday.id, None)
+
 
 class Bells(FakeRepo[m.Bell]):
     async def for_school(self, school_id):
@@ -180,12 +184,13 @@ class Students(FakeRepo[m.Student]):
         }
 
         def member(e: m.Student) -> bool:
-            now = e.class_id == class_id and (e.class_since is None or e.class_since <= end)
-            return (
-                (now or e.id in before)
+            now = (
+                e.class_id == class_id
+                and (e.class_since is None or e.class_since <= end)
                 and (e.arrived_on is None or e.arrived_on <= end)
                 and (e.left_on is None or e.left_on >= start)
             )
+            return now or e.id in before
 
         return self._where(member, key=lambda e: (e.last_name, e.first_name, e.id))
 
@@ -204,6 +209,10 @@ class ClassHistory(FakeRepo[m.ClassMembership]):
 
     async def between(self, start, end):
         return self._where(lambda e: e.ends_on >= start and e.starts_on <= end)
+
+    async def remove(self, entities):
+        for row in entities:
+            self.rows.pop(row.id, None)
 
 
 class Guardians(FakeRepo[m.Guardian]):
@@ -297,8 +306,8 @@ class Lessons(FakeRepo[m.Lesson]):
             if x.lesson_id in wanted
         )
 
-    async def remove(self, lessons):
-        for lesson in lessons:
+    async def remove(self, entities):
+        for lesson in entities:
             self.rows.pop(lesson.id, None)
 
 

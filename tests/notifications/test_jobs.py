@@ -173,6 +173,7 @@ async def test_the_scheduler_registers_its_jobs_and_stops_cleanly(net: Net) -> N
             "teacher_reminders",
             "finals_missing",
             "weekly_reconciliation",
+            "school_calendar",
             "lock",
         }
         assert await scheduler.guarded("probe", lambda: asyncio.sleep(0, 7)) == 7
@@ -204,3 +205,26 @@ async def test_the_redis_lock_has_one_holder() -> None:
     finally:
         await redis.delete(f"{key}:scheduler")
         await redis.aclose()
+
+
+async def test_the_night_closes_what_is_due_and_makes_the_lessons_ahead(net: Net) -> None:
+    """Rule 6: the night after the window for the second quarter's marks (28 + 2 December) the
+    quarter closes; the lessons of the next three weeks are made from the timetable."""
+    s = net.s
+    async with net.database.uow() as uow:
+        await uow.timetable.add(m.TimetableEntry(s.c7.id, 0, 1, s.maths.id, s.teacher.id))
+        await uow.commit()
+    net.clock.set(datetime(2026, 12, 30, 0, 10, tzinfo=net.clock.tz))
+    assert await jobs(net).school_calendar() == 2  # Mondays 11 and 18 January; Q2 still open
+    async with net.database.uow(readonly=True) as uow:
+        assert not (await uow.periods.get(s.q2.id)).closed
+    net.clock.set(datetime(2026, 12, 31, 0, 10, tzinfo=net.clock.tz))
+    assert await jobs(net).school_calendar() == 1  # the quarter
+    assert await jobs(net).school_calendar() == 0  # nothing twice
+    async with net.database.uow(readonly=True) as uow:
+        q2 = await uow.periods.get(s.q2.id)
+        made = await uow.lessons.for_class(
+            s.c7.id, datetime(2027, 1, 1).date(), datetime(2027, 1, 31).date()
+        )
+    assert q2.closed
+    assert [(x.day.isoformat(), x.slot) for x in made] == [("2027-01-11", 1), ("2027-01-18", 1)]
