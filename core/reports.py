@@ -432,15 +432,17 @@ class ReportService:
                             count[mk.student_id] += 1
                             wt = work_types.get(mk.work_type_id)
                             lesson = lesson_ids[mk.lesson_id]
-                            if wt is not None and mk.created_at.astimezone(
+                            # an imported mark is history, entered when it was imported
+                            if wt is not None and not mk.source and mk.created_at.astimezone(
                                 self.clock.tz
                             ).date() > rules.mark_deadline(lesson.day, cls.grade, wt):
                                 late += 1
-                    no_marks = sum(1 for s in members if count[s.id] == 0) if cls.grade > 1 else 0  # type: ignore[index]
-                    one_mark = sum(1 for s in members if count[s.id] == 1) if cls.grade > 1 else 0  # type: ignore[index]
+                    graded = rules.graded(cls.grade)
+                    no_marks = sum(1 for s in members if count[s.id] == 0) if graded else 0  # type: ignore[index]
+                    one_mark = sum(1 for s in members if count[s.id] == 1) if graded else 0  # type: ignore[index]
                     no_topic = sum(1 for x in items if not x.topic)
                     no_homework = (
-                        sum(1 for x in items if x.id not in homework) if cls.grade > 1 else 0
+                        sum(1 for x in items if x.id not in homework) if graded else 0
                     )
                     rows.append(
                         (

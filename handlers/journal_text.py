@@ -10,6 +10,7 @@ from html import escape
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import ngettext
 
+from core import rules
 from core.calendar import WorkTypeView
 from core.commands import NameQuery, Refusal
 from core.model import MarkValue
@@ -114,7 +115,7 @@ def card_text(card: LessonCard) -> str:
         lines.append(
             _("Homework (for {day}): {text}").format(day=r.short_day(hw.due_on), text=text)
         )
-    elif x.grade > 1:
+    elif rules.graded(x.grade):
         lines.append(_("No homework set."))
     total, absent, late = len(card.lines), card.absent, card.late
     lines += [

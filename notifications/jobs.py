@@ -346,7 +346,7 @@ class Jobs:
                     deadline = rules.homework_deadline(
                         today, last.ends_at if last else None, self.clock.tz
                     )
-                    if cls.grade > 1 and now > deadline:
+                    if rules.graded(cls.grade) and now > deadline:
                         with_hw = {
                             h.lesson_id
                             for h in await uow.homework.for_lessons([x.id for x in todays])
@@ -354,7 +354,7 @@ class Jobs:
                         for x in todays:
                             if x.id not in with_hw:
                                 items[x.conducted_by].append(_item("homework", cls, names, x))
-                if cls.grade > 1:
+                if rules.graded(cls.grade):
                     for x in lessons:
                         if x.day == marks_day and not await uow.marks.for_lesson(x.id):  # type: ignore[arg-type]
                             items[x.conducted_by].append(_item("marks", cls, names, x))
