@@ -102,8 +102,11 @@ async def cmd_demo(ctx: _Context, args: argparse.Namespace) -> None:
 
 
 async def _find_person(ctx: _Context, uow, role: PersonRole, args: argparse.Namespace) -> int:
+    from core.people import find_person
+
     if args.id is not None:
-        return args.id
+        kind = {PersonRole.STUDENT: "student", PersonRole.GUARDIAN: "guardian"}.get(role, "staff")
+        return await find_person(uow, kind, args.id)
     wanted = " ".join(args.name.lower().replace("ё", "е").split())
     if role == PersonRole.STUDENT:
         people = await uow.students.list_all()
@@ -274,7 +277,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--role", required=True, choices=[r.value for r in PersonRole if r != PersonRole.STAFF]
     )
     who = invite.add_mutually_exclusive_group(required=True)
-    who.add_argument("--id", type=int, help="the person's id")
+    who.add_argument("--id", help="the person's id in the school's files (U-101) or the database's")
     who.add_argument("--name", help="the person's full name or its beginning (surname first)")
     invite.add_argument("--class", dest="class_name", help="narrow a student's name to a class")
     invite.add_argument(
@@ -282,10 +285,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     invite.set_defaults(handler=cmd_invite)
 
-    from bot import cli_access, cli_admin
+    from bot import cli_access, cli_admin, cli_school
 
     cli_admin.register(sub)
     cli_access.register(sub)
+    cli_school.register(sub)
     return parser
 
 

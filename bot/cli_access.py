@@ -13,6 +13,7 @@ from bot.messages import N_
 from core.access import SYSTEM
 from core.invites import DEFAULT_TTL_DAYS
 from core.model import PersonRole
+from core.people import find_person
 
 ROLE_WORDS = {
     PersonRole.GUARDIAN: N_("Parent"),
@@ -68,9 +69,13 @@ async def cmd_revoke(ctx: _Context, args: argparse.Namespace) -> None:
             return
         if args.role is None or args.id is None:
             raise CliError(ctx._("Please give --invite ID, or --role and --id."))
-        n = await AccessAdminService(database.uow, ctx.clock).revoke_person(
-            SYSTEM, PersonRole(args.role), args.id
-        )
+        role = PersonRole(args.role)
+        async with database.uow(readonly=True) as uow:
+            kind = {PersonRole.STUDENT: "student", PersonRole.GUARDIAN: "guardian"}.get(
+                role, "staff"
+            )
+            person = await find_person(uow, kind, args.id)
+        n = await AccessAdminService(database.uow, ctx.clock).revoke_person(SYSTEM, role, person)
     finally:
         await database.dispose()
     print(ctx._("Access revoked: {n} accounts unlinked, unused codes revoked.").format(n=n))
@@ -131,7 +136,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     rv.add_argument("--invite", type=int, metavar="ID", help="an invite's id")
     rv.add_argument("--role", choices=[r.value for r in PersonRole if r != PersonRole.STAFF])
-    rv.add_argument("--id", type=int, help="the person's id")
+    rv.add_argument("--id", help="the person's id in the school's files (U-101) or the database's")
     rv.set_defaults(handler=cmd_revoke)
 
     ln = sub.add_parser("linked", help="who is linked: person, role, since, language, active")

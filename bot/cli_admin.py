@@ -17,6 +17,7 @@ from bot.messages import N_
 from core.access import SYSTEM
 from core.import_apply import ImportReport, ImportService, Progress
 from core.model import MarkValue
+from core.people import find_person
 
 
 class ProgressBar:
@@ -79,11 +80,16 @@ def _read(ctx: _Context, read: Callable[[], Any]) -> Any:
         raise CliError(ctx._("Nothing was imported: the file cannot be read.")) from exc
 
 
-async def cmd_import_roster(ctx: _Context, args: argparse.Namespace) -> None:
+def read_files(ctx: _Context, paths: list[Path]) -> Any:
+    """The school's CSV and XLSX files as tables; an unreadable one is told with its line."""
     from core.imports import ALIASES
     from storage.importers import read_tables
 
-    tables = _read(ctx, lambda: read_tables(args.files, ALIASES))
+    return _read(ctx, lambda: read_tables(paths, ALIASES))
+
+
+async def cmd_import_roster(ctx: _Context, args: argparse.Namespace) -> None:
+    tables = read_files(ctx, args.files)
     await _import(
         ctx,
         args,
@@ -93,10 +99,7 @@ async def cmd_import_roster(ctx: _Context, args: argparse.Namespace) -> None:
 
 
 async def cmd_import_timetable(ctx: _Context, args: argparse.Namespace) -> None:
-    from core.imports import ALIASES
-    from storage.importers import read_tables
-
-    tables = _read(ctx, lambda: read_tables(args.files, ALIASES))
+    tables = read_files(ctx, args.files)
     await _import(
         ctx,
         args,
@@ -276,7 +279,9 @@ async def cmd_export(ctx: _Context, args: argparse.Namespace) -> None:
             path = out if out.suffix.lower() == ".xlsx" else out / export.file_name
             _write_bytes(ctx, path, journal_xlsx(export, ctx._))
         else:
-            table = await reports.statement(SYSTEM, args.student)
+            async with database.uow(readonly=True) as uow:
+                student = await find_person(uow, "student", args.student)
+            table = await reports.statement(SYSTEM, student)
             _write_bytes(ctx, args.out, table_xlsx(table, ctx._))
     finally:
         await database.dispose()
@@ -363,7 +368,19 @@ async def cmd_period(ctx: _Context, args: argparse.Namespace) -> None:
                 ctx._("There is no period {n} in the current school year.").format(n=args.number)
             )
         service = SchoolAdminService(database.uow, ctx.clock)
-        if args.period_command == "close":
+        if args.period_command == "move":
+            _, plan = await service.move_period(
+                SYSTEM, period.id, args.start, args.end, args.reason
+            )
+            print(
+                ctx._("Period {n} now runs from {start} to {end}.").format(
+                    n=args.number, start=args.start.isoformat(), end=args.end.isoformat()
+                )
+            )
+            from bot.school_text import plan_lines
+
+            print("\n".join(plan_lines(plan, ctx._, ctx.locale)))
+        elif args.period_command == "close":
             await service.close_period(SYSTEM, period.id)
             print(ctx._("Period {n} is closed.").format(n=args.number))
         else:
@@ -378,8 +395,11 @@ async def cmd_audit(ctx: _Context, args: argparse.Namespace) -> None:
 
     database = await ctx.database()
     try:
+        async with database.uow(readonly=True) as uow:
+            student = await find_person(uow, "student", args.student) if args.student else None
+            teacher = await find_person(uow, "staff", args.teacher) if args.teacher else None
         entries = await AdminService(database.uow, ctx.clock).audit(
-            SYSTEM, student_id=args.student, staff_id=args.teacher
+            SYSTEM, student_id=student, staff_id=teacher
         )
     finally:
         await database.dispose()
@@ -400,11 +420,12 @@ async def cmd_correct(ctx: _Context, args: argparse.Namespace) -> None:
     database = await ctx.database()
     try:
         async with database.uow(readonly=True) as uow:
-            staff = await uow.staff.get(args.by)
+            by = await find_person(uow, "staff", args.by)
+            staff = await uow.staff.get(by)
             if staff is None:
                 raise CliError(ctx._("There is no staff member with id {id}.").format(id=args.by))
-            roles = frozenset(r.role for r in await uow.staff_roles.for_staff(args.by))
-        viewer = Viewer(staff_id=args.by, staff_roles=roles)
+            roles = frozenset(r.role for r in await uow.staff_roles.for_staff(by))
+        viewer = Viewer(staff_id=by, staff_roles=roles)
         await JournalService(database.uow, ctx.clock).correct_mark(
             viewer, args.mark, value, args.reason
         )
@@ -433,7 +454,9 @@ def register_more(sub: argparse._SubParsersAction) -> None:
     what.add_argument("--value", choices=[v.value for v in MARK_VALUES], help="the right value")
     what.add_argument("--remove", action="store_true", help="the mark was given by mistake")
     co.add_argument("--reason", required=True, help="why the mark is corrected")
-    co.add_argument("--by", type=int, required=True, help="the deputy's or admin's staff id")
+    co.add_argument(
+        "--by", required=True, help="the deputy's or admin's id (T-003 or the database's)"
+    )
     co.set_defaults(handler=cmd_correct)
 
     ex = sub.add_parser("export", help="the journal of a class for a period, a student's statement")
@@ -449,7 +472,7 @@ def register_more(sub: argparse._SubParsersAction) -> None:
     jr.add_argument("--out", type=Path, default=Path("."), help="a folder or a file name")
     jr.set_defaults(handler=cmd_export)
     st = ex_sub.add_parser("statement", help="a student's marks statement for a transfer")
-    st.add_argument("--student", type=int, required=True, help="the student's id")
+    st.add_argument("--student", required=True, help="the student's id (K-02 or the database's)")
     st.add_argument("--out", type=Path, required=True, help="an .xlsx file")
     st.set_defaults(handler=cmd_export)
 
@@ -470,7 +493,7 @@ def register_more(sub: argparse._SubParsersAction) -> None:
     rp.add_argument("--out", type=Path, required=True, help="an .xlsx file")
     rp.set_defaults(handler=cmd_report)
 
-    pe = sub.add_parser("period", help="list, close or reopen study periods (rule 10)")
+    pe = sub.add_parser("period", help="list, close, reopen or move study periods (rule 10)")
     pe_sub = pe.add_subparsers(dest="period_command", metavar="ACTION", required=True)
     pe_sub.add_parser("list", help="the current year's periods").set_defaults(handler=cmd_period)
     cl = pe_sub.add_parser("close", help="close a period: nothing in it can be edited afterwards")
@@ -480,9 +503,21 @@ def register_more(sub: argparse._SubParsersAction) -> None:
     ro.add_argument("number", type=int)
     ro.add_argument("--reason", required=True, help="why it is reopened (kept in the audit log)")
     ro.set_defaults(handler=cmd_period)
+    mo = pe_sub.add_parser(
+        "move",
+        help="move a period's dates (a quarantine); the lessons follow",
+        description="The period must stay inside the school year and not overlap another; "
+        "lessons are made on its new days and removed from the lost ones (kept and reported "
+        "when something is written in them).",
+    )
+    mo.add_argument("number", type=int)
+    mo.add_argument("--from", dest="start", type=_date, required=True, help="YYYY-MM-DD")
+    mo.add_argument("--to", dest="end", type=_date, required=True, help="YYYY-MM-DD")
+    mo.add_argument("--reason", required=True, help="why (kept in the audit log)")
+    mo.set_defaults(handler=cmd_period)
 
     au = sub.add_parser("audit", help="the audit log of a student or of a teacher")
     who = au.add_mutually_exclusive_group(required=True)
-    who.add_argument("--student", type=int, help="a student's id")
-    who.add_argument("--teacher", type=int, help="a staff member's id")
+    who.add_argument("--student", help="a student's id (K-02 or the database's)")
+    who.add_argument("--teacher", help="a staff member's id (T-004 or the database's)")
     au.set_defaults(handler=cmd_audit)

@@ -76,6 +76,9 @@ ERROR_MESSAGES: dict[str, str] = {
         "A study period is closed on its last day or later; this one ends on {ends_on}."
     ),
     "transfer_refused": N_("The student cannot be moved: {why}."),
+    "no_codes_after_leaving": N_(
+        "The student left the school on {left_on}: no new invite codes are issued."
+    ),
     "student_left": N_(
         "The student left the school on {left_on}. Until {readable_until} only the final marks "
         "can be seen: /finals."

@@ -295,3 +295,12 @@ class TransferRefused(DomainError):
 
     def __init__(self, why: str, **facts: object) -> None:
         super().__init__(why=why, **facts)
+
+
+class NoCodesAfterLeaving(DomainError):
+    """A student who left, and a guardian whose children all left, get no new codes."""
+
+    code = "no_codes_after_leaving"
+
+    def __init__(self, left_on: date) -> None:
+        super().__init__(left_on=left_on)

@@ -25,7 +25,7 @@ from core.importing.report import ENTITIES, ImportReport, Progress, Tally
 from core.imports import RosterData, TimetableData, parse_roster, parse_timetable
 from core.lessons import Plan, horizon, plan_lessons
 from core.model import AuditEntry
-from core.ports import UnitOfWork, UnitOfWorkFactory
+from core.ports import UnitOfWorkFactory
 from core.tabular import Problem, Problems, SourceTable
 
 __all__ = ["ENTITIES", "ImportReport", "ImportService", "Progress", "Tally"]
@@ -193,24 +193,20 @@ async def _lessons(ctx: ImportContext) -> Plan:
         tally.added += plan.made
         tally.changed += plan.changed
         tally.left += plan.removed
-    await _report_kept(ctx.uow, ctx, plan)
+    await _report_kept(ctx, plan)
     return plan
 
 
-async def _report_kept(uow: UnitOfWork, ctx: ImportContext, plan: Plan) -> None:
-    if not plan.kept:
-        return
-    classes = {c.id: c.name for c in ctx.classes.values()}
-    subjects = {s.id: s.name for s in ctx.subjects.values()}
+async def _report_kept(ctx: ImportContext, plan: Plan) -> None:
     for kept in plan.kept:
         x = kept.lesson
         ctx.problems.warn(
             "",
             None,
             "lesson_kept_gone" if kept.gone else "lesson_kept",
-            cls=classes.get(x.class_id, ""),
+            cls=kept.class_name,
             day=x.day,
             slot=x.slot,
-            subject=subjects.get(x.subject_id, ""),
+            subject=kept.subject,
             why=kept.why.value,
         )

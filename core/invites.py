@@ -15,7 +15,13 @@ from datetime import timedelta
 from core import access
 from core.access import Viewer
 from core.clock import Clock
-from core.errors import AccessDenied, InviteInvalid, NotFound, ValidationFailed
+from core.errors import (
+    AccessDenied,
+    InviteInvalid,
+    NoCodesAfterLeaving,
+    NotFound,
+    ValidationFailed,
+)
 from core.events import AccountLinked
 from core.model import Account, AccountLink, Invite, PersonRole
 from core.ports import UnitOfWork, UnitOfWorkFactory
@@ -58,10 +64,13 @@ class InviteService:
         self, uow: UnitOfWork, role: PersonRole, person_id: int
     ) -> tuple[str, int | None]:
         """The person's name and, for guardians and students, the class it is issued for."""
+        today = self.clock.today()
         if role == PersonRole.STUDENT:
             student = await uow.students.get(person_id)
             if student is None:
                 raise NotFound("student", person_id)
+            if student.left_before(today):
+                raise NoCodesAfterLeaving(student.left_on)  # type: ignore[arg-type]
             return student.full_name, student.class_id
         if role == PersonRole.GUARDIAN:
             guardian = await uow.guardians.get(person_id)
@@ -70,8 +79,11 @@ class InviteService:
             links = await uow.guardian_links.for_guardian(person_id)
             if not links:
                 raise ValidationFailed("guardian", "no_children")
-            child = await uow.students.get(links[0].student_id)
-            return guardian.full_name, child.class_id if child else None
+            children = await uow.students.many([x.student_id for x in links])
+            staying = [c for c in children if not c.left_before(today)]
+            if not staying:
+                raise NoCodesAfterLeaving(max(c.left_on for c in children if c.left_on))  # type: ignore[type-var]
+            return guardian.full_name, staying[0].class_id
         staff = await uow.staff.get(person_id)
         if staff is None:
             raise NotFound("staff", person_id)

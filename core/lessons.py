@@ -17,7 +17,7 @@ its own changes.
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from enum import StrEnum
 
@@ -46,6 +46,8 @@ class KeptLesson:
     lesson: Lesson
     why: Kept
     gone: bool  # the timetable has no lesson there now (else: another one)
+    class_name: str = ""
+    subject: str = ""
 
 
 @dataclass
@@ -106,7 +108,8 @@ async def _plan_year(
     week_days = school.week_days if school is not None else 5
     periods = await uow.periods.for_year(year.id)
     holidays = await uow.holidays.for_year(year.id)
-    classes = {c.id for c in await uow.classes.for_year(year.id)}
+    names = {c.id: c.name for c in await uow.classes.for_year(year.id)}
+    classes = set(names)
     by_weekday: dict[int, list[TimetableEntry]] = defaultdict(list)
     for entry in await uow.timetable.for_school_year(year.id):
         by_weekday[entry.weekday].append(entry)
@@ -157,6 +160,16 @@ async def _plan_year(
         await uow.lessons.remove(removed)
     plan.made = len(made)
     plan.removed = len(removed)
+    if plan.kept:
+        subjects = {x.id: x.name for x in await uow.subjects.for_school(year.school_id)}
+        plan.kept = [
+            replace(
+                k,
+                class_name=names.get(k.lesson.class_id, ""),
+                subject=subjects.get(k.lesson.subject_id, ""),
+            )
+            for k in plan.kept
+        ]
     return plan
 
 

@@ -165,3 +165,33 @@ class StudentService:
             )
             await uow.commit()
             return old
+
+
+PEOPLE = ("student", "guardian", "staff")
+
+
+async def find_person(uow: UnitOfWork, kind: str, text: str) -> int:
+    """A person by the school's own id from its files (``K-02``, ``U-101``, ``T-004``), else by
+    the database's number: the console takes either."""
+    repo = {"student": uow.students, "guardian": uow.guardians}.get(kind, uow.staff)
+    wanted = text.strip()
+    people = await repo.list_all()
+    found = [p.id for p in people if p.source_id is not None and p.source_id == wanted]
+    if not found:
+        folded = wanted.casefold()
+        found = [p.id for p in people if p.source_id and p.source_id.casefold() == folded]
+    if len(found) == 1:
+        return found[0]  # type: ignore[return-value]
+    if not found and wanted.isdigit() and await repo.get(int(wanted)) is not None:
+        return int(wanted)
+    raise NotFound(kind, wanted)
+
+
+async def class_named(uow: UnitOfWork, name: str, day: date) -> ClassGroup:
+    """A class of the school year containing ``day`` by its name (``7А``, ``7a``, ``7 а``)."""
+    key = parse_class(name)
+    year = await uow.years.containing(day)
+    found = await uow.classes.by_name(year.id, *key) if key and year else None  # type: ignore[arg-type]
+    if found is None:
+        raise UnknownClass(name)
+    return found

@@ -353,6 +353,11 @@ async def run_scheduled_backup(settings: Any, now: datetime | None = None) -> li
     return made
 
 
+def backup_places(settings: Any) -> int:
+    """How many folders the scheduled backups go to (``BACKUP_DIRS``)."""
+    return len(_dirs(getattr(settings, "backup_dirs", "")))
+
+
 def _dirs(value: Any) -> list[str]:
     if isinstance(value, list | tuple):
         return [str(v) for v in value if str(v).strip()]

@@ -73,7 +73,7 @@ def test_every_subcommand_has_help(args: list[str], capsys: pytest.CaptureFixtur
         ["db", "downgrade"],
         ["invite", "--role", "guardian"],
         ["invite", "--role", "pope", "--id", "1"],
-        ["invite", "--role", "student", "--id", "x"],
+        ["invite", "--role", "student", "--id", "1", "--name", "x"],
         ["invite", "--role", "student", "--id", "1", "--days", "0"],
         ["demo", "--seed", "many"],
     ],
