@@ -6,8 +6,14 @@ from pathlib import Path
 
 import pytest
 
+from core.clock import FixedClock
 from storage.db import Database
-from tests.support.school import ImportedSchool, open_school
+from tests.support.school import THURSDAY, TZ, ImportedSchool, open_school
+
+
+@pytest.fixture
+def clock() -> FixedClock:
+    return FixedClock(THURSDAY, TZ)
 
 
 @pytest.fixture

@@ -125,6 +125,15 @@ class SchoolFiles:
             ["U-104", "Сидорова", "Елена", "Олеговна", "", "K-03"],
         ]
     )
+    # Russian headers; a day off inside the second quarter, the winter holidays after it.
+    holidays: list[list[object]] = field(
+        default_factory=lambda: [
+            ["Название", "Дата начала", "Дата окончания"],
+            ["Осенние каникулы", "26.10.2026", "04.11.2026"],
+            ["Методический день", "11.12.2026", "11.12.2026"],
+            ["Зимние каникулы", "29.12.2026", "11.01.2027"],
+        ]
+    )
     bells: list[list[object]] = field(
         default_factory=lambda: [
             ["slot", "starts_at", "ends_at"],
@@ -143,7 +152,15 @@ class SchoolFiles:
         folder.mkdir(parents=True, exist_ok=True)
         roster = [
             _write(folder / f"{name}.csv", getattr(self, name))
-            for name in ("calendar", "subjects", "staff", "subgroups", "students", "guardians")
+            for name in (
+                "calendar",
+                "holidays",
+                "subjects",
+                "staff",
+                "subgroups",
+                "students",
+                "guardians",
+            )
         ]
         roster += [_write(folder / f"{name}.csv", rows) for name, rows in self.extra.items()]
         timetable = [
