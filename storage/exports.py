@@ -4,8 +4,10 @@
 from __future__ import annotations
 
 import io
+import re
+import zipfile
 from collections.abc import Callable
-from datetime import date
+from datetime import date, datetime
 
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font
@@ -236,7 +238,28 @@ def table_xlsx(table: Table, _: Gettext) -> bytes:
     return _bytes(book)
 
 
+# A workbook's bytes depend on its data only: the same journal exported twice is the same
+# file (an archive's checksum stays valid, a closed period's copy can be compared).
+_STAMP = datetime(2000, 1, 1)
+_ZIP_STAMP = (1980, 1, 1, 0, 0, 0)
+_MODIFIED = re.compile(rb"(<dcterms:modified[^>]*>)[^<]*(</dcterms:modified>)")
+_STAMPED = rb"\g<1>2000-01-01T00:00:00Z\g<2>"
+
+
 def _bytes(book: Workbook) -> bytes:
+    book.properties.created = book.properties.modified = _STAMP
     buffer = io.BytesIO()
     book.save(buffer)
-    return buffer.getvalue()
+    fixed = io.BytesIO()
+    with (
+        zipfile.ZipFile(io.BytesIO(buffer.getvalue())) as made,
+        zipfile.ZipFile(fixed, "w", zipfile.ZIP_DEFLATED) as out,
+    ):
+        for item in made.infolist():
+            data = made.read(item.filename)
+            if item.filename == "docProps/core.xml":  # openpyxl stamps the saving time
+                data = _MODIFIED.sub(_STAMPED, data)
+            entry = zipfile.ZipInfo(item.filename, _ZIP_STAMP)
+            entry.compress_type = zipfile.ZIP_DEFLATED
+            out.writestr(entry, data)
+    return fixed.getvalue()
