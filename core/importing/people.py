@@ -339,8 +339,17 @@ async def guardians(ctx: ImportContext, data: RosterData) -> None:
             else:
                 links_tally.unchanged += 1
     await ctx.uow.guardian_links.add_all(fresh)
+    # A child who left keeps their family's link: it reads the final marks for a year (the
+    # certificate) and nothing new; a roster of the school's students no longer lists it.
+    gone = {
+        s.id
+        for s in ctx.students_by_source.values()
+        if s.left_on is not None and s.left_on < ctx.today
+    }
     for key, link in links.items():
         if key not in listed and link.ended_at is None and link.id is not None:
+            if link.student_id in gone:
+                continue
             link.ended_at = ctx.now
             ctx.audit(
                 "guardian_link.end",

@@ -7,11 +7,15 @@ with nothing of his in it.
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 import pytest_asyncio
 
 from bot.keyboards import DiaryCb, View
+from core import model as m
 from tests.handlers.conftest import World, make_world
+from tests.support import TgUser
 
 # The cells only read, so one world serves them all (built once: 162 cells, not 162 schools).
 pytestmark = pytest.mark.asyncio(loop_scope="module")
@@ -20,9 +24,36 @@ pytestmark = pytest.mark.asyncio(loop_scope="module")
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
 async def world() -> World:
     w = await make_world()
+    await _ended(w)
     # Linking noted the accounts as seen; written now, not by a timer in the middle of a cell.
     await w.tester.dispatcher["last_seen"].flush()
     return w
+
+
+async def _ended(w: World) -> None:
+    """Two viewers whose access ended: a maths teacher of 7А until yesterday (the timetable
+    gave the class to someone else) and a guardian of Иванов the roster no longer lists."""
+    s = w.s
+    yesterday = w.clock.today() - timedelta(days=1)
+    async with w.store.uow() as uow:
+        teacher = await uow.staff.add(m.Staff("Белова", "Мария", "Ивановна"))
+        await uow.staff_roles.add(m.StaffRole(teacher.id, m.StaffRoleKind.TEACHER))
+        await uow.teachings.add(
+            m.Teaching(teacher.id, s.maths.id, s.c7.id, starts_on=None, ends_on=yesterday)
+        )
+        father = await uow.guardians.add(m.Guardian("Иванов", "Алексей"))
+        link = await uow.guardian_links.add(
+            m.GuardianLink(father.id, s.ivanov.id, "father", consent_at=w.clock.now())
+        )
+        await uow.commit()
+    w.ended_teacher = TgUser(2010, "Мария")  # type: ignore[attr-defined]
+    w.ended_guardian = TgUser(2011, "Алексей")  # type: ignore[attr-defined]
+    await w.link(w.ended_teacher, m.PersonRole.TEACHER, teacher.id)  # type: ignore[attr-defined]
+    await w.link(w.ended_guardian, m.PersonRole.GUARDIAN, father.id)  # type: ignore[attr-defined]
+    async with w.store.uow() as uow:
+        (await uow.guardian_links.get(link.id)).ended_at = w.clock.now()  # type: ignore[union-attr]
+        await uow.commit()
+    w.tester.session.requests.clear()
 
 
 @pytest.fixture(autouse=True)
@@ -47,6 +78,8 @@ EXPECTED = {
     "class_teacher": FULL,
     "admin": FULL,
     "stranger": DENIED,
+    "ended_teacher": DENIED,  # taught maths in 7А until yesterday
+    "ended_guardian": DENIED,  # the roster dropped the link
 }
 
 
@@ -120,5 +153,7 @@ async def test_commands_show_only_ones_own(world: World, who: str, command: str)
         assert other not in shown
     else:
         assert "Иванов" not in shown and "Петрова" not in shown
+        if who == "ended_guardian":  # signed in, no child any more
+            return
         expected = "код" if who == "stranger" else "для родителей и учеников"
         assert expected in shown, shown
