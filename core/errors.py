@@ -304,3 +304,12 @@ class NoCodesAfterLeaving(DomainError):
 
     def __init__(self, left_on: date) -> None:
         super().__init__(left_on=left_on)
+
+
+class NoSuchLesson(DomainError):
+    """The class has no lesson at that place (a console command names lessons so)."""
+
+    code = "no_such_lesson"
+
+    def __init__(self, class_name: str, day: date, slot: int) -> None:
+        super().__init__(class_name=class_name, day=day, slot=slot)
