@@ -39,7 +39,7 @@ class DiaryCb(CallbackData, prefix="d1"):
     view: View
     student: int
     period: int = 0  # a period id; 0 = the current one
-    item: int = 0  # subject id for SUBJECT; day offset from today for HOMEWORK / TIMETABLE
+    item: int = 0  # subject id for SUBJECT; day offset for HOMEWORK / TIMETABLE; year for FINALS
     span: int = 1  # days shown from ``item``: 1 or 7
 
 

@@ -117,6 +117,7 @@ class FinalMarks:
     year: YearView
     periods: tuple[PeriodView, ...]
     subjects: tuple[SubjectFinals, ...]  # by subject name
+    years: tuple[YearView, ...] = ()  # every school year of the student's so far, by start
 
 
 @dataclass(frozen=True, slots=True)
@@ -544,8 +545,19 @@ class DiaryService:
     ) -> FinalMarks:
         """Period, year, exam and final marks by subject; of a student who left, too, for a
         year (the certificate)."""
+        today = self.clock.today()
         async with self.uow(readonly=True) as uow:
             seen = await self._see(uow, viewer, student_id, finals=True)
+            student = seen.student
+            years = tuple(
+                YearView(y.id, y.name, y.starts_on, y.ends_on)  # type: ignore[arg-type]
+                for y in sorted(await uow.years.list_all(), key=lambda y: y.starts_on)
+                if y.starts_on <= today
+                and (student.arrived_on is None or student.arrived_on <= y.ends_on)
+                and (student.left_on is None or student.left_on >= y.starts_on)
+            )
+            if year_id is not None and year_id not in {y.id for y in years}:
+                raise NotFound("year", year_id)
             ref = await self._ref(uow, year_id if year_id is not None else seen.class_.year_id)
             teachings = []
             if ref.year.id == seen.class_.year_id:
@@ -575,7 +587,7 @@ class DiaryService:
                     cells.get((FinalKind.FINAL, None)),
                 )
             )
-        return FinalMarks(seen.card, ref.year, ref.periods, tuple(rows))
+        return FinalMarks(seen.card, ref.year, ref.periods, tuple(rows), years)
 
     async def attendance(
         self, viewer: Viewer, student_id: int, period_id: int | None = None

@@ -172,7 +172,27 @@ async def cmd_finals(
     if student is None:
         await _no_student(message, viewer)
         return
-    await show(message, t.finals_text(await diary.final_marks(viewer, student)), None)
+    await render_finals(message, viewer, diary, student, 0)
+
+
+async def render_finals(
+    target: Message | CallbackQuery, viewer: Viewer, diary: DiaryService, student: int, year: int
+) -> None:
+    """The year's final marks, with a button for each other school year of the student's."""
+    fm = await diary.final_marks(viewer, student, year or None)
+    others = [
+        (y.name, DiaryCb(view=View.FINALS, student=student, item=y.id))
+        for y in fm.years
+        if y.id != fm.year.id
+    ]
+    await show(target, t.finals_text(fm), inline([others]) if others else None)
+
+
+@router.callback_query(DiaryCb.filter(F.view == View.FINALS))
+async def on_finals(
+    query: CallbackQuery, callback_data: DiaryCb, viewer: Viewer, diary: DiaryService
+) -> None:
+    await render_finals(query, viewer, diary, callback_data.student, callback_data.item)
 
 
 async def render_attendance(

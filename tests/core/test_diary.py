@@ -435,6 +435,7 @@ async def test_final_marks(data: Data) -> None:
             SubjectFinals(data.history.id, "История", (V.FIVE, None, None, None), None, None, None),
             SubjectFinals(s.maths.id, "Математика", (V.FOUR, None, None, None), V.FOUR, None, None),
         ),
+        (YearView(s.year.id, "2026/2027", D(2026, 9, 1), D(2027, 8, 31)),),
     )
     assert [p.number for p in got.periods] == [1, 2, 3, 4]
     petrova = await data.diary.final_marks(data.v(s.other_parent), s.petrova.id, s.year.id)
