@@ -5,7 +5,6 @@ move, add), ``student move``, ``year new``, ``status``. Registered into ``school
 from __future__ import annotations
 
 import argparse
-import sys
 from datetime import date
 from pathlib import Path
 
@@ -182,7 +181,7 @@ async def cmd_status(ctx: _Context, args: argparse.Namespace) -> None:
         await database.dispose()
     print("\n".join(status_lines(status, ctx._, ctx.locale)))
     if not status.ready:
-        sys.exit(1)
+        raise CliError(ctx._("The school cannot work yet: what is marked ⛔ comes first."))
 
 
 def register(sub: argparse._SubParsersAction) -> None:
