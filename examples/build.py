@@ -1,8 +1,9 @@
 """Writes the example import files in this folder: ``python examples/build.py``.
 
-A small school for 2026/2027: the calendar, subjects, staff, two classes with subgroups,
-students and guardians (as one XLSX workbook and as CSV files, one of them in Windows-1251
-with semicolons and Russian headers), the timetable with bells, and a OneRoster 1.1 bundle.
+A small school for 2026/2027: the calendar with its holidays, subjects, staff, two classes with
+subgroups, students and guardians (as one XLSX workbook and as CSV files, one of them in
+Windows-1251 with semicolons and Russian headers), the timetable with bells, a table of the
+school's own work types, and a OneRoster 1.1 bundle.
 """
 
 from __future__ import annotations
@@ -21,6 +22,27 @@ CALENDAR = [
     ["2026/2027", 2, "quarter", "2026-11-05", "2026-12-28"],
     ["2026/2027", 3, "quarter", "2027-01-12", "2027-03-21"],
     ["2026/2027", 4, "quarter", "2027-03-30", "2027-05-26"],
+]
+# Holidays and days off (Russian headers, as a school's own program saves them).
+HOLIDAYS = [
+    ["Название", "Дата начала", "Дата окончания"],
+    ["Осенние каникулы", "25.10.2026", "04.11.2026"],
+    ["Зимние каникулы", "29.12.2026", "11.01.2027"],
+    ["День защитника Отечества", "23.02.2027", "23.02.2027"],
+    ["Международный женский день", "08.03.2027", "08.03.2027"],
+    ["Весенние каникулы", "22.03.2027", "29.03.2027"],
+]
+# A school's own work types and weights (a school that imports none gets the standard set).
+WORK_TYPES = [
+    ["Название", "Сокращение", "Вес", "Письменная"],
+    ["Устный ответ", "У", "1", "нет"],
+    ["Контрольная работа", "КР", "2", "да"],
+    ["Самостоятельная работа", "СР", "1,5", "да"],
+    ["Проверочная работа", "ПрР", "1,5", "да"],
+    ["Домашняя работа", "Д", "1", "да"],
+    ["Диктант", "Дикт", "2", "да"],
+    ["Сочинение", "Соч", "2", "да"],
+    ["Проект", "Проект", "1,5", "нет"],
 ]
 SUBJECTS = [
     ["subject", "short"],
@@ -547,6 +569,7 @@ def main() -> None:
         HERE / "roster.xlsx",
         {
             "calendar": CALENDAR,
+            "holidays": HOLIDAYS,
             "subjects": SUBJECTS,
             "staff": STAFF,
             "subgroups": SUBGROUPS,
@@ -558,6 +581,7 @@ def main() -> None:
     folder.mkdir(exist_ok=True)
     for name, rows in (
         ("calendar", CALENDAR),
+        ("holidays", HOLIDAYS),
         ("subjects", SUBJECTS),
         ("staff", STAFF),
         ("subgroups", SUBGROUPS),
@@ -568,6 +592,7 @@ def main() -> None:
     workbook(HERE / "timetable.xlsx", {"timetable": TIMETABLE, "bells": BELLS})
     write_csv(HERE / "timetable.csv", TIMETABLE, delimiter=";")
     write_csv(HERE / "bells.csv", BELLS)
+    write_csv(HERE / "work_types.csv", WORK_TYPES)
     oneroster(HERE / "oneroster")
 
 

@@ -69,13 +69,14 @@ def test_an_xlsx_workbook_is_one_table_per_sheet() -> None:
     tables = read_table_file(EXAMPLES / "roster.xlsx", ALIASES)
     assert [t.hint for t in tables] == [
         "calendar",
+        "holidays",
         "subjects",
         "staff",
         "subgroups",
         "students",
         "guardians",
     ]
-    students = tables[4]
+    students = tables[5]
     assert students.file == "roster.xlsx:students"
     assert students.rows[0].get("birth_date") == "2013-03-14"
     assert tables[0].rows[0].get("period") == "1"
@@ -88,6 +89,7 @@ async def test_the_example_roster_imports_whole(database: Database, clock) -> No
     assert counts == {
         "year": (1, 0, 0, 0),
         "period": (4, 0, 0, 0),
+        "holiday": (5, 0, 0, 0),
         "subject": (4, 0, 0, 0),
         "staff": (6, 0, 0, 0),
         "class": (2, 0, 0, 0),
