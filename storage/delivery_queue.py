@@ -199,7 +199,8 @@ class DeliveryQueue:
 
     async def _linked(self, session: AsyncSession, rows: list[Any]) -> set[int]:
         """The rows whose recipient is still linked: an active account link to the person,
-        and for a guardian a consented link to the child (checked at send time)."""
+        and for a guardian a consented link to the child the roster still lists (checked at
+        send time)."""
         al = account_links.c
         gl = guardian_links.c
         active: set[tuple[int, str, int]] = set()
@@ -213,7 +214,7 @@ class DeliveryQueue:
         guardian_ids = sorted({g for g, _ in pairs if g is not None})
         for part in _chunks(guardian_ids):
             stmt = select(gl.guardian_id, gl.student_id).where(
-                gl.guardian_id.in_(part), gl.consent_at.is_not(None)
+                gl.guardian_id.in_(part), gl.consent_at.is_not(None), gl.ended_at.is_(None)
             )
             consented |= set((await session.execute(stmt)).all())
         ok: set[int] = set()
