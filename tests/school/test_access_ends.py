@@ -13,6 +13,7 @@ from bot.keyboards import DiaryCb, LessonCb, View
 from core.access import SYSTEM, Viewer
 from core.errors import AccessDenied, NoCodesAfterLeaving
 from core.model import Audience, FinalKind, MarkValue, PersonRole
+from storage.delivery_queue import DeliveryQueue
 from tests.support import TgUser
 from tests.support.recording import button_texts
 from tests.support.school import SECOND_ENGLISH, ImportedSchool
@@ -57,6 +58,7 @@ async def test_a_guardian_the_roster_no_longer_lists_for_a_child_loses_that_chil
     ivanov = await school.person_id(PersonRole.STUDENT, "K-01")
     await school.tester.send("/marks", user=MOTHER)
     assert "Иванов" in "\n".join(school.tester.texts(MOTHER))
+    await give_mark(school, "K-01", "T-004")  # its push waits (quiet hours, a worker's pace)
     row = next(r for r in school.files.guardians if r[0] == "U-101")
     row[-1] = "K-22"  # only Волкова now
     report = await school.import_roster()
@@ -69,9 +71,18 @@ async def test_a_guardian_the_roster_no_longer_lists_for_a_child_loses_that_chil
     await school.tester.send("/children", user=MOTHER)
     children = button_texts(school.tester.keyboard(MOTHER))
     assert any("Волкова" in x for x in children) and not any("Иванов" in x for x in children)
-    # no push about him: a mark today reaches nobody of his family through this link
+    # the push that was waiting is not sent; a new mark reaches her no more
+    queue = DeliveryQueue(school.database)
+    now = school.clock.now()
+    batch = await queue.claim("test", now + timedelta(days=1), now, now + timedelta(minutes=1), 100)
+    account = await school.services.accounts.account(
+        await school.services.viewers.get(str(MOTHER.id), True)
+    )
+    (waiting,) = [c for c in batch.rows if c.account_id == account.id]
+    assert waiting.kind == "mark" and not waiting.linked
+    before = len(await pushes_to(school, MOTHER))
     await give_mark(school, "K-01", "T-004")
-    assert "mark" not in await pushes_to(school, MOTHER)
+    assert len(await pushes_to(school, MOTHER)) == before
     await give_mark(school, "K-22", "T-004")  # her other child still does
     assert "mark" in await pushes_to(school, MOTHER)
 
