@@ -323,9 +323,6 @@ class _Seen:
     def shows(self, subject_id: int) -> bool:
         return self.scope is None or subject_id in self.scope
 
-    def attends(self, lesson: Lesson) -> bool:
-        return lesson.subgroup_id is None or lesson.subgroup_id in self.subgroup_ids
-
 
 def _card(student: Student, class_: ClassGroup) -> StudentCard:
     assert student.id is not None and class_.id is not None
@@ -655,13 +652,14 @@ class DiaryService:
         _check_range(start, end)
         async with self.uow(readonly=True) as uow:
             seen = await self._see(uow, viewer, student_id)
-            items = await uow.homework.due_for_class(seen.class_.id, start, end)
-            items = [
-                h
-                for h in items
-                if (h.subgroup_id is None or h.subgroup_id in seen.subgroup_ids)
-                and seen.shows(h.subject_id)
-            ]
+            items = []
+            for class_id, first, last, groups in await self._stays(uow, seen, start, end):
+                items += [
+                    h
+                    for h in await uow.homework.due_for_class(class_id, first, last)
+                    if (h.subgroup_id is None or h.subgroup_id in groups)
+                    and seen.shows(h.subject_id)
+                ]
             if not items:
                 return HomeworkList(seen.card, [])
             ref = await self._ref(uow, seen.class_.year_id)
@@ -689,10 +687,35 @@ class DiaryService:
         _check_range(start, end)
         async with self.uow(readonly=True) as uow:
             seen = await self._see(uow, viewer, student_id)
-            lessons = await uow.lessons.for_class(seen.class_.id, start, end)
-            lessons = [x for x in lessons if seen.attends(x) and seen.shows(x.subject_id)]
+            lessons = []
+            for class_id, first, last, groups in await self._stays(uow, seen, start, end):
+                lessons += [
+                    x
+                    for x in await uow.lessons.for_class(class_id, first, last)
+                    if (x.subgroup_id is None or x.subgroup_id in groups)
+                    and seen.shows(x.subject_id)
+                ]
             days = await self._days(uow, seen.class_, lessons, start, end)
             return StudentTimetable(seen.card, days)
+
+    async def _stays(
+        self, uow: UnitOfWork, seen: _Seen, start: date, end: date
+    ) -> list[tuple[int, date, date, frozenset[int]]]:
+        """The classes the student was in during [start, end], each with its days and the
+        student's subgroups: one class (no query) unless they moved within the span."""
+        student = seen.student
+        since = student.current_since
+        if since is None or since <= start or student.class_since is None:
+            return [(seen.class_.id, start, end, seen.subgroup_ids)]
+        stays = []
+        groups = await uow.subgroups.of_student(student.id)  # type: ignore[arg-type]
+        for h in await uow.class_history.for_student(student.id):  # type: ignore[arg-type]
+            first, last = max(start, h.starts_on), min(end, h.ends_on)
+            if first <= last:
+                stays.append((h.class_id, first, last, groups))
+        if since <= end:
+            stays.append((student.class_id, since, end, groups))
+        return stays
 
     async def class_timetable(
         self, viewer: Viewer, class_id: int, start: date, end: date
@@ -725,8 +748,8 @@ class DiaryService:
                 [x.id for x in lessons if x.id is not None]
             )
         groups: dict[int | None, str] = {}
-        if any(x.subgroup_id is not None for x in lessons):
-            groups = {g.id: g.name for g in await uow.subgroups.for_class(class_.id)}
+        for class_id in sorted({x.class_id for x in lessons if x.subgroup_id is not None}):
+            groups |= {g.id: g.name for g in await uow.subgroups.for_class(class_id)}
 
         by_day: dict[date, list[LessonView]] = defaultdict(list)
         for x in lessons:

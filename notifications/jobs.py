@@ -397,7 +397,9 @@ class Jobs:
                 return 0
             year, classes = facts
             school = await uow.schools.get(year.school_id)
-            grace = school.final_window_grace_days if school else 2
+            if school is None:
+                return 0
+            # from a few days before the period's end to the last day of its window (rule 6)
             period = next(
                 (
                     p
@@ -405,7 +407,7 @@ class Jobs:
                     if not p.closed
                     and p.ends_on - timedelta(days=FINALS_NOTICE_DAYS)
                     <= today
-                    <= p.ends_on + timedelta(days=grace)
+                    <= rules.school_final_window(p, school)[1]
                 ),
                 None,
             )
@@ -435,7 +437,7 @@ class Jobs:
                         items[t.staff_id].append(
                             [cls.name, names.get(t.subject_id, ""), missing, len(members)]
                         )
-            deadline = period.ends_on + timedelta(days=grace)
+            deadline = rules.school_final_window(period, school)[1]
             return await self._staff_rows(
                 uow,
                 "finals_missing",

@@ -153,6 +153,11 @@ async def test_the_diary_shows_both_classes_and_the_old_teacher_reads_no_more(
     assert len([v for s in q1.subjects for v in s.marks]) == 6  # the marks of 7А
     latest = await diary.latest_marks(mother, ids["K-01"], 50)
     assert len(latest) == 7
+    # the week of the move: 7А's lessons (rooms 3xx) until Wednesday, 5А's (1xx) from Thursday
+    await school.services.school_admin.make_lessons(SYSTEM, date(2026, 11, 30), date(2026, 12, 2))
+    week = await diary.timetable(mother, ids["K-01"], date(2026, 11, 30), date(2026, 12, 4))
+    rooms = {d.day.day: {x.room[0] for x in d.lessons} for d in week.days}
+    assert rooms == {30: {"3"}, 1: {"3"}, 2: {"3"}, 3: {"1"}, 4: {"1"}}
     # 7А's class teacher no longer reads him, 5А's does; his maths teacher (who teaches 5А
     # too) reads his maths only
     teacher = await school.services.viewers.get(str(TEACHER.id), True)
