@@ -102,18 +102,12 @@ async def cmd_demo(ctx: _Context, args: argparse.Namespace) -> None:
 
 
 async def _find_person(ctx: _Context, uow, role: PersonRole, args: argparse.Namespace) -> int:
-    from core.people import find_person
+    from core.people import find_person, people_of
 
     if args.id is not None:
-        kind = {PersonRole.STUDENT: "student", PersonRole.GUARDIAN: "guardian"}.get(role, "staff")
-        return await find_person(uow, kind, args.id)
+        return await find_person(uow, role, args.id)
     wanted = " ".join(args.name.lower().replace("ё", "е").split())
-    if role == PersonRole.STUDENT:
-        people = await uow.students.list_all()
-    elif role == PersonRole.GUARDIAN:
-        people = await uow.guardians.list_all()
-    else:
-        people = await uow.staff.list_all()
+    people = await people_of(uow, role).list_all()
     found = [
         p
         for p in people

@@ -71,10 +71,7 @@ async def cmd_revoke(ctx: _Context, args: argparse.Namespace) -> None:
             raise CliError(ctx._("Please give --invite ID, or --role and --id."))
         role = PersonRole(args.role)
         async with database.uow(readonly=True) as uow:
-            kind = {PersonRole.STUDENT: "student", PersonRole.GUARDIAN: "guardian"}.get(
-                role, "staff"
-            )
-            person = await find_person(uow, kind, args.id)
+            person = await find_person(uow, role, args.id)
         n = await AccessAdminService(database.uow, ctx.clock).revoke_person(SYSTEM, role, person)
     finally:
         await database.dispose()

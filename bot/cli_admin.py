@@ -16,7 +16,7 @@ from bot.import_text import describe_problem, tally_lines
 from bot.messages import N_
 from core.access import SYSTEM
 from core.import_apply import ImportReport, ImportService, Progress
-from core.model import MarkValue
+from core.model import MarkValue, PersonRole
 from core.people import find_person
 
 
@@ -280,7 +280,7 @@ async def cmd_export(ctx: _Context, args: argparse.Namespace) -> None:
             _write_bytes(ctx, path, journal_xlsx(export, ctx._))
         else:
             async with database.uow(readonly=True) as uow:
-                student = await find_person(uow, "student", args.student)
+                student = await find_person(uow, PersonRole.STUDENT, args.student)
             table = await reports.statement(SYSTEM, student)
             _write_bytes(ctx, args.out, table_xlsx(table, ctx._))
     finally:
@@ -396,8 +396,11 @@ async def cmd_audit(ctx: _Context, args: argparse.Namespace) -> None:
     database = await ctx.database()
     try:
         async with database.uow(readonly=True) as uow:
-            student = await find_person(uow, "student", args.student) if args.student else None
-            teacher = await find_person(uow, "staff", args.teacher) if args.teacher else None
+            student = teacher = None
+            if args.student:
+                student = await find_person(uow, PersonRole.STUDENT, args.student)
+            if args.teacher:
+                teacher = await find_person(uow, PersonRole.STAFF, args.teacher)
         entries = await AdminService(database.uow, ctx.clock).audit(
             SYSTEM, student_id=student, staff_id=teacher
         )
@@ -420,7 +423,7 @@ async def cmd_correct(ctx: _Context, args: argparse.Namespace) -> None:
     database = await ctx.database()
     try:
         async with database.uow(readonly=True) as uow:
-            by = await find_person(uow, "staff", args.by)
+            by = await find_person(uow, PersonRole.STAFF, args.by)
             staff = await uow.staff.get(by)
             if staff is None:
                 raise CliError(ctx._("There is no staff member with id {id}.").format(id=args.by))

@@ -13,6 +13,7 @@ from bot.cli_admin import print_report, read_files
 from bot.school_text import plan_lines, status_lines, turnover_lines
 from core.access import SYSTEM
 from core.lessons import horizon
+from core.model import PersonRole
 from core.people import StudentService, class_named, find_person
 from core.school_admin import SchoolAdminService
 from core.status import StatusService
@@ -65,7 +66,7 @@ async def cmd_lessons(ctx: _Context, args: argparse.Namespace) -> None:
         if action == "add":
             async with database.uow(readonly=True) as uow:
                 cls = await class_named(uow, args.class_name, args.date)
-                teacher = await find_person(uow, "staff", args.teacher)
+                teacher = await find_person(uow, PersonRole.STAFF, args.teacher)
                 subjects = {norm_name(s.name): s.id for s in await uow.subjects.list_all()}
                 groups = {norm_name(g.name): g.id for g in await uow.subgroups.for_class(cls.id)}  # type: ignore[arg-type]
             subject = subjects.get(norm_name(args.subject))
@@ -97,7 +98,7 @@ async def cmd_lessons(ctx: _Context, args: argparse.Namespace) -> None:
         admin, lesson = await _lesson(ctx, database, args)
         if action == "substitute":
             async with database.uow(readonly=True) as uow:
-                teacher = await find_person(uow, "staff", args.teacher)
+                teacher = await find_person(uow, PersonRole.STAFF, args.teacher)
                 person = await uow.staff.get(teacher)
             lesson = await admin.substitute(SYSTEM, lesson.id, teacher)
             if lesson.substitute_id is None:
@@ -137,7 +138,7 @@ async def cmd_student(ctx: _Context, args: argparse.Namespace) -> None:
     database = await ctx.database()
     try:
         async with database.uow(readonly=True) as uow:
-            student_id = await find_person(uow, "student", args.id)
+            student_id = await find_person(uow, PersonRole.STUDENT, args.id)
             student = await uow.students.get(student_id)
         on = args.on or ctx.clock.today()
         await StudentService(database.uow, ctx.clock).move(

@@ -18,7 +18,14 @@ from core import access
 from core.access import Viewer
 from core.clock import Clock
 from core.errors import NotFound, TransferRefused, UnknownClass
-from core.model import AuditEntry, ClassGroup, ClassMembership, Student, SubgroupMember
+from core.model import (
+    AuditEntry,
+    ClassGroup,
+    ClassMembership,
+    PersonRole,
+    Student,
+    SubgroupMember,
+)
 from core.ports import UnitOfWork, UnitOfWorkFactory
 from core.tabular import norm_name, parse_class
 
@@ -167,13 +174,18 @@ class StudentService:
             return old
 
 
-PEOPLE = ("student", "guardian", "staff")
+def people_of(uow: UnitOfWork, role: PersonRole):  # type: ignore[no-untyped-def]
+    """The repository of a role's people: students, guardians, or staff for every staff role."""
+    return {PersonRole.STUDENT: uow.students, PersonRole.GUARDIAN: uow.guardians}.get(
+        role, uow.staff
+    )
 
 
-async def find_person(uow: UnitOfWork, kind: str, text: str) -> int:
+async def find_person(uow: UnitOfWork, role: PersonRole, text: str) -> int:
     """A person by the school's own id from its files (``K-02``, ``U-101``, ``T-004``), else by
     the database's number: the console takes either."""
-    repo = {"student": uow.students, "guardian": uow.guardians}.get(kind, uow.staff)
+    repo = people_of(uow, role)
+    kind = "staff" if role.is_staff else role.value
     wanted = text.strip()
     people = await repo.list_all()
     found = [p.id for p in people if p.source_id is not None and p.source_id == wanted]

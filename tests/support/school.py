@@ -25,6 +25,7 @@ from core.clock import FixedClock
 from core.import_apply import ImportReport, ImportService
 from core.imports import ALIASES
 from core.model import PersonRole
+from core.people import find_person
 from notifications.fanout import Fanout, Windows
 from storage.db import Database
 from storage.importers import read_tables
@@ -201,16 +202,9 @@ class ImportedSchool:
         )
 
     async def person_id(self, role: PersonRole, source_id: str) -> int:
+        """The database's id of a person by the school's own (K-01, U-101, T-004)."""
         async with self.database.uow(readonly=True) as uow:
-            if role == PersonRole.STUDENT:
-                people = await uow.students.list_all()
-            elif role == PersonRole.GUARDIAN:
-                people = await uow.guardians.list_all()
-            else:
-                people = await uow.staff.list_all()
-        found = [p.id for p in people if p.source_id == source_id]
-        assert len(found) == 1, f"{role} {source_id}: {found}"
-        return found[0]  # type: ignore[return-value]
+            return await find_person(uow, role, source_id)
 
     async def link(self, user: TgUser, role: PersonRole, source_id: str) -> None:
         """Sign ``user`` in with a code issued as the school hands them out."""
