@@ -9,7 +9,7 @@ audited and pushed to the class and its teachers (today's and tomorrow's only).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
 from core import access, rules
 from core.access import Viewer
@@ -30,6 +30,7 @@ from core.events import LessonChanged, PeriodClosedEvent
 from core.lessons import MAX_SPAN_DAYS, Plan, horizon, plan_lessons
 from core.model import (
     AuditEntry,
+    Bell,
     ClassGroup,
     Lesson,
     LessonOrigin,
@@ -37,6 +38,7 @@ from core.model import (
     Period,
     SchoolYear,
     Staff,
+    Subject,
 )
 from core.ports import UnitOfWork, UnitOfWorkFactory
 
@@ -70,6 +72,15 @@ class DayLesson:
     teacher: str
     substitute: str | None
     group: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class ClassChoices:
+    """What a lesson of a class can be: the school's bells, the class's subjects."""
+
+    cls: ClassGroup
+    bells: tuple[Bell, ...]  # by slot; empty when the school has none
+    subjects: tuple[Subject, ...]  # by name
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,6 +146,61 @@ class SchoolAdminService:
         if len(found) != 1:
             raise NotFound("lesson", f"{day.isoformat()}/{slot}")
         return found[0].lesson
+
+    async def day_lesson(self, viewer: Viewer, lesson_id: int) -> DayLesson:
+        """One lesson as ``class_day`` lists it, for the administration's lesson screen."""
+        access.require_private(viewer)
+        access.require_timetable_changes(viewer)
+        async with self.uow(readonly=True) as uow:
+            lesson = await uow.lessons.get(lesson_id)
+        if lesson is None:
+            raise NotFound("lesson", lesson_id)
+        for x in await self.class_day(viewer, lesson.class_id, lesson.day):
+            if x.lesson.id == lesson_id:
+                return x
+        raise NotFound("lesson", lesson_id)
+
+    async def class_choices(self, viewer: Viewer, class_id: int) -> ClassChoices:
+        """The class, the school's bells, and the subjects the class is taught now (all the
+        school's subjects when it has no teaching yet): an extra or moved lesson's choices."""
+        access.require_private(viewer)
+        access.require_timetable_changes(viewer)
+        async with self.uow(readonly=True) as uow:
+            cls = await uow.classes.get(class_id)
+            year = await uow.years.get(cls.year_id) if cls is not None else None
+            if cls is None or year is None:
+                raise NotFound("class", class_id)
+            bells = await uow.bells.for_school(year.school_id)
+            subjects = await uow.subjects.for_school(year.school_id)
+            taught = {
+                t.subject_id for t in await uow.teachings.for_class(class_id, on=self.clock.today())
+            }
+        chosen = [s for s in subjects if s.id in taught] or subjects
+        return ClassChoices(
+            cls,
+            tuple(sorted(bells, key=lambda b: b.slot)),
+            tuple(sorted(chosen, key=lambda s: (s.name, s.id or 0))),
+        )
+
+    async def school_days(self, viewer: Viewer, start: date, end: date) -> list[date]:
+        """The school days in [start, end], by the calendars of the years they fall in."""
+        access.require_private(viewer)
+        access.require_timetable_changes(viewer)
+        if (end - start).days > MAX_SPAN_DAYS:
+            raise ValidationFailed("end", "range_too_long")
+        found: list[date] = []
+        async with self.uow(readonly=True) as uow:
+            for year in await uow.years.list_all():
+                first, last = max(start, year.starts_on), min(end, year.ends_on)
+                if first > last:
+                    continue
+                school = await uow.schools.get(year.school_id)
+                periods = await uow.periods.for_year(year.id)  # type: ignore[arg-type]
+                holidays = await uow.holidays.for_year(year.id)  # type: ignore[arg-type]
+                week_days = school.week_days if school else 5
+                days = (first + timedelta(days=n) for n in range((last - first).days + 1))
+                found += [d for d in days if rules.is_school_day(d, periods, holidays, week_days)]
+        return sorted(set(found))
 
     # --- changes of a lesson ---------------------------------------------------------------------
 

@@ -17,7 +17,10 @@ def routers() -> list[Router]:
     """In order: the groups guard, linking, the diary, settings, help; the fallback last."""
     from handlers import (
         admin,
+        admin_lessons,
+        admin_periods,
         admin_reports,
+        admin_year,
         broadcast,
         class_teacher,
         common,
@@ -48,6 +51,9 @@ def routers() -> list[Router]:
             messages.router,
             membership.router,
             admin.router,
+            admin_periods.router,
+            admin_lessons.router,
+            admin_year.router,
             admin_reports.router,
             common.fallback,
         ]

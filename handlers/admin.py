@@ -1,5 +1,7 @@
-"""The journal administrator in the bot: the /admin menu, roster and timetable imports with a
-checked report and a confirmation, closing and reopening periods, staff invites.
+"""The journal administrator in the bot: the /admin menu under what the school still lacks
+(``core.status``), roster and timetable imports with a checked report and a confirmation,
+staff invites. Periods are ``handlers.admin_periods``, lessons and substitutions
+``handlers.admin_lessons``, the new school year ``handlers.admin_year``.
 
 Every action is checked again in the core; buttons only carry hints. An uploaded file is kept
 by Telegram: the FSM holds its file_id and a random token the confirm button must match, and
@@ -25,13 +27,17 @@ from bot import keyboards as kb
 from bot.config import Settings
 from bot.import_text import describe_problem, tally_lines
 from bot.keyboards import inline
+from bot.school_text import status_lines
 from core.access import Viewer
 from core.access_admin import AccessAdminService
 from core.clock import Clock
 from core.import_apply import ImportReport, ImportService
 from core.imports import TIMETABLE_KINDS, table_kind
-from core.school_admin import SchoolAdminService
+from core.status import StatusService
+from core.tabular import Problem, SourceTable
 from handlers.invites import code_text
+from handlers.journal_ui import show
+from handlers.render import locale
 
 router = Router(name=__name__)
 router.message.filter(F.chat.type == "private")
@@ -43,7 +49,7 @@ IMPORT_TYPES = (".csv", ".xlsx", ".xlsm", ".txt", ".tsv", ".zip")
 
 
 class AdminCb(CallbackData, prefix="ad1"):
-    menu: str  # imp, per, rep, aud, inv, ch
+    menu: str  # top (the menu again), imp, per, rep, aud, inv, ch, les, yr
 
 
 class ImportCb(CallbackData, prefix="im1"):
@@ -53,7 +59,7 @@ class ImportCb(CallbackData, prefix="im1"):
 
 class PeriodCb(CallbackData, prefix="pe1"):
     period: int
-    action: str  # ask, close, reopen
+    action: str  # ask, close, reopen, move (its dates), list (the periods again)
 
 
 class StaffInviteCb(CallbackData, prefix="si1"):
@@ -65,26 +71,60 @@ class AdminForm(StatesGroup):
     reopen_reason = State()
 
 
+async def end_form(state: FSMContext, prefix: str) -> None:
+    """Leave a form and forget its keys (``prefix``…); what other screens keep in the FSM,
+    such as the diary's chosen child, stays."""
+    data = {k: v for k, v in (await state.get_data()).items() if not k.startswith(prefix)}
+    await state.set_state(None)
+    await state.set_data(data)
+
+
 def menu_keyboard(viewer: Viewer):
     rows: list[list[tuple[str, CallbackData]]] = []
     if viewer.is_admin:
         rows.append([(_("📥 Import a file"), AdminCb(menu="imp"))])
         rows.append([(_("🔒 Periods"), AdminCb(menu="per"))])
+    if viewer.corrects_any:
+        rows.append([(_("🗓 Lessons and substitutions"), AdminCb(menu="les"))])
     rows.append([(_("📊 Reports and exports"), AdminCb(menu="rep"))])
     rows.append([(_("📈 Charts"), AdminCb(menu="ch"))])
     rows.append([(_("🕵 Audit log"), AdminCb(menu="aud"))])
     if viewer.is_admin:
         rows.append([(_("🔑 Staff invite"), AdminCb(menu="inv"))])
+        rows.append([(_("🎓 New school year"), AdminCb(menu="yr"))])
     return inline(rows)
+
+
+def backup_places(settings: Settings) -> int:
+    """How many folders the scheduled backups go to: ``BACKUP_DIRS``, as storage splits it."""
+    return len([p for p in settings.backup_dirs.replace(";", ",").split(",") if p.strip()])
+
+
+async def menu_text(
+    viewer: Viewer, imports: ImportService, clock: Clock, settings: Settings
+) -> str:
+    """What the school still lacks (the administration only: the core refuses the rest),
+    then the menu's question."""
+    status = await StatusService(imports.uow, clock).status(viewer, backup_places(settings))
+    lines = [escape(x) for x in status_lines(status, _, locale())]
+    return "\n".join(lines) + "\n\n" + _("Administration. What would you like to do?")
 
 
 @router.message(Command("admin"))
 @router.message(F.text == kb.ADMIN)
-async def cmd_admin(message: Message, viewer: Viewer, access_admin: AccessAdminService) -> None:
-    await access_admin.year_periods(viewer)  # the administration only; refuses the rest
-    await message.answer(
-        _("Administration. What would you like to do?"), reply_markup=menu_keyboard(viewer)
-    )
+async def cmd_admin(
+    message: Message, viewer: Viewer, imports: ImportService, clock: Clock, settings: Settings
+) -> None:
+    text = await menu_text(viewer, imports, clock, settings)
+    await message.answer(text, reply_markup=menu_keyboard(viewer))
+
+
+@router.callback_query(AdminCb.filter(F.menu == "top"))
+async def on_menu(
+    query: CallbackQuery, viewer: Viewer, imports: ImportService, clock: Clock, settings: Settings
+) -> None:
+    text = await menu_text(viewer, imports, clock, settings)
+    await show(query, text, menu_keyboard(viewer))
 
 
 @router.callback_query(AdminCb.filter(F.menu == "imp"))
@@ -109,15 +149,20 @@ def _kind(name: str, tables: list) -> str:
     return "timetable" if kinds and kinds <= set(TIMETABLE_KINDS) else "roster"
 
 
-async def _check(
-    bot: Bot, imports: ImportService, viewer: Viewer, file_id: str, name: str, apply: bool
-) -> tuple[str, ImportReport | None, list[str]]:
-    """Download, read and run the import; the kind and the report, or read problems."""
+async def read_file(bot: Bot, file_id: str, name: str) -> tuple[list[SourceTable], list[Problem]]:
+    """Download an uploaded file again and read its tables, or the problems that stop it."""
     from bot.admin_files import read_upload
 
     buffer = io.BytesIO()
     await bot.download(file_id, destination=buffer)
-    tables, problems = read_upload(name, buffer.getvalue())
+    return read_upload(name, buffer.getvalue())
+
+
+async def _check(
+    bot: Bot, imports: ImportService, viewer: Viewer, file_id: str, name: str, apply: bool
+) -> tuple[str, ImportReport | None, list[str]]:
+    """Download, read and run the import; the kind and the report, or read problems."""
+    tables, problems = await read_file(bot, file_id, name)
     if problems:
         return "", None, [describe_problem(p, _) for p in problems]
     kind = _kind(name, tables)
@@ -130,7 +175,7 @@ async def _check(
     return kind, report, []
 
 
-def _problems(lines: list[str]) -> str:
+def problems_text(lines: list[str]) -> str:
     shown = [escape(x) for x in lines[:MAX_PROBLEMS]]
     if len(lines) > MAX_PROBLEMS:
         shown.append(_("… and {n} more").format(n=len(lines) - MAX_PROBLEMS))
@@ -142,10 +187,10 @@ def report_text(name: str, report: ImportReport) -> str:
     parts += [escape(x) for x in tally_lines(report, _)]
     if report.warnings:
         parts.append(_("Warnings:"))
-        parts.append(_problems([describe_problem(p, _) for p in report.warnings]))
+        parts.append(problems_text([describe_problem(p, _) for p in report.warnings]))
     if report.errors:
         parts.append(_("Errors — nothing can be imported until they are fixed:"))
-        parts.append(_problems([describe_problem(p, _) for p in report.errors]))
+        parts.append(problems_text([describe_problem(p, _) for p in report.errors]))
     return "\n".join(parts)[:4000]
 
 
@@ -175,7 +220,9 @@ async def got_import_file(
     )
     if report is None:
         await message.answer(
-            _("The file cannot be read; nothing was imported.") + "\n" + _problems(read_problems)
+            _("The file cannot be read; nothing was imported.")
+            + "\n"
+            + problems_text(read_problems)
         )
         return
     text = report_text(name, report)
@@ -233,105 +280,12 @@ async def on_import_confirm(
         if report is not None:
             text += "\n" + report_text(name, report)
         else:
-            text += "\n" + _problems(read_problems)
+            text += "\n" + problems_text(read_problems)
         await query.message.edit_text(text[:4000])  # type: ignore[union-attr]
         return
     done = _("Imported: {name}").format(name=escape(name))
     lines = "\n".join(escape(x) for x in tally_lines(report, _))
     await query.message.edit_text(done + "\n" + lines)  # type: ignore[union-attr]
-
-
-# -- periods -------------------------------------------------------------------------------------
-
-
-async def _periods_view(viewer: Viewer, access_admin: AccessAdminService):
-    periods = await access_admin.year_periods(viewer)
-    lines = [_("<b>Study periods</b>")]
-    rows = []
-    for p in periods:
-        state = _("closed") if p.closed else _("open")
-        lines.append(f"{p.number}: {p.starts_on:%d.%m.%Y} – {p.ends_on:%d.%m.%Y}, {state}")
-        if p.closed:
-            rows.append(
-                [
-                    (
-                        _("Reopen period {n}").format(n=p.number),
-                        PeriodCb(period=p.id, action="reopen"),
-                    )
-                ]
-            )  # type: ignore[arg-type]
-        else:
-            rows.append(
-                [(_("Close period {n}").format(n=p.number), PeriodCb(period=p.id, action="ask"))]
-            )  # type: ignore[arg-type]
-    return "\n".join(lines), inline(rows)
-
-
-@router.callback_query(AdminCb.filter(F.menu == "per"))
-async def on_periods(
-    query: CallbackQuery, viewer: Viewer, access_admin: AccessAdminService
-) -> None:
-    text, markup = await _periods_view(viewer, access_admin)
-    await query.answer()
-    await query.message.answer(text, reply_markup=markup)  # type: ignore[union-attr]
-
-
-@router.callback_query(PeriodCb.filter())
-async def on_period(
-    query: CallbackQuery,
-    callback_data: PeriodCb,
-    viewer: Viewer,
-    school_admin: SchoolAdminService,
-    access_admin: AccessAdminService,
-    state: FSMContext,
-) -> None:
-    periods = {p.id: p for p in await access_admin.year_periods(viewer)}
-    period = periods.get(callback_data.period)
-    if period is None or not viewer.is_admin:
-        await query.answer(_("You do not have access to this."), show_alert=True)
-        return
-    if callback_data.action == "ask":
-        await query.answer()
-        await query.message.edit_text(  # type: ignore[union-attr]
-            _("Close period {n}? Nothing in it can be changed afterwards.").format(n=period.number),
-            reply_markup=inline(
-                [
-                    [(_("🔒 Close"), PeriodCb(period=period.id, action="close"))],  # type: ignore[arg-type]
-                    [(_("Cancel"), AdminCb(menu="per"))],
-                ]
-            ),
-        )
-    elif callback_data.action == "close":
-        await school_admin.close_period(viewer, period.id)  # type: ignore[arg-type]
-        await query.answer(_("Period {n} is closed.").format(n=period.number))
-        text, markup = await _periods_view(viewer, access_admin)
-        await query.message.edit_text(text, reply_markup=markup)  # type: ignore[union-attr]
-    else:
-        await state.set_state(AdminForm.reopen_reason)
-        await state.update_data(reopen_period=period.id, reopen_number=period.number)
-        await query.answer()
-        await query.message.answer(  # type: ignore[union-attr]
-            _(
-                "Why is period {n} reopened? Please write the reason (it is kept in the "
-                "audit log), or /cancel."
-            ).format(n=period.number)
-        )
-
-
-@router.message(AdminForm.reopen_reason, Command("cancel"))
-async def cmd_cancel_reopen(message: Message, state: FSMContext) -> None:
-    await state.clear()
-    await message.answer(_("Cancelled; nothing was changed."))
-
-
-@router.message(AdminForm.reopen_reason, F.text)
-async def got_reopen_reason(
-    message: Message, viewer: Viewer, school_admin: SchoolAdminService, state: FSMContext
-) -> None:
-    data = await state.get_data()
-    await state.clear()
-    await school_admin.reopen_period(viewer, int(data["reopen_period"]), message.text or "")
-    await message.answer(_("Period {n} is open again.").format(n=data["reopen_number"]))
 
 
 # -- staff invites -------------------------------------------------------------------------------
