@@ -171,12 +171,10 @@ async def cmd_year(ctx: _Context, args: argparse.Namespace) -> None:
 
 
 async def cmd_status(ctx: _Context, args: argparse.Namespace) -> None:
-    from storage.backup import backup_places
-
     database = await ctx.database()
     try:
         status = await StatusService(database.uow, ctx.clock).status(
-            SYSTEM, backup_places(ctx.settings)
+            SYSTEM, ctx.settings.backup_places
         )
     finally:
         await database.dispose()

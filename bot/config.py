@@ -73,6 +73,14 @@ class Settings(BaseSettings):
             return N_("BOT_TOKEN is missing or malformed (expected 123456:ABC...)")
         return None
 
+    @property
+    def backup_places(self) -> int:
+        """How many folders the scheduled backups go to (``BACKUP_DIRS``, as the backup reads
+        it)."""
+        from storage.backup import backup_places
+
+        return backup_places(self)
+
     def clock(self) -> Clock:
         return make_clock(self.school_timezone, self.schoolbot_now)
 

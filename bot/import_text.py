@@ -103,6 +103,14 @@ PROBLEMS: dict[str, str] = {
         "has a lesson there: cancel or move it in /admin"
     ),
 }
+PROBLEMS.update(
+    {
+        "other_year": N_("the calendar is for {value}, not for {year}"),
+        "no_calendar": N_("the file has no calendar of {year}: a calendar table is needed"),
+        "year_exists": N_("the school year {value} exists already"),
+        "year_overlaps": N_("the school year {value} overlaps a year the school has"),
+    }
+)
 PROBLEMS.update({f"transfer_{why}": text for why, text in TRANSFER_PROBLEMS.items()})
 
 KEPT_WHY: dict[str, str] = {

@@ -76,6 +76,8 @@ ERROR_MESSAGES: dict[str, str] = {
         "A study period is closed on its last day or later; this one ends on {ends_on}."
     ),
     "transfer_refused": N_("The student cannot be moved: {why}."),
+    "period_dates_refused": N_("These dates cannot be the period's."),
+    "no_such_lesson": N_("{class_name} has no lesson on {day}, lesson {slot}."),
     "no_codes_after_leaving": N_(
         "The student left the school on {left_on}: no new invite codes are issued."
     ),
@@ -102,6 +104,13 @@ TRANSFER_PROBLEMS: dict[str, str] = {
     ),
 }
 
+PERIOD_DATES: dict[str, str] = {
+    "outside_year": N_(
+        "A period lies within its school year {year}: from {starts_on} to {ends_on}."
+    ),
+    "overlaps": N_("The new dates overlap period {number}."),
+}
+
 INVITE_PROBLEMS: dict[str, str] = {
     "unknown": N_("This code is not known. Please check it and try again."),
     "used": N_("This code has already been used. Please ask the school for a new one."),
@@ -123,6 +132,8 @@ def describe_error(error: DomainError, locale: str) -> str:
     gettext: Callable[[str], str] = translations(locale).gettext
     if error.code == "invite_invalid":
         template = INVITE_PROBLEMS.get(str(error.facts.get("why")), ERROR_MESSAGES[error.code])
+    elif error.code == "period_dates_refused":
+        template = PERIOD_DATES.get(str(error.facts.get("why")), ERROR_MESSAGES[error.code])
     elif error.code == "transfer_refused":
         reason = TRANSFER_PROBLEMS.get(str(error.facts.get("why")), ERROR_MESSAGES["domain_error"])
         facts = {k: _fact(v, locale) for k, v in error.facts.items()}

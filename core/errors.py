@@ -313,3 +313,12 @@ class NoSuchLesson(DomainError):
 
     def __init__(self, class_name: str, day: date, slot: int) -> None:
         super().__init__(class_name=class_name, day=day, slot=slot)
+
+
+class PeriodDatesRefused(DomainError):
+    """A period's new dates: outside its school year, or overlapping another period."""
+
+    code = "period_dates_refused"
+
+    def __init__(self, why: str, **facts: object) -> None:
+        super().__init__(why=why, **facts)

@@ -17,10 +17,12 @@ from core.clock import Clock
 from core.errors import (
     LessonHasRecords,
     LessonOver,
+    NoSuchLesson,
     NoSuchSlot,
     NotFound,
     NotSchoolDay,
     PeriodClosed,
+    PeriodDatesRefused,
     ReasonRequired,
     SlotTaken,
     TeacherBusy,
@@ -144,7 +146,9 @@ class SchoolAdminService:
         if subgroup_id is not None:
             found = [x for x in found if x.lesson.subgroup_id == subgroup_id]
         if len(found) != 1:
-            raise NotFound("lesson", f"{day.isoformat()}/{slot}")
+            async with self.uow(readonly=True) as uow:
+                cls = await uow.classes.get(class_id)
+            raise NoSuchLesson(cls.name if cls else "", day, slot)
         return found[0].lesson
 
     async def day_lesson(self, viewer: Viewer, lesson_id: int) -> DayLesson:
@@ -284,7 +288,9 @@ class SchoolAdminService:
         after: str,
         staff: tuple[int | None, ...],
         reason: str = "",
+        to: Lesson | None = None,
     ) -> None:
+        """Audits the change, tells the class and its teachers (``to``: where it moved)."""
         await uow.audit.add(
             AuditEntry(
                 at=self.clock.now(),
@@ -305,6 +311,8 @@ class SchoolAdminService:
                 lesson.day.isoformat(),
                 change,
                 tuple(dict.fromkeys(x for x in staff if x is not None)),
+                to.day.isoformat() if to else "",
+                to.slot if to else 0,
             )
         )
         await uow.commit()
@@ -425,31 +433,17 @@ class SchoolAdminService:
             lesson.status = LessonStatus.CANCELLED
             lesson.topic = ""
             lesson.note = f"→ {_place(moved)}" + (f" {reason}" if reason else "")
-            await uow.audit.add(
-                AuditEntry(
-                    at=self.clock.now(),
-                    actor_id=viewer.staff_id,
-                    action="lesson.moved",
-                    entity="lesson",
-                    entity_id=lesson.id,
-                    before=_place(lesson),
-                    after=_place(moved),
-                    reason=reason,
-                )
+            await self._commit_change(
+                uow,
+                viewer,
+                lesson,
+                "moved",
+                _place(lesson),
+                _place(moved),
+                (lesson.conducted_by,),
+                reason,
+                to=moved,
             )
-            uow.emit(
-                LessonChanged(
-                    lesson.id,  # type: ignore[arg-type]
-                    lesson.class_id,
-                    lesson.subgroup_id,
-                    lesson.day.isoformat(),
-                    "moved",
-                    (lesson.conducted_by,),
-                    day.isoformat(),
-                    slot,
-                )
-            )
-            await uow.commit()
             return moved
 
     async def add_lesson(
@@ -609,14 +603,16 @@ class SchoolAdminService:
             if year is None:
                 raise NotFound("year", period.year_id)
             if starts_on < year.starts_on or ends_on > year.ends_on:
-                raise ValidationFailed("period", "outside_year")
+                raise PeriodDatesRefused(
+                    "outside_year", year=year.name, starts_on=year.starts_on, ends_on=year.ends_on
+                )
             for other in await uow.periods.for_year(period.year_id):
                 if (
                     other.id != period.id
                     and other.starts_on <= ends_on
                     and starts_on <= other.ends_on
                 ):
-                    raise ValidationFailed("period", "overlaps")
+                    raise PeriodDatesRefused("overlaps", number=other.number)
             if (period.starts_on, period.ends_on) == (starts_on, ends_on):
                 return period, Plan(starts_on, ends_on)
             before = _dates(period)

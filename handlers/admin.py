@@ -95,17 +95,12 @@ def menu_keyboard(viewer: Viewer):
     return inline(rows)
 
 
-def backup_places(settings: Settings) -> int:
-    """How many folders the scheduled backups go to: ``BACKUP_DIRS``, as storage splits it."""
-    return len([p for p in settings.backup_dirs.replace(";", ",").split(",") if p.strip()])
-
-
 async def menu_text(
     viewer: Viewer, imports: ImportService, clock: Clock, settings: Settings
 ) -> str:
     """What the school still lacks (the administration only: the core refuses the rest),
     then the menu's question."""
-    status = await StatusService(imports.uow, clock).status(viewer, backup_places(settings))
+    status = await StatusService(imports.uow, clock).status(viewer, settings.backup_places)
     lines = [escape(x) for x in status_lines(status, _, locale())]
     return "\n".join(lines) + "\n\n" + _("Administration. What would you like to do?")
 

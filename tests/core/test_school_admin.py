@@ -20,6 +20,7 @@ from core.errors import (
     NotFound,
     NotSchoolDay,
     PeriodClosed,
+    PeriodDatesRefused,
     PeriodNotOver,
     PrivateChatRequired,
     ReasonRequired,
@@ -440,8 +441,8 @@ async def test_quarantine_moves_a_period_and_its_lessons(small, admin_service, a
 @pytest.mark.parametrize(
     ("starts_on", "ends_on", "error"),
     [
-        (date(2026, 11, 9), date(2027, 1, 12), ValidationFailed),  # into the third quarter
-        (date(2026, 10, 20), date(2026, 12, 28), ValidationFailed),  # into the first
+        (date(2026, 11, 9), date(2027, 1, 12), PeriodDatesRefused),  # into the third quarter
+        (date(2026, 10, 20), date(2026, 12, 28), PeriodDatesRefused),  # into the first
         (date(2026, 12, 28), date(2026, 11, 5), ValidationFailed),  # backwards
     ],
 )
@@ -453,11 +454,12 @@ async def test_move_period_refusals(small, admin_service, admin, starts_on, ends
 
 async def test_move_period_stays_inside_the_year(small, admin_service, admin):
     q4 = next(p for p in rows(small.store, "periods") if p.number == 4)
-    await refused(
+    error = await refused(
         small.store,
-        ValidationFailed,
+        PeriodDatesRefused,
         admin_service.move_period(admin, q4.id, date(2027, 4, 1), date(2027, 9, 5), "x"),
     )
+    assert error.facts["why"] == "outside_year"
 
 
 async def test_move_period_refused_without_reason_when_closed_and_to_a_deputy(
