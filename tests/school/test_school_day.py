@@ -139,7 +139,7 @@ async def test_a_new_schools_thursday(school: ImportedSchool, console, capsys) -
         == 0
     )
     out = capsys.readouterr().out
-    assert "Соколова Елена Викторовна" in out  # and "отменён" in out  TEMP
+    assert "Соколова Елена Викторовна" in out and "отменён" in out
     # the substitute's Friday
     await school.tester.send("/today", user=SUBSTITUTE)
     await school.tester.click(TodayCb(day=FRIDAY.toordinal()), user=SUBSTITUTE, forged=True)
