@@ -21,7 +21,6 @@ from core.errors import (
     LessonInFuture,
     NotAbsent,
     NotFound,
-    ReasonRequired,
     StudentNotInLesson,
     ValidationFailed,
 )
@@ -62,7 +61,6 @@ MAX_TOPIC = 500
 MAX_HOMEWORK = 4000  # a messenger message holds about 4096 characters
 MAX_REMARK = 1000
 MAX_COMMENT = 500
-MAX_REASON = 500
 MAX_MINUTES_LATE = 240
 
 # present -> absent -> late -> present
@@ -171,15 +169,6 @@ def _text(value: str, field: str, limit: int, required: bool = True) -> str:
     if len(value) > limit:
         raise ValidationFailed(field, "too_long")
     return value
-
-
-def _reason(reason: str) -> str:
-    reason = reason.strip()
-    if not reason:
-        raise ReasonRequired()
-    if len(reason) > MAX_REASON:
-        raise ValidationFailed("reason", "too_long")
-    return reason
 
 
 def _actor(viewer: Viewer, fallback: int) -> int:
@@ -655,7 +644,7 @@ class JournalService:
                         datetime.combine(deadline, rules.END_OF_DAY, tzinfo=self.clock.tz)
                     )
                 raise AccessDenied("correct_mark")
-            reason = _reason(reason)
+            reason = rules.clean_reason(reason)
             if not old.current:
                 raise AlreadySuperseded(mark_id=mark_id)
             lesson = await _lesson(uow, old.lesson_id)

@@ -21,7 +21,9 @@ from core.errors import (
     NotLessonDay,
     PeriodClosed,
     PeriodNotOver,
+    ReasonRequired,
     SubstitutionTooLate,
+    ValidationFailed,
 )
 from core.model import Lesson, LessonStatus, Period, School, WorkType
 
@@ -38,6 +40,8 @@ CORRECTION_DAYS = 7
 END_OF_DAY = time(23, 59, 59)
 # 000 §3.6; 004 §5.5: grade 1 has no marks and no homework, attendance only.
 FIRST_GRADED = 2
+# A reason is kept in the audit log; this is how long it may be.
+MAX_REASON = 500
 
 
 class Span(Protocol):
@@ -204,3 +208,14 @@ def closes_by_itself(period: Period, school: School, today: date) -> bool:
     reopened stays open until the admin closes it again."""
     _, closes = school_final_window(period, school)
     return not period.closed and period.reopened_at is None and today > closes
+
+
+def clean_reason(reason: str, required: bool = True) -> str:
+    """A reason as the audit log keeps it: trimmed, not too long and, where the regulations ask
+    for one (001 §8.6: a correction says why), not empty."""
+    reason = reason.strip()
+    if required and not reason:
+        raise ReasonRequired()
+    if len(reason) > MAX_REASON:
+        raise ValidationFailed("reason", "too_long")
+    return reason

@@ -23,7 +23,6 @@ from core.errors import (
     NotSchoolDay,
     PeriodClosed,
     PeriodDatesRefused,
-    ReasonRequired,
     SlotTaken,
     TeacherBusy,
     ValidationFailed,
@@ -44,17 +43,7 @@ from core.model import (
 )
 from core.ports import UnitOfWork, UnitOfWorkFactory
 
-MAX_REASON = 500
 MAX_ROOM = 32
-
-
-def _reason(reason: str, required: bool = True) -> str:
-    reason = reason.strip()
-    if required and not reason:
-        raise ReasonRequired()
-    if len(reason) > MAX_REASON:
-        raise ValidationFailed("reason", "too_long")
-    return reason
 
 
 def _dates(period: Period) -> str:
@@ -349,7 +338,7 @@ class SchoolAdminService:
 
     async def cancel_lesson(self, viewer: Viewer, lesson_id: int, reason: str = "") -> Lesson:
         """The deputy or the admin cancels a lesson nothing has been written in."""
-        reason = _reason(reason, required=False)
+        reason = rules.clean_reason(reason, required=False)
         async with self.uow() as uow:
             lesson, _ = await self._lesson_for_change(uow, viewer, lesson_id)
             if lesson.status == LessonStatus.CANCELLED:
@@ -397,7 +386,7 @@ class SchoolAdminService:
     ) -> Lesson:
         """Moves a lesson nothing has been written in to another slot or day: the original is
         cancelled with a note, the new one keeps its topic and the homework set ahead."""
-        reason = _reason(reason, required=False)
+        reason = rules.clean_reason(reason, required=False)
         async with self.uow() as uow:
             lesson, cls = await self._lesson_for_change(uow, viewer, lesson_id)
             rules.ensure_not_cancelled(lesson)
@@ -576,7 +565,7 @@ class SchoolAdminService:
         until the admin closes it again."""
         async with self.uow() as uow:
             period = await self._period(uow, viewer, period_id)
-            reason = _reason(reason)
+            reason = rules.clean_reason(reason)
             if not period.closed:
                 return period
             before = period.closed_at.isoformat()  # type: ignore[union-attr]
@@ -594,7 +583,7 @@ class SchoolAdminService:
         period; the lessons follow (made on the new days, removed from the lost ones)."""
         async with self.uow() as uow:
             period = await self._period(uow, viewer, period_id)
-            reason = _reason(reason)
+            reason = rules.clean_reason(reason)
             if period.closed:
                 raise PeriodClosed(period.id)
             if starts_on > ends_on:

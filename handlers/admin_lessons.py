@@ -23,7 +23,8 @@ from aiogram.utils.i18n import gettext as _
 from core.access import Viewer
 from core.access_admin import AccessAdminService
 from core.clock import Clock
-from core.school_admin import MAX_REASON, SchoolAdminService
+from core.rules import MAX_REASON
+from core.school_admin import SchoolAdminService
 from handlers import admin_lessons_ui as ui
 from handlers.admin import AdminCb, end_form
 from handlers.admin_lessons_ui import (

@@ -27,7 +27,8 @@ from core.access import Viewer
 from core.access_admin import AccessAdminService
 from core.clock import Clock
 from core.model import Period
-from core.school_admin import MAX_REASON, SchoolAdminService
+from core.rules import MAX_REASON
+from core.school_admin import SchoolAdminService
 from handlers.admin import AdminCb, AdminForm, PeriodCb, end_form
 from handlers.journal_ui import show
 from handlers.render import locale
