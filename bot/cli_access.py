@@ -41,15 +41,23 @@ async def cmd_invites(ctx: _Context, args: argparse.Namespace) -> None:
             raise CliError(ctx._("Cannot write the file {path}.").format(path=path))
     database = await ctx.database()
     try:
-        lines = await AccessAdminService(database.uow, ctx.clock).class_sheet(
-            SYSTEM, args.class_name, args.days
-        )
+        service = AccessAdminService(database.uow, ctx.clock)
+        if args.staff:
+            lines = await service.staff_sheet(SYSTEM, args.days)
+        else:
+            lines = await service.class_sheet(SYSTEM, args.class_name, args.days)
     finally:
         await database.dispose()
+    if not lines:  # --staff only: a class without students is refused above
+        print(ctx._("Every member of staff has signed in: no codes were issued."))
+        return
     link = ctx.settings.invite_link
     tz = ctx.clock.tz
     _write_bytes(ctx, xlsx, sheet_xlsx(lines, ctx._, link, tz))
     _write_bytes(ctx, pdf, sheet_pdf(lines, ctx._, link, tz, ctx.settings.bot_username))
+    if args.staff:
+        print(ctx._("{n} invite codes issued for staff not signed in yet.").format(n=len(lines)))
+        return
     print(
         ctx._("{n} invite codes issued for {class_name}.").format(
             n=len(lines), class_name=args.class_name
@@ -114,11 +122,15 @@ async def cmd_chart(ctx: _Context, args: argparse.Namespace) -> None:
 def register(sub: argparse._SubParsersAction) -> None:
     inv = sub.add_parser(
         "invites",
-        help="invite codes for every guardian and student of a class, as XLSX and PDF",
-        description="Issues one code per guardian and per student of the class in one "
-        "transaction and writes a printable sheet with QR codes: FILE.xlsx and FILE.pdf.",
+        help="invite codes for a class's guardians and students, or for the staff, as XLSX and PDF",
+        description="Issues one code per guardian and per student of the class (or, with "
+        "--staff, per member of staff who teaches, leads a class or has a role and has not "
+        "signed in yet) in one transaction and writes a printable sheet with QR codes: "
+        "FILE.xlsx and FILE.pdf.",
     )
-    inv.add_argument("--class", dest="class_name", required=True, help="e.g. 7А")
+    who = inv.add_mutually_exclusive_group(required=True)
+    who.add_argument("--class", dest="class_name", help="e.g. 7А")
+    who.add_argument("--staff", action="store_true", help="the staff not signed in yet")
     inv.add_argument("--out", type=Path, required=True, metavar="FILE", help="FILE[.xlsx|.pdf]")
     inv.add_argument(
         "--days", type=_positive, default=DEFAULT_TTL_DAYS, help="days the codes stay valid"

@@ -12,7 +12,7 @@ from typing import Any
 from tqdm import tqdm
 
 from bot.cli import CliError, _Context
-from bot.import_text import describe_problem, tally_lines
+from bot.import_text import ENTITIES, describe_problem, tally_lines
 from bot.messages import N_
 from core.access import SYSTEM
 from core.import_apply import ImportReport, ImportService, Progress
@@ -26,9 +26,11 @@ class ProgressBar:
     def __init__(self, ctx: _Context, title: str) -> None:
         self.bar = tqdm(total=0, desc=title, unit=ctx._("rows"), file=sys.stderr, leave=True)
         self.title = title
+        self.gettext = ctx._
 
     def __call__(self, stage: str, done: int, total: int) -> None:
         self.bar.total = total
+        stage = self.gettext(ENTITIES[stage]) if stage in ENTITIES else stage
         self.bar.set_description(f"{self.title}: {stage}")
         self.bar.update(done - self.bar.n)
 

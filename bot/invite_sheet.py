@@ -30,7 +30,14 @@ _COLUMNS, _ROWS = 2, 4
 _PAGE_W, _PAGE_H, _MARGIN = 210.0, 297.0, 10.0
 _QR_MM = 38.0
 
-ROLE_NAMES = {PersonRole.GUARDIAN: N_("Parent"), PersonRole.STUDENT: N_("Student")}
+ROLE_NAMES = {
+    PersonRole.GUARDIAN: N_("Parent"),
+    PersonRole.STUDENT: N_("Student"),
+    PersonRole.TEACHER: N_("Teacher"),
+    PersonRole.DEPUTY: N_("Deputy head"),
+    PersonRole.DIRECTOR: N_("Head of school"),
+    PersonRole.ADMIN: N_("Journal administrator"),
+}
 HEADERS = (
     N_("No."),
     N_("Name"),
@@ -76,7 +83,8 @@ def _until(line: SheetLine, tz: ZoneInfo) -> str:
 def sheet_xlsx(lines: Sequence[SheetLine], _: Gettext, link_for: LinkFor, tz: ZoneInfo) -> bytes:
     book = Workbook()
     sheet = book.active
-    sheet.title = (lines[0].class_name if lines else "") or "invites"
+    staff = bool(lines) and lines[0].role.is_staff
+    sheet.title = ((lines[0].class_name if lines and not staff else "") or _("Invite codes"))[:31]
     sheet.append([_(h) for h in HEADERS])
     for cell in sheet[1]:
         cell.font = Font(bold=True)
@@ -139,7 +147,7 @@ def sheet_pdf(
         pdf.multi_cell(tw, 4.6, line.name)
         pdf.set_font("DejaVu", size=8)
         role = _(ROLE_NAMES.get(line.role, line.role.value))
-        details = [f"{role}, {_('class')} {line.class_name}"]
+        details = [f"{role}, {_('class')} {line.class_name}" if line.class_name else role]
         if line.children:
             details.append(_("Child: {names}").format(names=line.children))
         details.append(_("Valid until {day}").format(day=_until(line, tz)))

@@ -27,7 +27,7 @@ FINDINGS: dict[str, str] = {
     "no_lessons_ahead": N_("There are no lessons for the next week: make them from the timetable."),
     "no_class_teacher": N_("Classes without a class teacher ({n}): {classes}."),
     "teachers_not_signed_in": N_(
-        "Teachers of the timetable not signed in to the bot ({n}): {teachers}."
+        "Teachers of the timetable with no sign-in and no valid invite code ({n}): {teachers}"
     ),
     "guardian_codes_missing": N_("Classes where some parents have no invite code yet: {classes}."),
     "no_backups": N_(

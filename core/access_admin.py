@@ -140,6 +140,50 @@ class AccessAdminService:
             await uow.commit()
             return lines
 
+    async def staff_sheet(
+        self, viewer: Viewer, ttl_days: int = DEFAULT_TTL_DAYS
+    ) -> list[SheetLine]:
+        """One code for each member of staff who works at the school now (teaches, leads a
+        class or has an administrative role) and has not signed in yet; the admin's, in one
+        transaction. Those already signed in keep their access and get no code."""
+        access.require_private(viewer)
+        access.require_admin(viewer)
+        if not 1 <= ttl_days <= MAX_TTL_DAYS:
+            raise ValidationFailed("ttl_days", "out_of_range")
+        invites = InviteService(self.uow, self.clock)
+        today = self.clock.today()
+        async with self.uow() as uow:
+            year = await ReportService(self.uow, self.clock)._year(uow)
+            leads = {
+                c.class_teacher_id: c.name
+                for c in await uow.classes.for_year(year.id)  # type: ignore[arg-type]
+                if c.class_teacher_id is not None
+            }
+            roles: dict[int, list[StaffRoleKind]] = {}
+            for r in await uow.staff_roles.list_all():
+                roles.setdefault(r.staff_id, []).append(r.role)
+            staff = sorted(await uow.staff.list_all(), key=lambda s: s.full_name)
+            linked = {
+                x.person_id
+                for x in await uow.account_links.active_for_people(
+                    PersonRole.STAFF,
+                    [s.id for s in staff],  # type: ignore[misc]
+                )
+            }
+            lines: list[SheetLine] = []
+            for person in staff:
+                sid: int = person.id  # type: ignore[assignment]
+                if sid in linked:
+                    continue
+                works = sid in leads or sid in roles or await uow.teachings.for_staff(sid, on=today)
+                if not works:
+                    continue
+                role = invite_role_for(roles.get(sid, []))
+                issued = await invites.issue_in(uow, viewer, role, sid, ttl_days)
+                lines.append(self._line(issued, "", leads.get(sid, "")))
+            await uow.commit()
+            return lines
+
     async def _people(
         self, uow: UnitOfWork, cls: ClassGroup
     ) -> list[tuple[PersonRole, int, str, str]]:

@@ -139,17 +139,17 @@ async def _roster(ctx: ImportContext, data: RosterData) -> None:
         return
     await ctx.load_year(year)
     steps = [
-        ("periods", calendar.periods, len(data.calendar)),
-        ("holidays", calendar.holidays, len(data.holidays or ())),
-        ("work types", calendar.work_types, len(data.work_types or ())),
-        ("subjects", _subjects, len(data.subjects)),
+        ("period", calendar.periods, len(data.calendar)),
+        ("holiday", calendar.holidays, len(data.holidays or ())),
+        ("work_type", calendar.work_types, len(data.work_types or ())),
+        ("subject", _subjects, len(data.subjects)),
         ("staff", people.staff, len(data.staff or ())),
-        ("classes", people.classes, len(data.students or ()) + len(data.subgroups)),
-        ("subgroups", people.subgroups, len(data.subgroups)),
-        ("students", people.students, len(data.students or ())),
-        ("guardians", people.guardians, len(data.guardians or ())),
-        ("teachings", people.teachings, len(data.teachings)),
-        ("marks", marks.apply, len(data.marks)),
+        ("class", people.classes, len(data.students or ()) + len(data.subgroups)),
+        ("subgroup", people.subgroups, len(data.subgroups)),
+        ("student", people.students, len(data.students or ())),
+        ("guardian", people.guardians, len(data.guardians or ())),
+        ("teaching", people.teachings, len(data.teachings)),
+        ("mark", marks.apply, len(data.marks)),
     ]
     total = sum(size for _, _, size in steps)
     done = 0

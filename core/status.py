@@ -16,6 +16,8 @@ from core.model import FinalKind, PersonRole
 from core.ports import UnitOfWork, UnitOfWorkFactory
 
 WEEK = timedelta(days=7)
+# The roles a staff member's invite may carry (the link is to the staff member either way).
+STAFF_INVITES = tuple(r for r in PersonRole if r.is_staff and r != PersonRole.STAFF)
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,13 +123,21 @@ class StatusService:
             x.person_id
             for x in await uow.account_links.active_for_people(PersonRole.STAFF, sorted(teachers))
         }
-        offline = sorted(teachers - linked)
+        now = self.clock.now()
+        coded = {
+            i.person_id
+            for sid in teachers - linked
+            for role in STAFF_INVITES
+            for i in await uow.invites.for_person(role, sid)
+            if i.used_at is None and i.revoked_at is None and i.expires_at > now
+        }
+        offline = sorted(teachers - linked - coded)
         if offline:
             names = [s.short_name for s in await uow.staff.many(offline)]
             found.append(
                 Finding(
                     "teachers_not_signed_in",
-                    "schoolbot invite --role teacher --id T-…",
+                    "schoolbot invites --staff --out codes-staff",
                     False,
                     {"teachers": _names(names), "n": len(names)},
                 )
@@ -151,7 +161,7 @@ class StatusService:
             found.append(
                 Finding(
                     "guardian_codes_missing",
-                    "schoolbot invites --class 7А --out codes-7А",
+                    f"schoolbot invites --class {without_codes[0]} --out codes-{without_codes[0]}",
                     False,
                     {"classes": _names(without_codes), "n": len(without_codes)},
                 )
@@ -192,7 +202,7 @@ class StatusService:
                     Finding(
                         "period_marks_missing",
                         f"schoolbot period close {period.number}",
-                        closes < today,
+                        False,  # the school works on; the nightly job closes it after the window
                         {"number": period.number, "missing": missing, "closes": closes},
                     )
                 )

@@ -28,7 +28,7 @@ Resolved = tuple[TimetableRow, ClassGroup, Staff, Subject, Subgroup | None]
 
 async def apply(ctx: ImportContext, data: TimetableData) -> None:
     total = len(data.bells) + len(data.entries or ())
-    ctx.progress("bells", 0, total)
+    ctx.progress("bell", 0, total)
     await _bells(ctx, data)
     ctx.progress("timetable", len(data.bells), total)
     if data.entries is not None:

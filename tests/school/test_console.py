@@ -10,11 +10,13 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+from openpyxl import load_workbook
 
 from bot.cli import main
 from core.model import LessonOrigin, LessonStatus, PersonRole
 from storage.db import Database
 from tests.school.test_year_turnover import calendar_file
+from tests.support import TgUser
 from tests.support.school import ImportedSchool
 
 
@@ -48,15 +50,44 @@ async def test_status_says_what_is_missing_and_how_to_fix_it(
     code, out, _ = await console("status")
     assert code == 1  # no backups: the school is not ready
     assert "BACKUP_DIRS" in out
-    assert "invite --role teacher" in out  # the timetable's teachers have not signed in
-    assert "schoolbot invites --class" in out  # nor have the parents got codes
+    assert "invites --staff" in out  # the timetable's teachers have not signed in
+    assert "schoolbot invites --class 5А --out codes-5А" in out  # nor have the parents codes
+    assert "Орлова Н.И.," in out and ".." not in out
     monkeypatch.setenv("BACKUP_DIRS", f"{tmp_path / 'a'},{tmp_path / 'b'}")
     code, out, err = await console("status")
-    # the first quarter is over, its window too, and its marks were never set here
-    assert code == 1 and "BACKUP_DIRS" not in out and "period close 1" in out
+    # the first quarter is over, its window too, and its marks were never set here: the
+    # school works on, told to close it (the nightly job would)
+    assert code == 0 and "BACKUP_DIRS" not in out and "⚠️ Период 1 окончен" in out
+    assert "⛔" not in out and "period close 1" in out
     assert (await console("period", "close", "1"))[0] == 0
     code, out, err = await console("status")
-    assert code == 0 and "⛔" not in out, (out, err)
+    assert code == 0 and "Период 1" not in out, (out, err)
+
+
+async def test_staff_codes_on_one_sheet(school: ImportedSchool, console, tmp_path: Path) -> None:
+    """The admin prints the staff's cards; a teacher signs in with hers; the next sheet is for
+    the rest only, and nobody's access is touched."""
+    code, out, _ = await console("invites", "--staff", "--out", str(tmp_path / "staff"))
+    assert code == 0 and "8" in out
+    book = load_workbook(tmp_path / "staff.xlsx")
+    rows = {r[1]: r for r in book.active.iter_rows(min_row=2, values_only=True)}
+    assert len(rows) == 8 and (tmp_path / "staff.pdf").stat().st_size > 0
+    smirnova = rows["Смирнова Анна Петровна"]
+    assert smirnova[2] == "Учитель" and smirnova[4] == "7А"  # the class she leads
+    assert rows["Павлова Ирина Сергеевна"][2] == "Администратор журнала"
+    teacher = TgUser(6001, "Анна")
+    await school.tester.send(f"/start {smirnova[5]}", user=teacher)
+    code, out, _ = await console("invites", "--staff", "--out", str(tmp_path / "again"))
+    again = {
+        r[1]
+        for r in load_workbook(tmp_path / "again.xlsx").active.iter_rows(
+            min_row=2, values_only=True
+        )
+    }
+    assert code == 0 and len(again) == 7 and "Смирнова Анна Петровна" not in again
+    async with school.database.uow(readonly=True) as uow:
+        sid = await school.person_id(PersonRole.STAFF, "T-004")
+        assert await uow.account_links.active_for_people(PersonRole.STAFF, [sid])
 
 
 async def test_status_of_an_empty_database(database: Database, monkeypatch, capsys) -> None:
