@@ -40,7 +40,7 @@ async def test_the_admin_menu_starts_with_what_the_school_lacks(school: Imported
     text = school.tester.last_text(ADMIN)
     assert "2026/2027" in text
     assert "Смирнова А.П." in text  # a teacher of the timetable not signed in yet
-    assert "schoolbot invite --role teacher" in text  # and the command that fixes it
+    assert "schoolbot invites --staff" in text  # and the command that fixes it
     assert text.endswith("Администрирование. Что вы хотите сделать?")
     backups = _backup_line(text)
     assert backups is not None and backups.startswith("⛔")  # no BACKUP_DIRS at all
