@@ -239,3 +239,11 @@ async def test_a_quarantine_and_a_trial_of_the_new_year(
     assert "7А → 8А" in out
     async with school.database.uow(readonly=True) as uow:
         assert len(await uow.years.list_all()) == 1
+
+
+async def test_a_period_not_over_is_not_closed(school: ImportedSchool, console) -> None:
+    """#15: the third quarter (12.01–21.03) cannot be closed in December; nothing changes."""
+    code, _, err = await console("period", "close", "3")
+    assert code == 1 and "21 марта" in err and "Traceback" not in err
+    async with school.database.uow(readonly=True) as uow:
+        assert not any(p.closed for p in await uow.periods.list_all() if p.number >= 2)
