@@ -6,7 +6,7 @@ core never formats user-facing text. ``code`` is stable and used to pick the mes
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, time
 from typing import Any, ClassVar
 
 
@@ -75,6 +75,26 @@ class LessonInFuture(DomainError):
 
     def __init__(self, lesson_day: date) -> None:
         super().__init__(lesson_day=lesson_day)
+
+
+class LessonNotStarted(DomainError):
+    """Absences, marks and remarks are entered by the fact, once the lesson has begun
+    (000 §3.9; 003 reg.2 §2.1.1, §2.1.4)."""
+
+    code = "lesson_not_started"
+
+    def __init__(self, lesson_day: date, starts_at: time) -> None:
+        super().__init__(lesson_day=lesson_day, starts_at=starts_at)
+
+
+class AbsentNoMark(DomainError):
+    """A mark is for work done in the lesson: a pupil marked absent from it gets none, only
+    «н/а» or «осв» (003 reg.2 §2.1.4: no back-dating)."""
+
+    code = "absent_no_mark"
+
+    def __init__(self, students: str) -> None:
+        super().__init__(students=students)
 
 
 class LessonCancelled(DomainError):

@@ -14,11 +14,11 @@ from core import access, rules
 from core.access import Viewer
 from core.clock import Clock
 from core.errors import (
+    AbsentNoMark,
     AccessDenied,
     AlreadySuperseded,
     CorrectionWindowPassed,
     FinalWindowClosed,
-    LessonInFuture,
     NotAbsent,
     NotFound,
     StudentNotInLesson,
@@ -131,6 +131,17 @@ async def _lesson(uow: UnitOfWork, lesson_id: int) -> Lesson:
     return lesson
 
 
+def initialled(last_name: str, first_name: str) -> str:
+    """«Иванов П.»: how a teacher reads a list."""
+    return f"{last_name} {first_name[:1]}." if first_name else last_name
+
+
+async def starts_at(uow: UnitOfWork, school_id: int, slot: int) -> time | None:
+    """When the lesson of that slot begins by the school's bells (None: no bell times)."""
+    bell = next((b for b in await uow.bells.for_school(school_id) if b.slot == slot), None)
+    return bell.starts_at if bell else None
+
+
 async def lesson_roster(uow: UnitOfWork, lesson: Lesson) -> list[Student]:
     """Who was in the lesson: the class on its day (those who moved in or out, arrived or left
     by then, as they were), or just the subgroup's members that day; by surname."""
@@ -204,6 +215,10 @@ class JournalService:
             access.require_read_lesson(viewer, lesson)
             return await _roll_call(uow, lesson)
 
+    async def _ensure_started(self, uow: UnitOfWork, facts: _Facts, lesson: Lesson) -> None:
+        begins = await starts_at(uow, facts.school.id, lesson.slot)  # type: ignore[arg-type]
+        rules.ensure_lesson_started(lesson, begins, self.clock.now())
+
     async def _open_lesson_for_attendance(
         self, uow: UnitOfWork, viewer: Viewer, lesson_id: int
     ) -> Lesson:
@@ -213,6 +228,7 @@ class JournalService:
         rules.ensure_not_cancelled(lesson)
         rules.ensure_lesson_day(lesson, self.clock.today())
         facts = await _class_facts(uow, lesson.class_id)
+        await self._ensure_started(uow, facts, lesson)
         rules.ensure_open(lesson.day, facts.periods)
         return lesson
 
@@ -591,10 +607,19 @@ class JournalService:
             if work_type is None or work_type.school_id != facts.school.id:
                 raise NotFound("work_type", work_type_id)
             rules.ensure_mark_allowed(facts.cls.grade, lesson, work_type, self.clock.today())
+            await self._ensure_started(uow, facts, lesson)
             rules.ensure_open(lesson.day, facts.periods)
+            absent = []
+            for student_id, value in entries:
+                student = await _student_in_lesson(uow, lesson, student_id)
+                if rules.mark_needs_presence(value):
+                    record = await uow.attendance.find(lesson_id, student_id)
+                    if record is not None and record.kind == AttendanceKind.ABSENT:
+                        absent.append(initialled(student.last_name, student.first_name))
+            if absent:
+                raise AbsentNoMark(", ".join(absent))
             marks = []
             for student_id, value in entries:
-                await _student_in_lesson(uow, lesson, student_id)
                 mark = await uow.marks.add(
                     Mark(
                         lesson_id,
@@ -830,8 +855,7 @@ class JournalService:
         text = _text(text, "text", MAX_REMARK)
         async with self.uow() as uow:
             lesson, facts = await self._writable_lesson(uow, viewer, lesson_id)
-            if lesson.day > self.clock.today():
-                raise LessonInFuture(lesson.day)
+            await self._ensure_started(uow, facts, lesson)
             rules.ensure_open(lesson.day, facts.periods)
             await _student_in_lesson(uow, lesson, student_id)
             remark = await uow.remarks.add(

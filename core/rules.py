@@ -16,6 +16,7 @@ from core.errors import (
     HomeworkWindowClosed,
     LessonCancelled,
     LessonInFuture,
+    LessonNotStarted,
     MarkDeadlinePassed,
     NoPeriod,
     NotLessonDay,
@@ -25,7 +26,7 @@ from core.errors import (
     SubstitutionTooLate,
     ValidationFailed,
 )
-from core.model import Lesson, LessonStatus, Period, School, WorkType
+from core.model import Lesson, LessonStatus, MarkValue, Period, School
 
 # 003 reg.2 §2.1.2: homework no later than 2 hours after the class's last lesson.
 HOMEWORK_GRACE = timedelta(hours=2)
@@ -42,6 +43,9 @@ END_OF_DAY = time(23, 59, 59)
 FIRST_GRADED = 2
 # A reason is kept in the audit log; this is how long it may be.
 MAX_REASON = 500
+# 003 reg.2 §2.1.4: a mark is for work done in the lesson, and none is back-dated, so a pupil
+# absent from it gets only «н/а» or «осв» there (a work written later is marked at its lesson).
+MARKS_WHEN_ABSENT = frozenset({MarkValue.NOT_ASSESSED, MarkValue.EXEMPT})
 
 
 class Span(Protocol):
@@ -55,6 +59,13 @@ class Span(Protocol):
 
     @property
     def closed(self) -> bool: ...
+
+
+class Work(Protocol):
+    """A work type as any layer holds it: what its deadline depends on."""
+
+    @property
+    def written(self) -> bool: ...
 
 
 class Days(Protocol):
@@ -110,6 +121,29 @@ def ensure_lesson_day(lesson: Lesson, today: date) -> None:
         raise NotLessonDay(lesson.day, today)
 
 
+def lesson_started(day: date, starts_at: time | None, now: datetime) -> bool:
+    """A lesson has begun once its bell has rung; with no bell times, from its day's start.
+    ``now`` is in the school's time zone."""
+    if day != now.date():
+        return day < now.date()
+    return starts_at is None or starts_at <= now.time()
+
+
+def ensure_lesson_started(lesson: Lesson, starts_at: time | None, now: datetime) -> None:
+    """Absences, marks and remarks by the fact: for a lesson that has begun, never ahead
+    (000 §3.9; 003 reg.2 §2.1.1, §2.1.4)."""
+    if lesson.day > now.date():
+        raise LessonInFuture(lesson.day)
+    if not lesson_started(lesson.day, starts_at, now):
+        assert starts_at is not None
+        raise LessonNotStarted(lesson.day, starts_at)
+
+
+def mark_needs_presence(value: MarkValue) -> bool:
+    """Whether the mark is for work done in the lesson (every mark but «н/а» and «осв»)."""
+    return value not in MARKS_WHEN_ABSENT
+
+
 def ensure_topic_time(lesson: Lesson, today: date) -> None:
     """A topic on the lesson day, or planned ahead; never after the day."""
     if lesson.day < today:
@@ -137,7 +171,7 @@ def ensure_homework_allowed(
         raise HomeworkWindowClosed(deadline)
 
 
-def mark_deadline(lesson_day: date, grade: int, work_type: WorkType) -> date:
+def mark_deadline(lesson_day: date, grade: int, work_type: Work) -> date:
     if not work_type.written:
         days = ORAL_MARK_DAYS
     elif grade >= 10:
@@ -152,7 +186,7 @@ def ensure_graded(grade: int) -> None:
         raise FirstGradeNoMarks()
 
 
-def ensure_mark_allowed(grade: int, lesson: Lesson, work_type: WorkType, today: date) -> None:
+def ensure_mark_allowed(grade: int, lesson: Lesson, work_type: Work, today: date) -> None:
     """Grade 1 gets no marks; no mark ahead of its lesson; oral within a day, written within
     5 days (grades 2-9) or 7 days (10-11); after that only a correction (003 reg.2 §2.1.4)."""
     ensure_graded(grade)

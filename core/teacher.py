@@ -24,13 +24,14 @@ from core.errors import (
     AccessDenied,
     ClassAmbiguous,
     FinalWindowClosed,
+    LessonNotStarted,
     NoLessonWithClass,
     NotFound,
     UnknownClass,
     UnknownWorkType,
     ValidationFailed,
 )
-from core.journal import RollCall, lesson_roster
+from core.journal import RollCall, initialled, lesson_roster
 from core.model import (
     AbsenceReason,
     AttendanceKind,
@@ -98,8 +99,7 @@ class StudentRef:
     @property
     def short_name(self) -> str:
         """«Иванов П.»: how a teacher reads a list."""
-        initial = f" {self.first_name[:1]}." if self.first_name else ""
-        return f"{self.last_name}{initial}"
+        return initialled(self.last_name, self.first_name)
 
     @property
     def full_name(self) -> str:
@@ -140,6 +140,7 @@ class LessonCard:
     substitute_name: str | None
     writable: bool  # the viewer conducts this lesson
     today: date
+    started: bool  # its bell has rung: absences, marks and remarks are entered by the fact
     period_closed: bool
     lines: tuple[StudentLine, ...]  # by surname
     homework: HomeworkBrief | None
@@ -152,13 +153,13 @@ class LessonCard:
 
     @property
     def roll_call_open(self) -> bool:
-        """Rule 1: absences on the lesson day."""
-        return self._open and self.lesson.day == self.today
+        """Rule 1: absences on the lesson day, once it has begun."""
+        return self._open and self.lesson.day == self.today and self.started
 
     @property
     def marks_open(self) -> bool:
         """Rules 3, 5: not ahead of the lesson, not in grade 1."""
-        return self._open and rules.graded(self.lesson.grade) and self.lesson.day <= self.today
+        return self._open and rules.graded(self.lesson.grade) and self.started
 
     @property
     def topic_open(self) -> bool:
@@ -171,7 +172,7 @@ class LessonCard:
 
     @property
     def remarks_open(self) -> bool:
-        return self._open and self.lesson.day <= self.today
+        return self._open and self.started
 
     def line(self, student_id: int) -> StudentLine | None:
         return next((x for x in self.lines if x.student.id == student_id), None)
@@ -353,7 +354,8 @@ class TeacherService:
     ) -> LessonCard:
         """A lesson with its list, attendance, marks and homework, for its teachers. ``roll``:
         the roll call a write has just returned, so the list is not read twice."""
-        today = self.clock.today()
+        now = self.clock.now()
+        today = now.date()
         async with self.uow(readonly=True) as uow:
             if roll is not None and roll.lesson.id == lesson_id:
                 lesson = roll.lesson
@@ -419,6 +421,7 @@ class TeacherService:
             substitute_name=staff.get(lesson.substitute_id) if lesson.substitute_id else None,
             writable=access.conducts(viewer, lesson),
             today=today,
+            started=rules.lesson_started(lesson.day, item.starts_at, now),
             period_closed=period_closed,
             lines=lines,
             homework=HomeworkBrief(homework.text, len(homework.attachments), homework.due_on)
@@ -431,17 +434,16 @@ class TeacherService:
     # --- text commands ----------------------------------------------------------------------
 
     def _started(self, lesson: Lesson, calendar: SchoolCalendar, now: datetime) -> bool:
-        if lesson.day != now.date():
-            return lesson.day < now.date()
         bell = calendar.bells.get(lesson.slot)
-        return bell is None or bell[0] <= now.time()
+        return rules.lesson_started(lesson.day, bell[0] if bell else None, now)
 
     async def command_lessons(
-        self, viewer: Viewer, class_ref: ClassRef, purpose: Purpose
+        self, viewer: Viewer, class_ref: ClassRef, purpose: Purpose, work_type: str = ""
     ) -> tuple[LessonItem, ...]:
-        """The lesson a command means. Absences: my current lesson with the class today, else
-        the latest begun, else the next. Marks: my latest begun lesson with the class (today,
-        else within a week), one per subject; several subjects are asked back."""
+        """The lesson a command means, never one that has not begun (rules 1, 3). Absences: my
+        current lesson with the class, else the last begun today. Marks of ``work_type``: my
+        latest begun lesson with the class whose marks are still due (today, else within a
+        week), one per subject; several subjects are asked back."""
         staff_id = _staff_id(viewer)
         now = self.clock.now()
         today = now.date()
@@ -472,14 +474,22 @@ class TeacherService:
                     raise ClassAmbiguous(class_ref.grade, ", ".join(c.name for c in classes))
                 classes = taught
             cls = classes[0]
-            mine = [x for x in lessons if x.class_id == cls.id]
+            mine = sorted(
+                (x for x in lessons if x.class_id == cls.id), key=lambda x: (x.day, x.slot)
+            )
             if purpose == Purpose.ATTENDANCE:
                 chosen = self._lesson_for_attendance(mine, calendar, now)
             else:
-                chosen = self._lessons_for_marks(mine, calendar, now)
+                work = match_work_type(work_type, calendar.work_types.values())
+                chosen = self._lessons_for_marks(mine, calendar, now, cls.grade, work)
             if not chosen:
                 raise NoLessonWithClass(cls.name)
             return tuple(await self._items(uow, viewer, chosen))
+
+    def _not_started(self, lessons: list[Lesson], calendar: SchoolCalendar) -> LessonNotStarted:
+        """The refusal for today's next lesson, which has not begun yet."""
+        bell = calendar.bells[lessons[0].slot]  # begun whenever it has no bell
+        return LessonNotStarted(lessons[0].day, bell[0])
 
     def _lesson_for_attendance(
         self, lessons: list[Lesson], calendar: SchoolCalendar, now: datetime
@@ -488,17 +498,34 @@ class TeacherService:
         begun = [x for x in today if self._started(x, calendar, now)]
         if begun:
             return [begun[-1]]
-        return today[:1]
+        if today:
+            raise self._not_started(today, calendar)
+        return []
 
     def _lessons_for_marks(
-        self, lessons: list[Lesson], calendar: SchoolCalendar, now: datetime
+        self,
+        lessons: list[Lesson],
+        calendar: SchoolCalendar,
+        now: datetime,
+        grade: int,
+        work: WorkTypeView | None,
     ) -> list[Lesson]:
         begun = [x for x in lessons if self._started(x, calendar, now)]
-        if not begun:
+        due = [
+            x
+            for x in begun
+            if work is None or rules.mark_deadline(x.day, grade, work) >= now.date()
+        ]
+        later = [x for x in lessons if x.day == now.date() and x not in begun]
+        if not due and later:
+            # the teacher means today's lesson: say when it begins, not that the last is late
+            raise self._not_started(later, calendar)
+        chosen = due or begun  # a late mark: the core refuses it with its deadline
+        if not chosen:
             return []
-        day = begun[-1].day
+        day = chosen[-1].day
         latest: dict[int, Lesson] = {}
-        for x in begun:
+        for x in chosen:
             if x.day == day:
                 latest[x.subject_id] = x
         return sorted(latest.values(), key=lambda x: x.slot)

@@ -24,6 +24,7 @@ def routers() -> list[Router]:
         broadcast,
         class_teacher,
         common,
+        corrections,
         diary,
         invites,
         lesson_notes,
@@ -36,7 +37,13 @@ def routers() -> list[Router]:
         teacher,
     )
 
-    journal = [teacher.router, marks.router, lesson_notes.router, period_marks.router]
+    journal = [
+        teacher.router,
+        marks.router,
+        corrections.router,
+        lesson_notes.router,
+        period_marks.router,
+    ]
     return _detached(
         [
             common.groups,

@@ -13,12 +13,14 @@ from aiogram.utils.i18n import ngettext
 from core import rules
 from core.calendar import WorkTypeView
 from core.commands import NameQuery, Refusal
-from core.model import MarkValue
+from core.diary import StudentForecast
+from core.model import AttendanceKind, MarkValue
 from core.teacher import (
     LessonCard,
     LessonItem,
     LessonMark,
     PeriodSheet,
+    StudentLine,
     StudentRef,
     TeacherDay,
 )
@@ -42,8 +44,25 @@ def lesson_when(x: LessonItem) -> str:
         slot += f", {r.clock(x.starts_at)}–{r.clock(x.ends_at)}"
     parts = [r.day(x.day), slot]
     if x.room:
-        parts.append(_("room {room}").format(room=escape(x.room)))
+        parts.append(room(x.room))
     return " · ".join(parts)
+
+
+def room(name: str) -> str:
+    """«каб. 12» for a numbered room; a room with a name («Спортзал») as it is called."""
+    if name[:1].isdigit():
+        return _("room {room}").format(room=escape(name))
+    return escape(name)
+
+
+def roll_counts(absent: int, late: int) -> list[str]:
+    """«absent: 2», «late: 1»; a count of nobody is not shown."""
+    parts = []
+    if absent:
+        parts.append(_("absent: {n}").format(n=absent))
+    if late:
+        parts.append(_("late: {n}").format(n=late))
+    return parts
 
 
 def lesson_button(x: LessonItem) -> str:
@@ -52,7 +71,9 @@ def lesson_button(x: LessonItem) -> str:
     if x.cancelled:
         label += " — " + _("cancelled")
     elif x.roll is not None and (x.roll.absent or x.roll.late):
-        label += f" · ❌{x.roll.absent}" + (f" ⏰{x.roll.late}" if x.roll.late else "")
+        counts = [f"❌{x.roll.absent}"] if x.roll.absent else []
+        counts += [f"⏰{x.roll.late}"] if x.roll.late else []
+        label += " · " + " ".join(counts)
     return label
 
 
@@ -78,9 +99,7 @@ def day_text(d: TeacherDay, today: date) -> str:
         elif x.substitute:
             line += " · " + _("substitution")
         if x.roll is not None and not x.cancelled and (x.roll.absent or x.roll.late):
-            line += " · " + _("absent {absent}, late {late}").format(
-                absent=x.roll.absent, late=x.roll.late
-            )
+            line += " · " + ", ".join(roll_counts(x.roll.absent, x.roll.late))
         lines.append(line)
     if d.lessons:
         lines += ["", _("Tap a lesson to take the roll, give marks or set homework.")]
@@ -118,12 +137,8 @@ def card_text(card: LessonCard) -> str:
     elif rules.graded(x.grade):
         lines.append(_("No homework set."))
     total, absent, late = len(card.lines), card.absent, card.late
-    lines += [
-        "",
-        _("Present {present} of {total} · absent {absent} · late {late}").format(
-            present=total - len(absent), total=total, absent=len(absent), late=len(late)
-        ),
-    ]
+    present = _("Present {present} of {total}").format(present=total - len(absent), total=total)
+    lines += ["", " · ".join([present, *roll_counts(len(absent), len(late))])]
     if absent:
         lines.append(_("Absent: {names}").format(names=names(s.student for s in absent)))
     if late:
@@ -135,6 +150,13 @@ def card_text(card: LessonCard) -> str:
         lines += ["", _("Tap a name: present → ❌ absent → ⏰ late → present.")]
     elif card.writable and x.day != card.today and not card.period_closed:
         lines += ["", _("The roll is taken on the lesson's day.")]
+    elif card.writable and not card.started and x.starts_at and not card.period_closed:
+        lines += [
+            "",
+            _("The roll is taken once the lesson begins, at {time}.").format(
+                time=r.clock(x.starts_at)
+            ),
+        ]
     if card.period_closed:
         lines += ["", _("This study period is closed; its records can no longer be changed.")]
     return "\n".join(lines)
@@ -178,8 +200,13 @@ def value_text(card: LessonCard, student: StudentRef, work: WorkTypeView, commen
         lines.append(
             _("Already in this lesson: {marks}").format(marks=escape(marks_of(line.marks)))
         )
-    if line and line.kind is not None:
-        lines.append(_("Marked absent or late in this lesson."))
+    if line and line.kind == AttendanceKind.ABSENT:
+        values = ", ".join(r.mark(v) for v in MarkValue if v in rules.MARKS_WHEN_ABSENT)
+        lines.append(
+            _("Absent from this lesson: the mark can only be {values}.").format(values=values)
+        )
+    elif line and line.kind == AttendanceKind.LATE:
+        lines.append(_("Late for this lesson."))
     lines.append("")
     if comment:
         lines.append(_("Comment: {text}").format(text=escape(comment)))
@@ -301,4 +328,72 @@ def marks_saved(
         _("Marks saved, {work}:").format(work=escape(work_type_label(work))),
     ]
     lines += [f"{escape(s.short_name)} — <b>{r.mark(v)}</b>" for s, v in given]
+    return "\n".join(lines)
+
+
+def mark_change(old: MarkValue, new: MarkValue | None) -> str:
+    """«3 → 4», «3 → removed»."""
+    if new is None:
+        return _("{old} → removed").format(old=r.mark(old))
+    return f"{r.mark(old)} → {r.mark(new)}"
+
+
+def replace_question(card: LessonCard, line: StudentLine, old: LessonMark, new: MarkValue) -> str:
+    work = r.work_type(old.work_type_code, old.work_type_short)
+    lines = [
+        f"<b>{lesson_title(card.lesson)}</b> · {r.day(card.lesson.day)}",
+        _("{name} already has {mark} ({work}) for this lesson.").format(
+            name=escape(line.student.short_name), mark=r.mark(old.value), work=escape(work)
+        ),
+    ]
+    if old.correctable:
+        lines.append(
+            _(
+                "Replace it with {mark}? That is a correction: with a reason, and the old mark "
+                "stays in the history."
+            ).format(mark=r.mark(new))
+        )
+    else:
+        lines.append(_("Only the deputy head or the journal administrator can correct it now."))
+    return "\n".join(lines)
+
+
+def marked_already(students: Iterable[StudentRef]) -> str:
+    return "\n".join(
+        [
+            _("Already marked for this work type in this lesson: {names}.").format(
+                names=names(students)
+            ),
+            _("To change a mark, open the lesson: «{marks}» → «{correct}».").format(
+                marks=_("📝 Marks"), correct=_("✏️ Correct a mark")
+            ),
+            _("Nothing was saved."),
+        ]
+    )
+
+
+def all_present_question(card: LessonCard) -> str:
+    lines = [*card_head(card), "", "<b>" + _("Mark everyone present?") + "</b>"]
+    lines.append(_("This clears:"))
+    if card.absent:
+        lines.append(_("Absent: {names}").format(names=names(s.student for s in card.absent)))
+    if card.late:
+        lines.append(_("Late: {names}").format(names=names(s.student for s in card.late)))
+    return "\n".join(lines)
+
+
+def finals_question(sheet: PeriodSheet, rows: list[tuple[StudentForecast, MarkValue]]) -> str:
+    n = len(rows)
+    lines = [
+        "<b>" + _("Period marks") + f": {lesson_title(sheet.lesson)}</b>",
+        r.period(sheet.period.kind, sheet.period.number),
+        "",
+        ngettext(
+            "Set {n} proposed mark? The student and the parents will see it at once.",
+            "Set {n} proposed marks? The students and the parents will see them at once.",
+            n,
+        ).format(n=n),
+        "",
+    ]
+    lines += [f"{escape(short_of(row.student.short_name))} — {r.mark(v)}" for row, v in rows]
     return "\n".join(lines)

@@ -21,11 +21,13 @@ from bot.keyboards import (
     TodayCb,
     inline,
 )
+from core import rules
 from core.access import Viewer
 from core.clock import Clock
 from core.model import AttendanceKind, MarkValue
 from core.teacher import LessonCard, NameMatch, StudentLine
 from handlers import journal_text as t
+from handlers import live_keyboards as live
 
 # A typed answer is taken for this long after the question; later it is ordinary text.
 INPUT_TTL_SECONDS = 30 * 60
@@ -44,6 +46,7 @@ class Input(StatesGroup):
     topic = State()
     homework = State()
     remark = State()
+    confirm = State()  # a question before many records change or the parents are told
 
 
 async def show(
@@ -51,11 +54,16 @@ async def show(
     text: str,
     markup: InlineKeyboardMarkup | None = None,
     note: str | None = None,
+    state: FSMContext | None = None,
+    lesson: int = 0,
 ) -> None:
     """A new message for a command or a typed answer; the same message, edited, for a button
-    (``note`` is shown briefly)."""
+    (``note`` is shown briefly). With ``state``, a new message becomes ``lesson``'s live one:
+    the buttons of its older messages stop writing (``handlers.live_keyboards``)."""
     if isinstance(target, Message):
-        await target.answer(text, reply_markup=markup)
+        sent = await target.answer(text, reply_markup=markup)
+        if state is not None:
+            await live.posted(state, lesson, sent)
         return
     message = target.message
     if isinstance(message, Message):
@@ -64,6 +72,7 @@ async def show(
         except TelegramBadRequest as exc:
             if "not modified" not in exc.message:
                 raise
+        await live.shown(message)
     await target.answer(note)
 
 
@@ -79,6 +88,19 @@ async def out_of_date(query: CallbackQuery) -> None:
     await query.answer(
         _("This button is out of date. Please open the lesson again."), show_alert=True
     )
+
+
+async def answer_of(
+    query: CallbackQuery, state: FSMContext, clock: Clock, kind: str, lesson: int
+) -> dict[str, Any] | None:
+    """The open question ``kind`` about ``lesson``, taken once: a second press finds none and
+    is told so."""
+    data = await pending(state, clock, Input.confirm)
+    if data is None or data.get("kind") != kind or data.get("lesson") != lesson:
+        await query.answer(_("This question is already closed."), show_alert=True)
+        return None
+    await finish(state)
+    return data
 
 
 def ask_view(data: dict[str, Any]) -> tuple[str, InlineKeyboardMarkup]:
@@ -159,7 +181,7 @@ def card_keyboard(card: LessonCard) -> InlineKeyboardMarkup:
         actions.append((_("🏠 Homework"), LessonCb(lesson=lesson, view="h")))
     more = []
     if card.remarks_open:
-        more.append((_("💬 Remark"), LessonCb(lesson=lesson, view="r")))
+        more.append((_("💬 Remark or praise"), LessonCb(lesson=lesson, view="r")))
     if card.final_period is not None:
         more.append((_("🏁 Period marks"), LessonCb(lesson=lesson, view="f")))
     rows += [actions, more]
@@ -195,12 +217,17 @@ def value_rows(
 
 
 def mark_keyboard(card: LessonCard, wt: int, student: int) -> InlineKeyboardMarkup:
+    """The values a student can get: all of them, or «н/а» and «осв» for one marked absent."""
     lesson = card.lesson.id
 
     def make(v: MarkValue) -> MarkCb:
         return MarkCb(lesson=lesson, wt=wt, student=student, value=v.value)
 
-    rows = value_rows(make, (GRADES, OTHERS))
+    line = card.line(student)
+    if line is not None and line.kind == AttendanceKind.ABSENT:
+        rows = value_rows(make, (tuple(v for v in OTHERS if v in rules.MARKS_WHEN_ABSENT),))
+    else:
+        rows = value_rows(make, (GRADES, OTHERS))
     rows.append([(_("« Back"), MarkCb(lesson=lesson, wt=wt))])
     return inline(rows)
 

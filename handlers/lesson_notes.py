@@ -22,10 +22,12 @@ from core.teacher import LessonCard, TeacherService
 from handlers import journal_text as t
 from handlers import journal_ui as ui
 from handlers import render as r
+from handlers.live_keyboards import WRITES, live_keyboards
 
 router = Router(name=__name__)
 router.message.filter(F.chat.type == "private")
 router.callback_query.filter(F.message.chat.type == "private")
+router.callback_query.middleware(live_keyboards)
 
 TYPED = F.text & ~F.text.startswith("/")
 MAX_FILES = 10
@@ -40,10 +42,16 @@ async def writable_card(teacher: TeacherService, viewer: Viewer, lesson: int) ->
 
 
 async def show_card(
-    message: Message, teacher: TeacherService, viewer: Viewer, lesson: int, done: str
+    message: Message,
+    teacher: TeacherService,
+    viewer: Viewer,
+    state: FSMContext,
+    lesson: int,
+    done: str,
 ) -> None:
     card = await teacher.card(viewer, lesson)
-    await message.answer(done + "\n\n" + t.card_text(card), reply_markup=ui.card_keyboard(card))
+    text = done + "\n\n" + t.card_text(card)
+    await ui.show(message, text, ui.card_keyboard(card), state=state, lesson=lesson)
 
 
 # -- the topic ----------------------------------------------------------------------------------
@@ -81,7 +89,7 @@ async def got_topic(
         raise SkipHandler
     await journal.set_topic(viewer, data["lesson"], message.text or "")
     await ui.finish(state)
-    await show_card(message, teacher, viewer, data["lesson"], _("Topic saved."))
+    await show_card(message, teacher, viewer, state, data["lesson"], _("Topic saved."))
 
 
 # -- homework: text, photos and files, kept by reference ---------------------------------------
@@ -147,15 +155,14 @@ async def got_homework(message: Message, state: FSMContext, clock: Clock) -> Non
     await ui.keep(state, data)
     if quiet:
         return
-    await message.answer(
-        _("Added. Text: {chars} characters; files: {files}. Send more or tap «Save».").format(
-            chars=len(data["text"]), files=len(data["files"])
-        ),
-        reply_markup=homework_keyboard(data["lesson"]),
+    text = _("Added. Text: {chars} characters; files: {files}. Send more or tap «Save».").format(
+        chars=len(data["text"]), files=len(data["files"])
     )
+    markup = homework_keyboard(data["lesson"])
+    await ui.show(message, text, markup, state=state, lesson=data["lesson"])
 
 
-@router.callback_query(HomeworkCb.filter())
+@router.callback_query(HomeworkCb.filter(), flags=WRITES)
 async def on_homework_save(
     query: CallbackQuery,
     callback_data: HomeworkCb,
@@ -219,13 +226,13 @@ async def on_remark_student(
         ],
         [(_("« Back"), LessonCb(lesson=lesson, view="r"))],
     ]
-    text = _("{name}: a remark or a praise? The parents will see it.").format(
+    text = _("{name}: a remark or praise? The parents will see what you write.").format(
         name=escape(line.student.full_name)
     )
     await ui.show(query, text, inline(rows))
 
 
-@router.callback_query(RemarkCb.filter())
+@router.callback_query(RemarkCb.filter(), flags=WRITES)
 async def on_remark_kind(
     query: CallbackQuery,
     callback_data: RemarkCb,
@@ -273,7 +280,6 @@ async def got_remark(
         viewer, data["lesson"], data["student"], RemarkKind(data["kind"]), message.text or ""
     )
     await ui.finish(state)
-    await message.answer(
-        _("Saved. The parents will be notified."),
-        reply_markup=inline([[ui.back_to_card(data["lesson"])]]),
-    )
+    markup = inline([[ui.back_to_card(data["lesson"])]])
+    text = _("Saved. The parents will be notified.")
+    await ui.show(message, text, markup, state=state, lesson=data["lesson"])

@@ -1,11 +1,11 @@
 """Marks: a work type, then a student and a value (with an optional comment); ``/mark`` for
-speed; corrections with a reason. The deadlines, the no-back-dating rule, grade 1 and closed
+speed. A second mark of the same work in a lesson is a correction (``handlers.corrections``),
+asked first. The deadlines, the no-back-dating rule, grade 1, an absent pupil and closed
 periods are the core's: a refusal comes back with its reason and nothing changes.
 """
 
 from __future__ import annotations
 
-from html import escape
 from typing import Any
 
 from aiogram import F, Router
@@ -21,14 +21,16 @@ from core.clock import Clock
 from core.commands import MarkCommand, Refusal, parse_mark
 from core.journal import MAX_COMMENT, JournalService
 from core.model import MarkValue
-from core.teacher import LessonCard, Purpose, TeacherService
+from core.teacher import LessonCard, LessonMark, Purpose, StudentLine, TeacherService
 from handlers import journal_text as t
 from handlers import journal_ui as ui
 from handlers import render as r
+from handlers.live_keyboards import WRITES, live_keyboards
 
 router = Router(name=__name__)
 router.message.filter(F.chat.type == "private")
 router.callback_query.filter(F.message.chat.type == "private")
+router.callback_query.middleware(live_keyboards)
 
 TYPED = F.text & ~F.text.startswith("/")
 
@@ -65,7 +67,7 @@ async def render_list(
     lesson = card.lesson.id
 
     def make(x: Any) -> tuple[str, MarkCb]:
-        label = x.student.short_name
+        label = ui.student_label(x)
         if x.marks:
             label += " · " + " ".join(r.mark(m.value) for m in x.marks)
         return label, MarkCb(lesson=lesson, wt=wt, student=x.student.id)
@@ -137,13 +139,29 @@ async def got_comment(
     if line is None or work is None:
         await ui.finish(state)
         return
-    await message.answer(
+    await ui.show(
+        message,
         t.value_text(card, line.student, work, comment),
-        reply_markup=ui.mark_keyboard(card, work.id, line.student.id),
+        ui.mark_keyboard(card, work.id, line.student.id),
+        state=state,
+        lesson=card.lesson.id,
     )
 
 
-@router.callback_query(MarkCb.filter())
+async def ask_replace(
+    query: CallbackQuery, card: LessonCard, line: StudentLine, old: LessonMark, value: MarkValue
+) -> None:
+    """A second mark of the same work in a lesson is a correction of the first: asked."""
+    lesson = card.lesson.id
+    rows: list[list[tuple[str, Any]]] = []
+    if old.correctable:
+        label = _("✏️ Replace with {mark}").format(mark=r.mark(value))
+        rows.append([(label, FixCb(lesson=lesson, mark=old.id, value=value.value))])
+    rows.append([(_("« Back"), MarkCb(lesson=lesson, wt=old.work_type_id))])
+    await ui.show(query, t.replace_question(card, line, old, value), inline(rows))
+
+
+@router.callback_query(MarkCb.filter(), flags=WRITES)
 async def on_mark_value(
     query: CallbackQuery,
     callback_data: MarkCb,
@@ -158,6 +176,12 @@ async def on_mark_value(
         await ui.out_of_date(query)
         return
     cb = callback_data
+    card = await teacher.card(viewer, cb.lesson)
+    line = card.line(cb.student)
+    same = [m for m in line.marks if m.work_type_id == cb.wt] if line else []
+    if line is not None and same:
+        await ask_replace(query, card, line, same[-1], value)
+        return
     data = await ui.pending(state, clock, ui.Input.comment)
     comment = ""
     if data and (data["lesson"], data["wt"], data["student"]) == (cb.lesson, cb.wt, cb.student):
@@ -180,6 +204,7 @@ async def save_text_marks(
     viewer: Viewer,
     teacher: TeacherService,
     journal: JournalService,
+    state: FSMContext,
     lesson: int,
     wt: int,
     entries: list[list[Any]],
@@ -188,6 +213,16 @@ async def save_text_marks(
     if len(set(ids)) != len(ids):
         await ui.show(target, _("One student is named twice. Nothing was saved."))
         return
+    open_lesson = inline([[(_("Open the lesson"), LessonCb(lesson=lesson))]])
+    card = await teacher.card(viewer, lesson)
+    again = [
+        x.student
+        for x in card.lines
+        if x.student.id in ids and any(m.work_type_id == wt for m in x.marks)
+    ]
+    if again:  # a second mark of the same work is a correction, made on the card
+        await ui.show(target, t.marked_already(again), open_lesson, state=state, lesson=lesson)
+        return
     given = [(sid, MarkValue(value)) for sid, value in entries]
     await journal.give_marks(viewer, lesson, wt, given)
     card = await teacher.card(viewer, lesson)
@@ -195,7 +230,7 @@ async def save_text_marks(
     refs = {x.student.id: x.student for x in card.lines}
     assert work is not None
     text = t.marks_saved(card, work, [(refs[sid], v) for sid, v in given if sid in refs])
-    await ui.show(target, text, inline([[(_("Open the lesson"), LessonCb(lesson=lesson))]]))
+    await ui.show(target, text, open_lesson, state=state, lesson=lesson)
 
 
 async def plan_and_save(
@@ -221,7 +256,9 @@ async def plan_and_save(
     ]
     asks = ui.questions(plan.matches, values)
     if not asks:
-        await save_text_marks(target, viewer, teacher, journal, lesson, plan.work_type.id, entries)
+        await save_text_marks(
+            target, viewer, teacher, journal, state, lesson, plan.work_type.id, entries
+        )
         return
     data = {
         "kind": "mark",
@@ -232,7 +269,7 @@ async def plan_and_save(
     }
     await ui.begin(state, ui.Input.pick, clock, **data, asks=asks)
     text, markup = ui.ask_view({**data, "asks": asks})
-    await ui.show(target, text, markup)
+    await ui.show(target, text, markup, state=state, lesson=lesson)
 
 
 @router.message(Command("mark"))
@@ -252,7 +289,9 @@ async def cmd_mark(
     if isinstance(parsed, Refusal):
         await message.answer(t.refusal_text(parsed, "mark"))
         return
-    lessons = await teacher.command_lessons(viewer, parsed.class_ref, Purpose.MARKS)
+    lessons = await teacher.command_lessons(
+        viewer, parsed.class_ref, Purpose.MARKS, parsed.work_type
+    )
     if len(lessons) == 1:
         await plan_and_save(message, viewer, teacher, journal, state, clock, lessons[0].id, parsed)
         return
@@ -289,109 +328,3 @@ async def on_lesson_pick(
         return
     await ui.finish(state)
     await plan_and_save(query, viewer, teacher, journal, state, clock, callback_data.lesson, parsed)
-
-
-# -- corrections: audited, with a reason; the old mark stays in the history ---------------------
-
-
-@router.callback_query(LessonCb.filter(F.view == "x"))
-async def on_corrections(
-    query: CallbackQuery, callback_data: LessonCb, viewer: Viewer, teacher: TeacherService
-) -> None:
-    card = await teacher.card(viewer, callback_data.lesson)
-    lesson = card.lesson.id
-    rows: list[list[tuple[str, Any]]] = [
-        [(f"{x.student.short_name} · {t.marks_of([m])}", FixCb(lesson=lesson, mark=m.id))]
-        for x in card.lines
-        for m in x.marks
-        if m.correctable
-    ]
-    text = _("Which mark do you want to correct? The old mark stays in the history.")
-    if not rows:
-        text = _("There are no marks you can correct in this lesson.")
-    rows.append([(_("« Marks"), LessonCb(lesson=lesson, view="m"))])
-    await ui.show(query, "\n".join([*t.card_head(card), "", text]), inline(rows))
-
-
-async def _find_mark(teacher: TeacherService, viewer: Viewer, lesson: int, mark: int) -> Any:
-    card = await teacher.card(viewer, lesson)
-    for x in card.lines:
-        for m in x.marks:
-            if m.id == mark:
-                return card, x.student, m
-    return card, None, None
-
-
-@router.callback_query(FixCb.filter(F.value == ""))
-async def on_fix(
-    query: CallbackQuery, callback_data: FixCb, viewer: Viewer, teacher: TeacherService
-) -> None:
-    card, student, mark = await _find_mark(
-        teacher, viewer, callback_data.lesson, callback_data.mark
-    )
-    if mark is None:
-        await query.answer(_("This mark has already been corrected."), show_alert=True)
-        return
-    lesson = card.lesson.id
-
-    def make(v: MarkValue) -> FixCb:
-        return FixCb(lesson=lesson, mark=mark.id, value=v.value)
-
-    rows = ui.value_rows(make, (ui.GRADES, ui.OTHERS), mark.value)
-    rows.append([(_("🗑 Remove the mark"), FixCb(lesson=lesson, mark=mark.id, value="del"))])
-    rows.append([(_("« Back"), LessonCb(lesson=lesson, view="x"))])
-    text = _("Correcting the mark of {name}: {mark} {work}. Choose the right mark.").format(
-        name=escape(student.full_name),
-        mark=r.mark(mark.value),
-        work=r.work_type(mark.work_type_code, mark.work_type_short),
-    )
-    await ui.show(query, text, inline(rows))
-
-
-@router.callback_query(FixCb.filter())
-async def on_fix_value(
-    query: CallbackQuery,
-    callback_data: FixCb,
-    viewer: Viewer,
-    teacher: TeacherService,
-    state: FSMContext,
-    clock: Clock,
-) -> None:
-    cb = callback_data
-    value = None if cb.value == "del" else ui.mark_value(cb.value)
-    _found, student, mark = await _find_mark(teacher, viewer, cb.lesson, cb.mark)
-    if mark is None or (value is None and cb.value != "del"):
-        await query.answer(_("This mark has already been corrected."), show_alert=True)
-        return
-    change = f"{r.mark(mark.value)} → {r.mark(value) if value else _('removed')}"
-    await ui.begin(
-        state,
-        ui.Input.reason,
-        clock,
-        lesson=cb.lesson,
-        mark=cb.mark,
-        value=cb.value,
-        name=student.short_name,
-        change=change,
-    )
-    text = _(
-        "{name}: {change}.\nPlease write the reason for the correction; "
-        "it stays in the journal's history."
-    ).format(name=escape(student.full_name), change=change)
-    await ui.show(query, text, inline([ui.cancel_row(cb.lesson)]))
-
-
-@router.message(ui.Input.reason, TYPED)
-async def got_reason(
-    message: Message, viewer: Viewer, journal: JournalService, state: FSMContext, clock: Clock
-) -> None:
-    data = await ui.pending(state, clock, ui.Input.reason)
-    if data is None:
-        raise SkipHandler
-    value = None if data["value"] == "del" else MarkValue(data["value"])
-    await journal.correct_mark(viewer, data["mark"], value, message.text or "")
-    await ui.finish(state)
-    text = _("Corrected: {name}, {change}. The previous mark stays in the history.").format(
-        name=escape(data["name"]), change=data["change"]
-    )
-    await message.answer(text, reply_markup=inline([[ui.back_to_card(data["lesson"])]]))

@@ -7,11 +7,13 @@ from html import escape
 from typing import Any
 
 from aiogram import F, Router
+from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
 
-from bot.keyboards import FinalCb, LessonCb, inline
+from bot.keyboards import ConfirmCb, FinalCb, LessonCb, inline
 from core.access import Viewer
+from core.clock import Clock
 from core.diary import StudentForecast
 from core.journal import JournalService
 from core.model import FinalKind, MarkValue
@@ -19,9 +21,11 @@ from core.teacher import PeriodSheet, TeacherService
 from handlers import journal_text as t
 from handlers import journal_ui as ui
 from handlers import render as r
+from handlers.live_keyboards import WRITES, live_keyboards
 
 router = Router(name=__name__)
 router.callback_query.filter(F.message.chat.type == "private")
+router.callback_query.middleware(live_keyboards)
 
 CONFIRM_ALL = "all"
 
@@ -30,8 +34,15 @@ def proposal(row: StudentForecast) -> MarkValue | None:
     return MarkValue(str(row.forecast.mark)) if row.forecast.mark is not None else None
 
 
-def to_confirm(sheet: PeriodSheet) -> list[StudentForecast]:
-    return [row for row in sheet.rows if row.final is None and proposal(row) is not None]
+def to_confirm(sheet: PeriodSheet) -> list[tuple[StudentForecast, MarkValue]]:
+    """The proposals nobody has set yet, with their marks."""
+    found = [(row, proposal(row)) for row in sheet.rows if row.final is None]
+    return [(row, value) for row, value in found if value is not None]
+
+
+def asked(sheet: PeriodSheet) -> list[list[object]]:
+    """The proposals as the question keeps them: [student, mark]."""
+    return [[row.student.id, value.value] for row, value in to_confirm(sheet)]
 
 
 def sheet_keyboard(sheet: PeriodSheet) -> InlineKeyboardMarkup:
@@ -100,7 +111,76 @@ async def on_final_student(
     await ui.show(query, "\n".join(lines), markup)
 
 
-@router.callback_query(FinalCb.filter())
+async def ask_confirm_all(
+    query: CallbackQuery, sheet: PeriodSheet, state: FSMContext, clock: Clock, note: str | None
+) -> None:
+    """Setting many period marks tells every family at once: asked first, with the count."""
+    waiting = to_confirm(sheet)
+    if not waiting:
+        await ui.show(query, t.sheet_text(sheet), sheet_keyboard(sheet), note)
+        return
+    lesson = sheet.lesson.id
+    await ui.begin(
+        state,
+        ui.Input.confirm,
+        clock,
+        kind="fin",
+        lesson=lesson,
+        period=sheet.period.id,
+        marks=asked(sheet),
+    )
+    markup = inline(
+        [
+            [(_("✅ Set ({n})").format(n=len(waiting)), ConfirmCb(lesson=lesson, what="fin"))],
+            [(_("« Back"), LessonCb(lesson=lesson, view="f"))],
+        ]
+    )
+    await ui.show(query, t.finals_question(sheet, waiting), markup, note)
+
+
+@router.callback_query(FinalCb.filter(F.value == CONFIRM_ALL))
+async def on_confirm_all(
+    query: CallbackQuery,
+    callback_data: FinalCb,
+    viewer: Viewer,
+    teacher: TeacherService,
+    state: FSMContext,
+    clock: Clock,
+) -> None:
+    sheet = await teacher.period_sheet(viewer, callback_data.lesson)
+    if sheet.period.id != callback_data.period:
+        await ui.out_of_date(query)
+        return
+    await ask_confirm_all(query, sheet, state, clock, None)
+
+
+@router.callback_query(ConfirmCb.filter(F.what == "fin"), flags=WRITES)
+async def on_confirm_all_yes(
+    query: CallbackQuery,
+    callback_data: ConfirmCb,
+    viewer: Viewer,
+    teacher: TeacherService,
+    journal: JournalService,
+    state: FSMContext,
+    clock: Clock,
+) -> None:
+    data = await ui.answer_of(query, state, clock, "fin", callback_data.lesson)
+    if data is None:
+        return
+    sheet = await teacher.period_sheet(viewer, callback_data.lesson)
+    if sheet.period.id != data["period"] or asked(sheet) != data["marks"]:
+        await ask_confirm_all(query, sheet, state, clock, _("The marks have changed."))
+        return
+    subject = sheet.lesson.subject_id
+    for row, value in to_confirm(sheet):
+        await journal.set_final_mark(
+            viewer, row.student.id, subject, FinalKind.PERIOD, value, sheet.period.id
+        )
+    sheet = await teacher.period_sheet(viewer, callback_data.lesson)
+    await ui.show(query, t.sheet_text(sheet), sheet_keyboard(sheet), _("Saved."))
+
+
+@router.callback_query(FinalCb.filter(), flags=WRITES)
 async def on_final_value(
     query: CallbackQuery,
     callback_data: FinalCb,
@@ -109,24 +189,10 @@ async def on_final_value(
     journal: JournalService,
 ) -> None:
     cb = callback_data
-    if cb.value == CONFIRM_ALL:
-        sheet = await teacher.period_sheet(viewer, cb.lesson)
-        if sheet.period.id != cb.period:
-            await ui.out_of_date(query)
-            return
-        for row in to_confirm(sheet):
-            value = proposal(row)
-            assert value is not None
-            await journal.set_final_mark(
-                viewer, row.student.id, cb.subject, FinalKind.PERIOD, value, cb.period
-            )
-    else:
-        value = ui.mark_value(cb.value)
-        if value is None:
-            await ui.out_of_date(query)
-            return
-        await journal.set_final_mark(
-            viewer, cb.student, cb.subject, FinalKind.PERIOD, value, cb.period
-        )
+    value = ui.mark_value(cb.value)
+    if value is None:
+        await ui.out_of_date(query)
+        return
+    await journal.set_final_mark(viewer, cb.student, cb.subject, FinalKind.PERIOD, value, cb.period)
     sheet = await teacher.period_sheet(viewer, cb.lesson)
     await ui.show(query, t.sheet_text(sheet), sheet_keyboard(sheet), _("Saved."))

@@ -17,19 +17,29 @@ from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 
 from bot import keyboards as kb
-from bot.keyboards import CancelInputCb, LessonCb, PickCb, RollCb, TodayCb, inline
+from bot.keyboards import (
+    CancelInputCb,
+    ConfirmCb,
+    LessonCb,
+    PickCb,
+    RollCb,
+    TodayCb,
+    inline,
+)
 from core.access import Viewer
 from core.clock import Clock
 from core.commands import Refusal, parse_att
 from core.journal import JournalService
-from core.teacher import Purpose, TeacherService
+from core.teacher import LessonCard, Purpose, TeacherService
 from handlers import journal_text as t
 from handlers import journal_ui as ui
 from handlers import marks
+from handlers.live_keyboards import WRITES, live_keyboards
 
 router = Router(name=__name__)
 router.message.filter(F.chat.type == "private")
 router.callback_query.filter(F.message.chat.type == "private")
+router.callback_query.middleware(live_keyboards)
 
 MAX_DAYS = 60  # how far the day navigation goes either way
 
@@ -121,7 +131,7 @@ async def on_lesson(
     await render_card(query, viewer, teacher, callback_data.lesson)
 
 
-@router.callback_query(RollCb.filter())
+@router.callback_query(RollCb.filter(F.student != 0), flags=WRITES)
 async def on_roll_call(
     query: CallbackQuery,
     callback_data: RollCb,
@@ -129,12 +139,70 @@ async def on_roll_call(
     journal: JournalService,
     teacher: TeacherService,
 ) -> None:
-    if callback_data.student:
-        roll = await journal.toggle_attendance(viewer, callback_data.lesson, callback_data.student)
-    else:
-        roll = await journal.all_present(viewer, callback_data.lesson)
+    roll = await journal.toggle_attendance(viewer, callback_data.lesson, callback_data.student)
     card = await teacher.card(viewer, callback_data.lesson, roll)
     await ui.show(query, t.card_text(card), ui.card_keyboard(card))
+
+
+def marked(card: LessonCard) -> list[list[Any]]:
+    """Who is marked absent or late, as the question about them keeps it."""
+    return [[x.student.id, x.kind.value] for x in card.lines if x.kind is not None]
+
+
+async def ask_all_present(
+    query: CallbackQuery, card: LessonCard, state: FSMContext, clock: Clock, note: str | None
+) -> None:
+    lesson = card.lesson.id
+    await ui.begin(state, ui.Input.confirm, clock, kind="all", lesson=lesson, marked=marked(card))
+    markup = inline(
+        [
+            [(_("✅ Yes, everyone is here"), ConfirmCb(lesson=lesson, what="all"))],
+            [ui.back_to_card(lesson)],
+        ]
+    )
+    await ui.show(query, t.all_present_question(card), markup, note)
+
+
+@router.callback_query(RollCb.filter(F.student == 0), flags=WRITES)
+async def on_all_present(
+    query: CallbackQuery,
+    callback_data: RollCb,
+    viewer: Viewer,
+    journal: JournalService,
+    teacher: TeacherService,
+    state: FSMContext,
+    clock: Clock,
+) -> None:
+    """«All present» over a taken roll clears absences the parents were told of: asked first."""
+    card = await teacher.card(viewer, callback_data.lesson)
+    if card.roll_call_open and marked(card):
+        await ask_all_present(query, card, state, clock, None)
+        return
+    roll = await journal.all_present(viewer, callback_data.lesson)  # nothing to lose, or refused
+    card = await teacher.card(viewer, callback_data.lesson, roll)
+    await ui.show(query, t.card_text(card), ui.card_keyboard(card))
+
+
+@router.callback_query(ConfirmCb.filter(F.what == "all"), flags=WRITES)
+async def on_all_present_yes(
+    query: CallbackQuery,
+    callback_data: ConfirmCb,
+    viewer: Viewer,
+    journal: JournalService,
+    teacher: TeacherService,
+    state: FSMContext,
+    clock: Clock,
+) -> None:
+    data = await ui.answer_of(query, state, clock, "all", callback_data.lesson)
+    if data is None:
+        return
+    card = await teacher.card(viewer, callback_data.lesson)
+    if marked(card) != data["marked"]:  # the roll changed since the question: ask anew
+        await ask_all_present(query, card, state, clock, _("The roll has changed."))
+        return
+    roll = await journal.all_present(viewer, callback_data.lesson)
+    card = await teacher.card(viewer, callback_data.lesson, roll)
+    await ui.show(query, t.card_text(card), ui.card_keyboard(card), _("Everyone is present."))
 
 
 # -- /att 7А Иванов Петрова ------------------------------------------------------------------
@@ -145,14 +213,15 @@ async def save_absent(
     viewer: Viewer,
     journal: JournalService,
     teacher: TeacherService,
+    state: FSMContext,
     lesson: int,
     ids: list[int],
 ) -> None:
     roll = await journal.mark_absent(viewer, lesson, ids)
     card = await teacher.card(viewer, lesson, roll)
-    marked = [x.student for x in card.lines if x.student.id in set(ids)]
+    absent = [x.student for x in card.lines if x.student.id in set(ids)]
     markup = inline([[(_("Open the lesson"), LessonCb(lesson=lesson))]])
-    await ui.show(target, t.absent_saved(card, marked), markup)
+    await ui.show(target, t.absent_saved(card, absent), markup, state=state, lesson=lesson)
 
 
 @router.message(Command("att"))
@@ -181,12 +250,12 @@ async def cmd_att(
     ids = [m.student.id for m in matches if m.student is not None]
     asks = ui.questions(matches)
     if not asks:
-        await save_absent(message, viewer, journal, teacher, lesson.id, ids)
+        await save_absent(message, viewer, journal, teacher, state, lesson.id, ids)
         return
     data = {"kind": "att", "lesson": lesson.id, "title": t.lesson_title(lesson), "ids": ids}
     await ui.begin(state, ui.Input.pick, clock, **data, asks=asks)
     text, markup = ui.ask_view({**data, "asks": asks})
-    await message.answer(text, reply_markup=markup)
+    await ui.show(message, text, markup, state=state, lesson=lesson.id)
 
 
 @router.callback_query(PickCb.filter())
@@ -223,10 +292,10 @@ async def on_pick(
         return
     await ui.finish(state)
     if data["kind"] == "att":
-        await save_absent(query, viewer, journal, teacher, data["lesson"], data["ids"])
+        await save_absent(query, viewer, journal, teacher, state, data["lesson"], data["ids"])
     else:
         await marks.save_text_marks(
-            query, viewer, teacher, journal, data["lesson"], data["wt"], data["entries"]
+            query, viewer, teacher, journal, state, data["lesson"], data["wt"], data["entries"]
         )
 
 

@@ -11,6 +11,7 @@ import pytest
 from core import model as m
 from core.access import SYSTEM, Viewer
 from core.errors import (
+    AbsentNoMark,
     AccessDenied,
     AlreadySuperseded,
     CorrectionWindowPassed,
@@ -21,6 +22,7 @@ from core.errors import (
     HomeworkWindowClosed,
     LessonCancelled,
     LessonInFuture,
+    LessonNotStarted,
     MarkDeadlinePassed,
     NotAbsent,
     NotFound,
@@ -284,6 +286,7 @@ async def test_attendance_refused_for_a_student_outside_the_lesson(small, journa
 
 
 async def test_subgroup_lesson_refuses_a_student_outside_the_subgroup(small, journal):
+    small.clock.set(small.clock.now().replace(hour=11, minute=30))  # lesson 4 has begun
     eng = small.viewer(small.english_teacher)
     await refused(
         small.store,
@@ -729,6 +732,35 @@ async def test_give_mark(small, journal, teacher):
     ]
 
 
+async def test_attendance_marks_and_remarks_wait_for_the_lesson_to_begin(small, journal, teacher):
+    s = small  # 10:00; 10А's lesson 3 begins at 10:25
+    lesson, senior = s.lesson_10a_today.id, s.senior.id
+    for call in (
+        journal.set_attendance(teacher, lesson, senior, A),
+        journal.give_mark(teacher, lesson, senior, MarkValue.FIVE, s.oral.id),
+        journal.add_remark(teacher, lesson, senior, RemarkKind.PRAISE, "Молодец"),
+    ):
+        refused_with = await refused(s.store, LessonNotStarted, call)
+        assert refused_with.facts == {"lesson_day": TODAY, "starts_at": time(10, 25)}
+    s.clock.set(at(TODAY, 10, 25))  # the bell
+    await journal.set_attendance(teacher, lesson, senior, L)
+    await journal.give_mark(teacher, lesson, senior, MarkValue.FIVE, s.oral.id)
+
+
+async def test_an_absent_student_gets_no_mark_but_na_or_exempt(small, journal, teacher):
+    s = small
+    await journal.set_attendance(teacher, s.lesson_today.id, s.ivanov.id, A)
+    entries = [(s.petrova.id, MarkValue.FIVE), (s.ivanov.id, MarkValue.PASS)]
+    error = await refused(
+        s.store, AbsentNoMark, journal.give_marks(teacher, s.lesson_today.id, s.oral.id, entries)
+    )
+    assert error.facts == {"students": "Иванов П."}  # and Петрова's 5 is not written either
+    for value in (MarkValue.NOT_ASSESSED, MarkValue.EXEMPT):
+        await journal.give_mark(teacher, s.lesson_today.id, s.ivanov.id, value, s.oral.id)
+    await journal.set_attendance(teacher, s.lesson_today.id, s.ivanov.id, L)  # came late
+    await journal.give_mark(teacher, s.lesson_today.id, s.ivanov.id, MarkValue.FIVE, s.test.id)
+
+
 async def test_oral_mark_the_next_day_but_not_later(small, journal, teacher):
     give = journal.give_mark
     lesson_id = small.lesson_yesterday.id
@@ -804,6 +836,7 @@ async def test_mark_needs_a_work_type_of_the_school(small, journal, teacher):
 
 
 async def test_mark_refused_for_a_student_outside_the_subgroup(small, journal):
+    small.clock.set(small.clock.now().replace(hour=11, minute=30))  # lesson 4 has begun
     eng = small.viewer(small.english_teacher)
     await refused(
         small.store,

@@ -15,6 +15,7 @@ from core.errors import (
     AccessDenied,
     ClassAmbiguous,
     FinalWindowClosed,
+    LessonNotStarted,
     NoLessonWithClass,
     PrivateChatRequired,
     StudentNotInLesson,
@@ -153,15 +154,20 @@ async def test_marks_of_others_or_past_the_window_are_not_correctable(small, tea
     assert deputy.line(s.ivanov.id).marks[0].correctable
 
 
-async def test_attendance_command_takes_the_current_then_latest_then_next_lesson(small, teacher):
+async def test_attendance_command_takes_the_current_lesson_never_one_not_begun(small, teacher):
     s = small
     me = s.viewer(s.teacher)
     (lesson,) = await teacher.command_lessons(me, ClassRef(7, "А"), Purpose.ATTENDANCE)
     assert lesson.id == s.lesson_today.id  # 10:00, lesson 2 is on
     (lesson,) = await teacher.command_lessons(me, ClassRef(7, None), Purpose.ATTENDANCE)
     assert lesson.id == s.lesson_today.id  # the only 7th class
-    (lesson,) = await teacher.command_lessons(me, ClassRef(10, "А"), Purpose.ATTENDANCE)
-    assert lesson.id == s.lesson_10a_today.id  # not begun yet: the next one today
+    with pytest.raises(LessonNotStarted) as refused:  # lesson 3 begins at 10:25
+        await teacher.command_lessons(me, ClassRef(10, "А"), Purpose.ATTENDANCE)
+    assert refused.value.facts["starts_at"] == time(10, 25)
+    s.clock.set(at(12, 0))
+    (lesson,) = await teacher.command_lessons(me, ClassRef(7, "А"), Purpose.ATTENDANCE)
+    assert lesson.id == s.lesson_today.id  # lesson 2 is over: still the latest begun today
+    s.clock.set(at(10, 0))
     with pytest.raises(UnknownClass):
         await teacher.command_lessons(me, ClassRef(8, "А"), Purpose.ATTENDANCE)
     with pytest.raises(NoLessonWithClass):

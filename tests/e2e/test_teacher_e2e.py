@@ -68,7 +68,7 @@ async def test_roll_call_of_a_class_with_two_absent(demo_db: tuple[str, dict]) -
             api.push_callback(lesson, TEACHER_ID, today.result["message_id"])
             actions += 1
             card = await api.wait_for("editMessageText", since=mark, chat_id=TEACHER_ID)
-            assert "отсутствуют 0" in card.text
+            assert "Присутствуют 26 из 26" in card.text and "отсутствуют" not in card.text
             students = [
                 (text, data)
                 for text, data in buttons(card)
@@ -84,7 +84,7 @@ async def test_roll_call_of_a_class_with_two_absent(demo_db: tuple[str, dict]) -
 
             assert actions == 4
             total = len(students)
-            assert f"Присутствуют {total - 2} из {total} · отсутствуют 2" in card.text
+            assert f"Присутствуют {total - 2} из {total} · отсутствуют: 2" in card.text
             marked = [text for text, data in buttons(card) if text.startswith("❌ ")]
             assert marked == [f"❌ {text}" for text, _ in students[:2]]
         finally:

@@ -109,8 +109,9 @@ async def test_homework_in_advance_and_its_refusals(world: World) -> None:
 async def test_remark_and_praise_go_to_the_parents(world: World) -> None:
     w = world
     await w.tester.click(LessonCb(lesson=w.s.lesson_today.id), user=w.teacher, forged=True)
-    await w.tester.click("💬 Замечание", user=w.teacher)
+    await w.tester.click("💬 Замечание или благодарность", user=w.teacher)
     await w.tester.click("Иванов П.", user=w.teacher)
+    assert "замечание или благодарность? Запись увидят родители." in w.tester.last_text(w.teacher)
     await w.tester.click("👍 Благодарность", user=w.teacher)
     assert "Напишите благодарность (Иванов Пётр)" in w.tester.last_text(w.teacher)
     await w.tester.send("Отличная работа у доски", user=w.teacher)

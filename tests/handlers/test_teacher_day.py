@@ -64,7 +64,8 @@ async def test_a_roll_call_of_30_with_2_absent_takes_4_actions(world: World) -> 
 
     assert actions == 4
     text = w.tester.last_text(w.teacher)
-    assert "Присутствуют 28 из 30 · отсутствуют 2" in text
+    assert "Присутствуют 28 из 30 · отсутствуют: 2" in text
+    assert "опоздали" not in text  # nobody late: no count of nobody
     assert "Отсутствуют: Иванов П., Семёнов И." in text
     kinds = await attendance(w, w.s.lesson_today.id)
     assert sorted(kinds.values()) == [m.AttendanceKind.ABSENT] * 2
@@ -87,7 +88,9 @@ async def test_a_tap_cycles_present_absent_late_and_all_present_clears(world: Wo
     assert (await attendance(w, lesson)) == {}
     await w.tester.click("Петрова А.", user=w.teacher)
     await w.tester.click("Иванов П.", user=w.teacher)
-    await w.tester.click("✅ Все на месте", user=w.teacher)
+    await w.tester.click("✅ Все на месте", user=w.teacher)  # clears two absences: asked
+    assert "Отметить всех присутствующими?" in w.tester.last_text(w.teacher)
+    await w.tester.click("✅ Да, все на месте", user=w.teacher)
     assert (await attendance(w, lesson)) == {}
     assert "Присутствуют 2 из 2" in w.tester.last_text(w.teacher)
 
@@ -224,7 +227,7 @@ async def test_att_refusals_say_why_and_save_nothing(world: World) -> None:
         ("/att 7А Ив4нов", "«Ив4нов» — не фамилия"),
         ("/att 7А Иванов Сидоров", "Нет в списке (7А · Математика): Сидоров"),
         ("/att 9А Иванов", "нет класса 9А"),
-        ("/att 10А Новикова", None),  # fine: the next lesson with 10А today
+        ("/att 10А Новикова", "Урок в 10:25 ещё не начался"),  # the next one: not yet
         ("/att 1А Соколов", None),  # grade 1: attendance only, and that is allowed
     ]
     for command, reason in cases:
@@ -232,8 +235,11 @@ async def test_att_refusals_say_why_and_save_nothing(world: World) -> None:
         if reason is not None:
             text = w.tester.last_text(w.teacher)
             assert reason in text, (command, text)
-            assert "Ничего не сохранено" in text or "нет класса" in text
+            assert any(x in text for x in ("Ничего не сохранено", "нет класса", "не начался"))
     assert (await attendance(w, w.s.lesson_today.id)) == {}
+    assert await attendance(w, w.s.lesson_10a_today.id) == {}
+    w.clock.set(datetime(2026, 11, 18, 10, 30, tzinfo=TZ))  # lesson 3 has begun
+    await w.tester.send("/att 10А Новикова", user=w.teacher)
     assert await attendance(w, w.s.lesson_10a_today.id) == {w.s.senior.id: m.AttendanceKind.ABSENT}
     w.clock.set(datetime(2026, 11, 20, 10, 0, tzinfo=TZ))  # Friday: no maths in 7А
     await w.tester.send("/att 7А Петрова", user=w.teacher)

@@ -131,7 +131,7 @@ async def test_mark_command_refusals_save_nothing(world: World) -> None:
         ("/mark 7А КР Иванов 5 Сидоров 4", "Нет в списке (7А · Математика): Сидоров"),
         ("/mark 7А КР Иванов 5 Иванов 4", "назван дважды"),
         ("/mark 1А У Соколов 5", "В первом классе отметки не ставятся"),
-        ("/mark 10А У Новикова 5", "У вас нет урока в 10А"),  # lesson 3 has not begun
+        ("/mark 10А У Новикова 5", "Урок в 10:25 ещё не начался"),  # lesson 3, not yet
     ]
     for command, reason in cases:
         await w.tester.send(command, user=w.teacher)
@@ -218,15 +218,15 @@ async def test_period_marks_are_proposed_and_confirmed_in_their_window(world: Wo
     s = w.s
     await w.tester.click(LessonCb(lesson=s.lesson_today.id), user=w.teacher, forged=True)
     assert "🏁 Четвертные" not in button_texts(w.tester.keyboard(w.teacher))
-    for value in ("5", "5", "4"):
-        await w.tester.send(f"/mark 7А У Петрова {value}", user=w.teacher)
+    for work, value in (("У", "5"), ("КР", "5"), ("Д", "4")):  # one mark of a work a lesson
+        await w.tester.send(f"/mark 7А {work} Петрова {value}", user=w.teacher)
     w.clock.set(datetime(2026, 12, 21, 10, 0, tzinfo=TZ))
     await w.tester.click(LessonCb(lesson=s.lesson_today.id), user=w.teacher, forged=True)
     await w.tester.click("🏁 Четвертные", user=w.teacher)
     text = w.tester.last_text(w.teacher)
     assert "II четверть: выставляются с 14 декабря по 30 декабря" in text
-    # Петрова: 2 from the seed, then 5, 5, 4
-    assert "Петрова А. — средний 4,00 → предлагается 4" in text
+    # Петрова: 2 У from the seed, then 5 У, 5 КР (weight 2), 4 Д (weight ½): 19 / 4.5
+    assert "Петрова А. — средний 4,22 → предлагается 4" in text
     buttons = button_texts(w.tester.keyboard(w.teacher))
     assert "Петрова А. · 4?" in buttons and "✅ Подтвердить предложенные (1)" in buttons
     # Иванов has two marks, too few for a proposal: the teacher decides
@@ -238,6 +238,8 @@ async def test_period_marks_are_proposed_and_confirmed_in_their_window(world: Wo
     assert "• 4 •" in button_texts(w.tester.keyboard(w.teacher))  # the proposal, to confirm
     await w.tester.click("« Назад", user=w.teacher)
     await w.tester.click("✅ Подтвердить предложенные (1)", user=w.teacher)
+    assert "Выставить 1 предложенную отметку?" in w.tester.last_text(w.teacher)
+    await w.tester.click("✅ Выставить (1)", user=w.teacher)
     async with w.store.uow(readonly=True) as uow:
         finals = await uow.finals.for_students([s.ivanov.id, s.petrova.id], s.year.id, s.maths.id)
     assert sorted((f.student_id, f.value) for f in finals if f.period_id == s.q2.id) == sorted(

@@ -18,15 +18,14 @@ MOTHER = TgUser(3002, "Ольга")  # U-101: Иванов Пётр (7А), Во�
 
 
 async def _maths_today(school: ImportedSchool) -> tuple[int, int]:
-    """Today's maths lesson of 7А and Иванов's id."""
+    """Today's maths lesson of 7А, begun at 12:30, and Иванов's id."""
+    school.clock.set(school.clock.now().replace(hour=12, minute=35))
     today = school.clock.today()
     await SchoolAdminService(school.database.uow, school.clock).make_lessons(SYSTEM, today, today)
     teacher = await school.person_id(PersonRole.STAFF, "T-004")
     ivanov = await school.person_id(PersonRole.STUDENT, "K-01")
     async with school.database.uow(readonly=True) as uow:
-        (lesson,) = [
-            x for x in await uow.lessons.for_teacher(teacher, today, today) if x.slot == 5
-        ]
+        (lesson,) = [x for x in await uow.lessons.for_teacher(teacher, today, today) if x.slot == 5]
     return lesson.id, ivanov  # type: ignore[return-value]
 
 
@@ -78,6 +77,8 @@ async def test_all_present_after_an_explained_absence(school: ImportedSchool) ->
     await school.tester.send("/today", user=TEACHER)
     await school.tester.click(LessonCb(lesson=lesson), user=TEACHER)
     await school.tester.click(RollCb(lesson=lesson, student=0), user=TEACHER)
+    assert "Отметить всех присутствующими?" in (school.tester.last_text(TEACHER) or "")
+    await school.tester.click("✅ Да, все на месте", user=TEACHER)
     assert not _alerts(school)
     async with school.database.uow(readonly=True) as uow:
         assert await uow.attendance.for_lesson(lesson) == []

@@ -54,6 +54,7 @@ async def give_mark(school: ImportedSchool, student: str, teacher: str) -> None:
 async def test_a_guardian_the_roster_no_longer_lists_for_a_child_loses_that_child(
     school: ImportedSchool,
 ) -> None:
+    school.clock.set(school.clock.now().replace(hour=13, minute=30))  # the lessons have begun
     await school.link(MOTHER, PersonRole.GUARDIAN, "U-101")
     ivanov = await school.person_id(PersonRole.STUDENT, "K-01")
     await school.tester.send("/marks", user=MOTHER)

@@ -99,7 +99,8 @@ async def test_a_new_schools_thursday(school: ImportedSchool, console, capsys) -
     assert "Белкин Иван (6Б) отсутствует" in text_of(absence)
     await school.tester.send("/timetable", user=PARENT)
     assert "Математика" in school.tester.last_text(PARENT)
-    await school.tester.send("/mark 6Б У Белкин 4", user=TEACHER)  # absent, yet answered later
+    await school.tester.send("/mark 6Б У Белкин 4", user=TEACHER)  # absent: no mark (#15)
+    assert "Отмечены отсутствующими" in (school.tester.last_text(TEACHER) or "")
     await school.tester.send("/marks", user=PARENT)
     assert "Белкин Иван" in school.tester.last_text(PARENT)
 
