@@ -12,17 +12,13 @@ from matplotlib.ticker import MaxNLocator
 
 from bot.messages import N_
 from core.access_admin import ClassYear
-from locales import translations
+from locales import terms, translations
 
 QUALITY = N_("Quality, %")
 SUCCESS = N_("Success, %")
-PERIOD = N_("Period {n}")
-SICK = N_("Sick")
-EXCUSED = N_("Excused")
-UNEXCUSED = N_("Unexcused")
 LATE = N_("Late")
 RESULTS_TITLE = N_("{class_name}: results by period, {year}")
-ATTENDANCE_TITLE = N_("{class_name}: lessons missed by month, {year}")
+ATTENDANCE_TITLE = N_("{class_name}: lessons missed and late arrivals by month, {year}")
 LESSONS = N_("lessons")
 
 
@@ -40,7 +36,7 @@ def results_png(data: ClassYear, locale: str) -> bytes:
     """Quality and success per period as grouped bars."""
     _ = translations(locale).gettext
     fig, ax = plt.subplots(figsize=(8, 4), dpi=80)
-    labels = [_(PERIOD).format(n=r.number) for r in data.results]
+    labels = [terms.period(_, locale, r.kind, r.number) for r in data.results]
     xs = range(len(labels))
     quality = [r.quality for r in data.results]
     success = [r.success for r in data.results]
@@ -57,27 +53,43 @@ def results_png(data: ClassYear, locale: str) -> bytes:
     return _png(fig)
 
 
+# Lessons missed, stacked by reason in the words of ``locales.terms``; lateness is not a
+# missed lesson and stands beside them.
+ABSENCES = (
+    ("sick", terms.SICK, "#1f77b4"),
+    ("excused", terms.EXCUSED, "#2ca02c"),
+    ("unexcused", terms.UNEXCUSED, "#d62728"),
+    ("no_reason", None, "#bbbbbb"),
+)
+
+
+def absence_stack(data: ClassYear) -> list[tuple[str | None, str, list[int]]]:
+    """Per reason (None: no reason recorded yet): its colour and the lessons missed in each
+    month."""
+    return [
+        (reason, color, [getattr(m, field) for m in data.attendance])
+        for field, reason, color in ABSENCES
+    ]
+
+
 def attendance_png(data: ClassYear, locale: str) -> bytes:
-    """Lessons missed per month, stacked by reason, and lateness."""
+    """Lessons missed per month, stacked by reason, with lateness as a bar of its own."""
     _ = translations(locale).gettext
-    fig, ax = plt.subplots(figsize=(9, 4), dpi=80)
+    fig, ax = plt.subplots(figsize=(11, 4), dpi=80)
     labels = [m.month.strftime("%m.%Y") for m in data.attendance]
     xs = list(range(len(labels)))
     bottom = [0] * len(xs)
-    for field, label, color in (
-        ("sick", SICK, "#1f77b4"),
-        ("excused", EXCUSED, "#2ca02c"),
-        ("unexcused", UNEXCUSED, "#d62728"),
-        ("late", LATE, "#ff7f0e"),
-    ):
-        values = [getattr(m, field) for m in data.attendance]
-        ax.bar(xs, values, bottom=bottom, color=color, label=_(label))
+    for reason, color, values in absence_stack(data):
+        label = terms.capital(terms.reason(_, reason))
+        ax.bar([x - 0.2 for x in xs], values, 0.4, bottom=bottom, color=color, label=label)
         bottom = [b + v for b, v in zip(bottom, values, strict=True)]
+    late = [m.late for m in data.attendance]
+    ax.bar([x + 0.2 for x in xs], late, 0.4, color="#ff7f0e", label=_(LATE))
     ax.set_xticks(xs, labels, rotation=45, fontsize=8)
     ax.set_ylabel(_(LESSONS))
-    ax.set_ylim(bottom=0)
+    ax.set_ylim(0, max([*bottom, *late, 1]) * 1.1)
     ax.yaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_title(_(ATTENDANCE_TITLE).format(class_name=data.class_name, year=data.year))
-    ax.legend(loc="upper left", fontsize=8)
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1), fontsize=8)  # beside, not over bars
     ax.grid(axis="y", alpha=0.3)
     return _png(fig)

@@ -46,6 +46,7 @@ F = TypeVar("F", FinalMark, FinalLine)
 # The longest date range one homework or timetable call reads.
 MAX_RANGE_DAYS = 93
 MAX_LATEST = 100
+LAST_SLOT = 99  # sorts after any lesson of the day
 
 
 # --- read models ---------------------------------------------------------------------------
@@ -77,6 +78,8 @@ class MarkView:
     comment: str
     topic: str  # the lesson's topic in latest_marks; "" elsewhere and when none
     created_at: datetime
+    slot: int | None = None  # the lesson's, where the marks are listed newest first
+    corrected: bool = False  # it replaced a corrected mark (where listed newest first)
 
     @property
     def points(self) -> int | None:
@@ -99,6 +102,7 @@ class PeriodMarks:
     period: PeriodView
     periods: tuple[PeriodView, ...]  # the year's, for a period switcher
     subjects: tuple[SubjectMarks, ...]  # by subject name
+    latest: tuple[MarkView, ...] = ()  # newest work first, when asked for
 
 
 @dataclass(frozen=True, slots=True)
@@ -214,6 +218,11 @@ class HomeworkList:
 class StudentTimetable:
     student: StudentCard
     days: list[DayTimetable]
+
+
+class StudentAbsence(NamedTuple):
+    student: StudentCard
+    absence: AttendanceView
 
 
 class StudentForecast(NamedTuple):
@@ -341,7 +350,13 @@ def _check_range(start: date, end: date) -> None:
 _NO_WORK_TYPE = WorkTypeView(0, "", "", "", Fraction(1), False)
 
 
-def _mark_view(mark: Mark | MarkLine, ref: SchoolCalendar, topic: str = "") -> MarkView:
+def _mark_view(
+    mark: Mark | MarkLine,
+    ref: SchoolCalendar,
+    topic: str = "",
+    slot: int | None = None,
+    corrected: bool = False,
+) -> MarkView:
     assert mark.id is not None
     wt = ref.work_types.get(mark.work_type_id) or _NO_WORK_TYPE
     return MarkView(
@@ -359,6 +374,19 @@ def _mark_view(mark: Mark | MarkLine, ref: SchoolCalendar, topic: str = "") -> M
         comment=mark.comment,
         topic=topic,
         created_at=mark.created_at,
+        slot=slot,
+        corrected=corrected,
+    )
+
+
+def newest_work_first(marks: Iterable[MarkView]) -> list[MarkView]:
+    """The order of «latest marks»: by the work's date (the lesson's day, then its slot),
+    newest first; never by when a mark was typed in, so a mark entered days after its lesson
+    or corrected later keeps its place among the others."""
+    return sorted(
+        marks,
+        key=lambda m: (m.day, m.slot or 0, m.lesson_id, m.work_type_id, m.id),
+        reverse=True,
     )
 
 
@@ -482,9 +510,10 @@ class DiaryService:
         return sorted(cards, key=lambda c: (c.id != viewer.student_id, c.full_name, c.id))
 
     async def period_marks(
-        self, viewer: Viewer, student_id: int, period_id: int | None = None
+        self, viewer: Viewer, student_id: int, period_id: int | None = None, latest: int = 0
     ) -> PeriodMarks:
-        """Marks by subject with the weighted average and the forecast (003 reg.3 §3)."""
+        """Marks by subject with the weighted average and the forecast (003 reg.3 §3); with
+        ``latest``, that many of the period's marks newest work first too."""
         async with self.uow(readonly=True) as uow:
             seen = await self._see(uow, viewer, student_id)
             ref = await self._ref(uow, seen.class_.year_id)
@@ -498,11 +527,14 @@ class DiaryService:
                 self.people.put_taught(seen.class_.id, period.id, seen.subgroup_ids, taught)
             marks = await uow.marks.lines_for_student(student_id, period.starts_on, period.ends_on)
             finals = await uow.finals.lines_for_student(student_id, ref.year.id)
+            marks = [m for m in marks if seen.shows(m.subject_id)]  # current, subjects seen
+            newest: tuple[MarkView, ...] = ()
+            if latest:
+                newest = await self._newest(uow, student_id, marks, ref, latest, period)
 
         by_subject: dict[int, list[MarkView]] = defaultdict(list)
-        for mark in marks:  # current marks only
-            if seen.shows(mark.subject_id):
-                by_subject[mark.subject_id].append(_mark_view(mark, ref))
+        for mark in marks:
+            by_subject[mark.subject_id].append(_mark_view(mark, ref))
         period_finals = {
             f.subject_id: f.value
             for f in _current_finals(finals)
@@ -517,25 +549,61 @@ class DiaryService:
             rows.append(
                 SubjectMarks(sid, ref.subject(sid), views, forecast.average, forecast, final)
             )
-        return PeriodMarks(seen.card, period, ref.periods, tuple(rows))
+        return PeriodMarks(seen.card, period, ref.periods, tuple(rows), newest)
+
+    async def _newest(
+        self,
+        uow: UnitOfWork,
+        student_id: int,
+        marks: list[MarkLine],
+        ref: SchoolCalendar,
+        limit: int,
+        period: PeriodView,
+    ) -> tuple[MarkView, ...]:
+        """The newest ``limit`` marks by the work's date, with their lessons' slots and
+        whether each replaced a corrected mark: two small queries, for the last few days."""
+        if not marks:
+            return ()
+        days = sorted((m.day for m in marks), reverse=True)
+        since = days[min(limit, len(days)) - 1]
+        shown = [m for m in marks if m.day >= since]  # ties on the last day decided by slot
+        lessons = await uow.lessons.many(sorted({m.lesson_id for m in shown}))
+        slots = {x.id: x.slot for x in lessons}
+        fixed = await uow.marks.corrections(student_id, since, period.ends_on)
+        views = (
+            _mark_view(m, ref, slot=slots.get(m.lesson_id), corrected=m.id in fixed) for m in shown
+        )
+        return tuple(newest_work_first(views)[:limit])
 
     async def latest_marks(
         self, viewer: Viewer, student_id: int, limit: int = 10
     ) -> list[MarkView]:
-        """Newest first by the time they were given, with their lessons' topics."""
+        """Newest work first (``newest_work_first``), with their lessons' topics."""
         if not 1 <= limit <= MAX_LATEST:
             raise ValidationFailed("limit", "out_of_range")
         async with self.uow(readonly=True) as uow:
             seen = await self._see(uow, viewer, student_id)
             marks = await uow.marks.latest(student_id, limit, seen.scope)
+            marks = [m for m in marks if m.current and seen.shows(m.subject_id)]
             if not marks:
                 return []
             ref = await self._ref(uow, seen.class_.year_id)
             lessons = await uow.lessons.many(sorted({m.lesson_id for m in marks}))
-        topics = {lesson.id: lesson.topic for lesson in lessons}
-        marks = [m for m in marks if m.current and seen.shows(m.subject_id)]
-        marks.sort(key=lambda m: (m.created_at, m.id or 0), reverse=True)
-        return [_mark_view(m, ref, topics.get(m.lesson_id, "")) for m in marks[:limit]]
+            fixed = await uow.marks.corrections(
+                student_id, min(m.day for m in marks), max(m.day for m in marks)
+            )
+        found = {x.id: x for x in lessons}
+        views = [
+            _mark_view(
+                m,
+                ref,
+                found[m.lesson_id].topic if m.lesson_id in found else "",
+                found[m.lesson_id].slot if m.lesson_id in found else None,
+                m.id in fixed,
+            )
+            for m in marks
+        ]
+        return newest_work_first(views)[:limit]
 
     async def final_marks(
         self, viewer: Viewer, student_id: int, year_id: int | None = None
@@ -645,15 +713,42 @@ class DiaryService:
             as_of=min(today, period.ends_on),
         )
 
+    async def absence(self, viewer: Viewer, attendance_id: int) -> StudentAbsence:
+        """One absence and whose it is, for a parent about to explain it: only the child's own
+        family (or staff who may read them) learns that it exists."""
+        async with self.uow(readonly=True) as uow:
+            record = await uow.attendance.get(attendance_id)
+            if record is None or record.kind != AttendanceKind.ABSENT:
+                raise NotFound("attendance", attendance_id)
+            seen = await self._see(uow, viewer, record.student_id)
+            if not seen.shows(record.subject_id):
+                raise NotFound("attendance", attendance_id)
+            ref = await self._ref(uow, seen.class_.year_id)
+            lesson = await uow.lessons.get(record.lesson_id)
+        view = AttendanceView(
+            attendance_id,
+            record.lesson_id,
+            record.day,
+            lesson.slot if lesson else None,
+            record.subject_id,
+            ref.subject(record.subject_id),
+            record.kind,
+            record.reason,
+            record.minutes_late,
+        )
+        return StudentAbsence(seen.card, view)
+
     async def homework(
         self, viewer: Viewer, student_id: int, start: date, end: date
     ) -> HomeworkList:
-        """Homework due in [start, end] for the class and the student's own subgroups."""
+        """Homework due in [start, end] for the class and the student's own subgroups, each
+        day's in the order of that day's lessons."""
         _check_range(start, end)
         async with self.uow(readonly=True) as uow:
             seen = await self._see(uow, viewer, student_id)
             items = []
-            for class_id, first, last, groups in await self._stays(uow, seen, start, end):
+            stays = await self._stays(uow, seen, start, end)
+            for class_id, first, last, groups in stays:
                 items += [
                     h
                     for h in await uow.homework.due_for_class(class_id, first, last)
@@ -663,6 +758,16 @@ class DiaryService:
             if not items:
                 return HomeworkList(seen.card, [])
             ref = await self._ref(uow, seen.class_.year_id)
+            first_slot: dict[tuple[date, int], int] = {}
+            due = [h.due_on for h in items]
+            for class_id, first, last, groups in stays:
+                lo, hi = max(first, min(due)), min(last, max(due))
+                if lo > hi:
+                    continue
+                for x in await uow.lessons.for_class(class_id, lo, hi):
+                    if x.subgroup_id is None or x.subgroup_id in groups:
+                        key = (x.day, x.subject_id)
+                        first_slot[key] = min(first_slot.get(key, x.slot), x.slot)
         views = [
             HomeworkView(
                 h.id,
@@ -677,7 +782,16 @@ class DiaryService:
             )
             for h in items
         ]
-        views.sort(key=lambda v: (v.due_on, v.subject_name, v.set_on, v.id))
+        # the day's lessons in order; homework for a day without its subject's lesson last
+        views.sort(
+            key=lambda v: (
+                v.due_on,
+                first_slot.get((v.due_on, v.subject_id), LAST_SLOT),
+                v.subject_name,
+                v.set_on,
+                v.id,
+            )
+        )
         return HomeworkList(seen.card, views)
 
     async def timetable(

@@ -265,6 +265,10 @@ class MarkRepo(Repository[Mark], Protocol):
         """The same marks as ``for_student``, as plain rows for reading."""
         ...
 
+    async def corrections(self, student_id: int, start: date, end: date) -> frozenset[int]:
+        """Of the student's marks of these days, the ones that replaced a corrected mark."""
+        ...
+
     async def for_lesson(self, lesson_id: int) -> list[Mark]:
         """Current marks of a lesson."""
         ...
@@ -277,7 +281,7 @@ class MarkRepo(Repository[Mark], Protocol):
         self, student_id: int, limit: int, subject_ids: Collection[int] | None = None
     ) -> list[Mark]:
         """The newest ``limit`` current marks (of these subjects, when given), newest first by
-        creation time, then id."""
+        the work's day (the lesson's), then id."""
         ...
 
     async def for_students(

@@ -17,7 +17,7 @@ from aiogram.types import BufferedInputFile, CallbackQuery, InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
 
 from bot import keyboards as kb
-from bot.charts import progress_png
+from bot.charts import subject_png
 from bot.keyboards import ChildCb, DiaryCb, View, inline
 from core.access import Viewer
 from core.calendar import PeriodView
@@ -107,10 +107,7 @@ async def render_marks(
     student: int,
     period: int,
 ) -> None:
-    pm = await diary.period_marks(viewer, student, period or None)
-    latest = sorted(
-        (m for s in pm.subjects for m in s.marks), key=lambda m: (m.created_at, m.id), reverse=True
-    )[:LATEST]
+    pm = await diary.period_marks(viewer, student, period or None, latest=LATEST)
     rows = [period_row(View.MARKS, student, pm.periods, pm.period.id, clock.today())]
     subjects = [s for s in pm.subjects if s.marks]
     for i in range(0, len(subjects), 2):
@@ -125,7 +122,7 @@ async def render_marks(
                 for s in subjects[i : i + 2]
             ]
         )
-    await show(target, t.marks_text(pm, latest), inline(rows))
+    await show(target, t.marks_text(pm, list(pm.latest)), inline(rows))
 
 
 @router.message(Command("marks"))
@@ -232,10 +229,15 @@ async def on_attendance(
 # -- homework and timetable: a day or a week, with navigation --------------------------------
 
 
-def day_range(today: date, offset: int, span: int) -> tuple[date, date]:
+def day_range(
+    today: date, offset: int, span: int, *, from_monday: bool = True
+) -> tuple[date, date]:
+    """A day, or a week: the calendar week (the timetable), or the seven days from the day
+    on (homework: on Thursday, next Monday's homework is what a parent looks for)."""
     start = today + timedelta(days=offset)
     if span > 1:
-        start -= timedelta(days=start.weekday())
+        if from_monday:
+            start -= timedelta(days=start.weekday())
         return start, start + timedelta(days=6)
     return start, start
 
@@ -270,7 +272,7 @@ async def render_homework(
     bot: Bot,
 ) -> None:
     today = clock.today()
-    start, end = day_range(today, offset, span)
+    start, end = day_range(today, offset, span, from_monday=False)
     found = await diary.homework(viewer, student, start, end)
     items = found.items
     text = t.homework_text(found.student, items, start, span, today)
@@ -366,23 +368,45 @@ async def render_progress(
     student: int,
     period: int,
 ) -> None:
+    """Averages and forecasts at a glance, as text; a subject's chart on its button."""
     pm = await diary.period_marks(viewer, student, period or None)
-    message = target.message if isinstance(target, CallbackQuery) else target
-    if isinstance(target, CallbackQuery):
-        await target.answer()
-    if not isinstance(message, Message):
-        return
-    if not any(s.marks for s in pm.subjects):
-        await message.answer(_("There are no marks in this period yet."))
-        return
-    png = await asyncio.to_thread(progress_png, pm, r.locale())
-    caption = _("Progress: {who}, {period}").format(
-        who=r.whose(pm.student.full_name, pm.student.class_name),
-        period=r.period(pm.period.kind, pm.period.number),
-    )
     rows = [period_row(View.PROGRESS, student, pm.periods, pm.period.id, clock.today())]
-    await message.answer_photo(
-        BufferedInputFile(png, filename="progress.png"), caption=caption, reply_markup=inline(rows)
+    charted = [s for s in pm.subjects if any(m.points is not None for m in s.marks)]
+    for i in range(0, len(charted), 2):
+        rows.append(
+            [
+                (
+                    "📈 " + s.subject_name,
+                    DiaryCb(
+                        view=View.PROGRESS, student=student, period=pm.period.id, item=s.subject_id
+                    ),
+                )
+                for s in charted[i : i + 2]
+            ]
+        )
+    await show(target, t.progress_text(pm, clock.today()), inline(rows))
+
+
+async def send_subject_chart(
+    query: CallbackQuery,
+    viewer: Viewer,
+    diary: DiaryService,
+    student: int,
+    period: int,
+    subject: int,
+) -> None:
+    """One subject's marks and average over the period, as a picture sized for a phone."""
+    pm = await diary.period_marks(viewer, student, period or None)
+    found = next((s for s in pm.subjects if s.subject_id == subject), None)
+    if found is None or not any(m.points is not None for m in found.marks):
+        await query.answer(_("There are no marks in this subject."), show_alert=True)
+        return
+    await query.answer()
+    if not isinstance(query.message, Message):
+        return
+    png = await asyncio.to_thread(subject_png, pm, found, r.locale())
+    await query.message.answer_photo(
+        BufferedInputFile(png, filename="progress.png"), caption=t.chart_caption(pm, found)
     )
 
 
@@ -402,6 +426,11 @@ async def cmd_progress(
 async def on_progress(
     query: CallbackQuery, callback_data: DiaryCb, viewer: Viewer, diary: DiaryService, clock: Clock
 ) -> None:
+    if callback_data.item:
+        await send_subject_chart(
+            query, viewer, diary, callback_data.student, callback_data.period, callback_data.item
+        )
+        return
     await render_progress(query, viewer, diary, clock, callback_data.student, callback_data.period)
 
 

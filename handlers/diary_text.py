@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import math
 from datetime import date, timedelta
+from fractions import Fraction
 from html import escape
 
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import ngettext
 
 from core import diary as dv
+from core import grading
 from core.calendar import PeriodView
 from core.grading import Forecast
-from core.model import AttendanceKind
+from core.model import AbsenceReason, AttendanceKind
 from handlers import render as r
+from locales import terms
 
 
 def header(title: str, student: dv.StudentCard) -> str:
@@ -36,17 +40,28 @@ def forecast_lines(fc: Forecast) -> list[str]:
             ]
         return []
     lines = []
-    for change in (fc.up, fc.down):
-        if change is None:
-            continue
+    if fc.up is not None:
         lines.append(
             ngettext(
-                "{count} more «{value}» makes it {result}",
-                "{count} more «{value}»s make it {result}",
-                change.count,
-            ).format(count=change.count, value=change.value, result=change.result)
+                "{count} more {value} would raise it to {result}",
+                "{count} more {value}s would raise it to {result}",
+                fc.up.count,
+            ).format(count=fc.up.count, value=fc.up.value, result=fc.up.result)
+        )
+    if fc.down is not None:
+        lines.append(
+            ngettext(
+                "{count} more {value} would lower it to {result}",
+                "{count} more {value}s would lower it to {result}",
+                fc.down.count,
+            ).format(count=fc.down.count, value=fc.down.value, result=fc.down.result)
         )
     return lines
+
+
+def work(m: dv.MarkView) -> str:
+    """The mark's kind of work by its name: «устный ответ», «oral answer»."""
+    return r.work_type(m.work_type_code, m.work_type_short, m.work_type_name, tight=False)
 
 
 def subject_line(s: dv.SubjectMarks) -> list[str]:
@@ -71,8 +86,10 @@ def marks_text(pm: dv.PeriodMarks, latest: list[dv.MarkView]) -> str:
         for m in latest:
             item = (
                 f"{r.short_day(m.day)} · {escape(m.subject_name)} · <b>{r.mark(m.value)}</b> "
-                f"{escape(r.work_type(m.work_type_code, m.work_type_short))}"
+                f"({escape(work(m))})"
             )
+            if m.corrected:
+                item += " · " + _("corrected")
             if m.comment:
                 item += f" — {escape(m.comment)}"
             lines.append(item)
@@ -94,11 +111,8 @@ def subject_text(pm: dv.PeriodMarks, s: dv.SubjectMarks) -> str:
         "",
     ]
     for m in s.marks:
-        weight = r.number(m.weight)
-        item = (
-            f"{r.day(m.day)} — <b>{r.mark(m.value)}</b> "
-            f"{escape(r.work_type(m.work_type_code, m.work_type_short))} "
-            + _("(weight {w})").format(w=weight)
+        item = f"{r.day(m.day)} — <b>{r.mark(m.value)}</b> " + _("({work}, weight {w})").format(
+            work=escape(work(m)), w=r.number(m.weight)
         )
         if m.comment:
             item += f" — {escape(m.comment)}"
@@ -113,6 +127,68 @@ def subject_text(pm: dv.PeriodMarks, s: dv.SubjectMarks) -> str:
         lines.append(_("Forecast of the period mark: {mark}").format(mark=s.forecast.mark))
     lines += forecast_lines(s.forecast) if s.final is None else []
     return "\n".join(lines)
+
+
+TREND_DAYS = 7  # the trend compares today's average with the one a week ago
+TREND_STEP = Fraction(1, 20)  # a change of the average below this shows no arrow
+
+
+def bar(average: Fraction) -> str:
+    """The average as five cells, one a point, half up: ▰▰▰▰▱ for 3.5 to 4.49."""
+    full = max(0, min(5, math.floor(average + Fraction(1, 2))))
+    return "▰" * full + "▱" * (5 - full)
+
+
+def trend(s: dv.SubjectMarks, today: date) -> str:
+    """↗ or ↘: where the average went over the last week; "" when it did not move."""
+    before = grading.weighted_average(
+        dv.scored(m for m in s.marks if m.day <= today - timedelta(days=TREND_DAYS))
+    )
+    if before is None or s.average is None or abs(s.average - before) < TREND_STEP:
+        return ""
+    return " ↗" if s.average > before else " ↘"
+
+
+def outlook(s: dv.SubjectMarks) -> str:
+    if s.final is not None:
+        return _("period mark {mark}").format(mark=r.mark(s.final))
+    if s.forecast.mark is not None:
+        return _("forecast {mark}").format(mark=s.forecast.mark)
+    return ngettext(
+        "{n} more mark is needed", "{n} more marks are needed", s.forecast.marks_needed
+    ).format(n=s.forecast.marks_needed)
+
+
+def progress_text(pm: dv.PeriodMarks, today: date) -> str:
+    """Every subject on one line: its average as a bar and a number, where it went this week,
+    and the period mark it heads for; a phone shows it without zooming."""
+    lines = [header(_("Progress"), pm.student), period_line(pm.period), ""]
+    rated = [s for s in pm.subjects if s.average is not None]
+    if not rated:
+        lines.append(_("There are no marks in this period yet."))
+        return "\n".join(lines)
+    for s in rated:
+        lines.append(
+            f"<code>{bar(s.average)}</code> <b>{r.average(s.average)}</b> "  # type: ignore[arg-type]
+            f"{escape(s.subject_name)}{trend(s, today)} · {outlook(s)}"
+        )
+    unrated = [s.subject_name for s in pm.subjects if s.average is None]
+    if unrated:
+        lines += ["", _("No marks yet: {subjects}").format(subjects=escape(", ".join(unrated)))]
+    lines += ["", _("↗ ↘ — how the average changed over the last week.")]
+    lines.append(_("Tap a subject to see its chart."))
+    return "\n".join(lines)
+
+
+def chart_caption(pm: dv.PeriodMarks, s: dv.SubjectMarks) -> str:
+    return "\n".join(
+        [
+            f"<b>{escape(s.subject_name)}</b> · "
+            + r.whose(pm.student.full_name, pm.student.class_name),
+            period_line(pm.period),
+            _("average {avg}").format(avg=r.average(s.average)) + " · " + outlook(s),
+        ]
+    )
 
 
 def finals_text(fm: dv.FinalMarks) -> str:
@@ -148,12 +224,13 @@ def attendance_text(a: dv.AttendanceSummary, recent: int = 15) -> str:
     else:
         lines.append(_("Lessons missed: {absent}").format(absent=t.absent))
     if t.absent:
-        lines.append(
-            _(
-                "illness — {sick}, excused — {excused}, unexcused — {unexcused}, "
-                "no reason given yet — {none}"
-            ).format(sick=t.sick, excused=t.excused, unexcused=t.unexcused, none=t.no_reason)
-        )
+        counts = {
+            AbsenceReason.SICK: t.sick,
+            AbsenceReason.EXCUSED: t.excused,
+            AbsenceReason.UNEXCUSED: t.unexcused,
+            None: t.no_reason,
+        }
+        lines.append(terms.reason_counts(_, counts, zeros=True))
     lines.append(_("Late: {late}").format(late=t.late))
     missed = [s for s in a.subjects if s.totals.absent or s.totals.late]
     if missed:

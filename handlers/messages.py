@@ -18,7 +18,7 @@ from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import gettext as _
 
-from bot.keyboards import inline
+from bot.keyboards import WRITE, inline
 from bot.push_buttons import (
     AnswerCb,
     CancelFormCb,
@@ -29,7 +29,7 @@ from bot.push_buttons import (
     WriteChildCb,
 )
 from core.access import Viewer
-from core.diary import DiaryService
+from core.diary import DiaryService, StudentCard
 from core.errors import AccessDenied, ValidationFailed
 from core.journal import JournalService
 from core.messaging import MAX_LETTER, MessagingService
@@ -92,6 +92,7 @@ async def on_read(
 
 
 @router.message(Command("write"))
+@router.message(F.text == WRITE)
 async def cmd_write(
     message: Message, viewer: Viewer, diary: DiaryService, state: FSMContext
 ) -> None:
@@ -103,49 +104,60 @@ async def cmd_write(
         return
     cards = [c for c in await diary.students_of(viewer) if c.id in viewer.children]
     if len(cards) == 1:
-        await _start(
-            message,
-            state,
-            _("Write to the class teacher of {child} ({class_name}).").format(
-                child=escape(cards[0].short_name), class_name=escape(cards[0].class_name)
-            ),
-            mode="write",
-            student=cards[0].id,
-        )
+        await _start(message, state, _write_prompt(cards[0]), mode="write", student=cards[0].id)
         return
     rows = [[(f"{c.short_name}, {c.class_name}", WriteChildCb(student=c.id))] for c in cards]
     await message.answer(_("About which child?"), reply_markup=inline(rows))
 
 
+async def _child(viewer: Viewer, diary: DiaryService, student: int) -> StudentCard:
+    """One of the parent's own children, by the id a button carries."""
+    found = [c for c in await diary.students_of(viewer) if c.id == student]
+    if student not in viewer.children or not found:
+        raise AccessDenied("write_letter")
+    return found[0]
+
+
+def _write_prompt(card: StudentCard) -> str:
+    """Named, not declined: «Иванов Пётр, 7А: напишите классному руководителю.»"""
+    return _("{who}: write to the class teacher.").format(
+        who=r.whose(card.full_name, card.class_name)
+    )
+
+
 @router.callback_query(WriteChildCb.filter())
 async def on_write_child(
-    query: CallbackQuery, callback_data: WriteChildCb, viewer: Viewer, state: FSMContext
+    query: CallbackQuery,
+    callback_data: WriteChildCb,
+    viewer: Viewer,
+    diary: DiaryService,
+    state: FSMContext,
 ) -> None:
-    if callback_data.student not in viewer.children:
-        raise AccessDenied("write_letter")
+    card = await _child(viewer, diary, callback_data.student)
     await query.answer()
     if isinstance(query.message, Message):
         await _start(
-            query.message,
-            state,
-            _("Write to the class teacher."),
-            mode="write",
-            student=callback_data.student,
+            query.message, state, _write_prompt(card), mode="write", student=callback_data.student
         )
 
 
 @router.callback_query(ReplyCb.filter())
 async def on_reply_broadcast(
-    query: CallbackQuery, callback_data: ReplyCb, viewer: Viewer, state: FSMContext
+    query: CallbackQuery,
+    callback_data: ReplyCb,
+    viewer: Viewer,
+    diary: DiaryService,
+    state: FSMContext,
 ) -> None:
-    if callback_data.student not in viewer.children:
-        raise AccessDenied("write_letter")
+    card = await _child(viewer, diary, callback_data.student)
     await query.answer()
     if isinstance(query.message, Message):
         await _start(
             query.message,
             state,
-            _("Write your answer to the class teacher."),
+            _("{who}: write your answer to the class teacher.").format(
+                who=r.whose(card.full_name, card.class_name)
+            ),
             mode="broadcast",
             student=callback_data.student,
             broadcast=callback_data.broadcast,
@@ -154,18 +166,32 @@ async def on_reply_broadcast(
 
 @router.callback_query(ExplainCb.filter())
 async def on_explain(
-    query: CallbackQuery, callback_data: ExplainCb, viewer: Viewer, state: FSMContext
+    query: CallbackQuery,
+    callback_data: ExplainCb,
+    viewer: Viewer,
+    diary: DiaryService,
+    state: FSMContext,
 ) -> None:
     if viewer.guardian_id is None:
         raise AccessDenied("explain_absence")
+    found = await diary.absence(viewer, callback_data.attendance)  # whose, checked
     await query.answer()
     if isinstance(query.message, Message):
+        absence = found.absence
+        lesson = (_("lesson {n}").format(n=absence.slot) + ", " if absence.slot else "") + escape(
+            absence.subject_name
+        )
         await _start(
             query.message,
             state,
             _(
-                "Write why your child was absent. You can also send a photo of a note, "
-                "with the explanation as its caption."
+                "{who}: absence on {day}, {lesson}.\n"
+                "Please write the reason to the class teacher. You can also send a photo of "
+                "a note, with the explanation as its caption."
+            ).format(
+                who=r.whose(found.student.full_name, found.student.class_name),
+                day=r.day(absence.day),
+                lesson=lesson,
             ),
             mode="explain",
             attendance=callback_data.attendance,
@@ -186,10 +212,9 @@ async def on_answer(
         await _start(
             query.message,
             state,
-            _("Your answer to {name} about {child} ({class_name}):").format(
+            _("{who}: write your answer.\nTo: {name}").format(
+                who=r.whose(view.student.full_name, view.cls.name),
                 name=escape(view.from_name),
-                child=escape(view.student.short_name),
-                class_name=escape(view.cls.name),
             ),
             mode="answer",
             letter=callback_data.letter,
@@ -249,8 +274,9 @@ async def on_reason(
     except ValueError:
         raise ValidationFailed("reason", "unknown") from None
     await journal.set_absence_reason(viewer, callback_data.attendance, reason)
-    await query.answer(_("Saved: {reason}").format(reason=r.reason(reason)))
+    recorded = _("Recorded: absence {reason}.").format(reason=r.reason(reason))
+    await query.answer(recorded)
     message = query.message if isinstance(query.message, Message) else None
     await _edit_markup(query, _without(message.reply_markup if message else None, "rs1:"))
     if message is not None:
-        await message.reply(_("The reason is recorded: {reason}.").format(reason=r.reason(reason)))
+        await message.reply(recorded)

@@ -14,6 +14,7 @@ from babel.dates import format_date
 from babel.numbers import format_decimal
 
 from core.model import AbsenceReason, MarkValue, PeriodKind
+from locales import terms
 
 TELEGRAM_LIMIT = 4096
 ROMAN = ("", "I", "II", "III", "IV", "V", "VI")
@@ -76,42 +77,20 @@ def mark(value: MarkValue | None) -> str:
     }[value]
 
 
-def work_type(code: str, short: str) -> str:
-    """The school's abbreviation (КР, СР …); in English, the standard kinds by name."""
-    if locale() == "ru":
-        return short
-    names = {
-        "oral": _("oral"),
-        "test": _("test"),
-        "independent": _("quiz"),
-        "lab": _("lab"),
-        "practical": _("practical"),
-        "homework": _("homework"),
-        "essay": _("essay"),
-        "dictation": _("dictation"),
-    }
-    return names.get(code, short)
+def work_type(code: str, short: str, name: str = "", *, tight: bool = True) -> str:
+    """A mark's kind of work in the user's language (``locales.terms``): tight, the school's
+    abbreviation (КР, СР …); in running text, its name."""
+    return terms.work_type(_, locale(), code, short, name, tight=tight)
 
 
 def period(kind: PeriodKind, number: int) -> str:
-    roman = ROMAN[number] if number < len(ROMAN) else str(number)
-    names = {
-        PeriodKind.QUARTER: _("{n} quarter"),
-        PeriodKind.TRIMESTER: _("{n} trimester"),
-        PeriodKind.HALF_YEAR: _("{n} half-year"),
-        PeriodKind.SEMESTER: _("{n} semester"),
-    }
-    return names[kind].format(n=roman)
+    """«II четверть» / «Quarter 2» (``locales.terms``)."""
+    return terms.period(_, locale(), kind, number)
 
 
 def reason(value: AbsenceReason | None) -> str:
-    if value is None:
-        return _("no reason given yet")
-    return {
-        AbsenceReason.SICK: _("illness"),
-        AbsenceReason.EXCUSED: _("excused"),
-        AbsenceReason.UNEXCUSED: _("unexcused"),
-    }[value]
+    """The one word for each reason, and for none yet (``locales.terms``)."""
+    return terms.reason(_, value)
 
 
 def whose(full_name: str, class_name: str) -> str:

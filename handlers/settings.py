@@ -177,7 +177,9 @@ async def on_setting(
             await _refresh(query, account)
             if isinstance(query.message, Message):
                 menu = kb.main_menu(fresh, len(fresh.children))
-                await query.message.answer(_("The language is changed."), reply_markup=menu)
+                await query.message.answer(
+                    _("Done: the bot now speaks English."), reply_markup=menu
+                )
                 await set_chat_commands(bot, query.message.chat.id, fresh, account.locale)
         return
     account = await accounts.update_settings(viewer, **_fields(callback_data))

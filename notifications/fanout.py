@@ -299,6 +299,7 @@ async def _mark_data(
         "value": value,
         "wt_code": work.code if work else "",
         "wt_short": work.short if work else "",
+        "wt_name": work.name if work else "",
     }
 
 

@@ -18,6 +18,7 @@ from core.clock import Clock
 from core.model import (
     Account,
     AttendanceKind,
+    AttendanceRecord,
     ClassGroup,
     Delivery,
     FinalKind,
@@ -299,9 +300,7 @@ class Jobs:
                                 "end": today.isoformat(),
                                 "subjects": subjects,
                                 "absent": len(absent),
-                                "unexcused": sum(
-                                    1 for r in absent if r.reason in (None, "unexcused")
-                                ),
+                                "reasons": _by_reason(absent),
                                 "late": sum(1 for r in mine if r.kind == AttendanceKind.LATE),
                             },
                             now,
@@ -507,6 +506,14 @@ class Jobs:
                     {"class": cls.name},
                 )
         return written
+
+
+def _by_reason(absences: Sequence[AttendanceRecord]) -> dict[str, int]:
+    """Absences by reason; "" for those with no reason recorded yet (not the same as Н)."""
+    counts: dict[str, int] = defaultdict(int)
+    for r in absences:
+        counts[r.reason.value if r.reason else ""] += 1
+    return dict(counts)
 
 
 def _item(kind: str, cls: ClassGroup, names: dict[int, str], lesson: Lesson) -> list[Any]:

@@ -18,7 +18,7 @@ from babel.dates import format_date
 from babel.numbers import format_decimal
 
 from core.model import Attachment
-from locales import LANGUAGES, translations
+from locales import LANGUAGES, terms, translations
 from notifications import buttons as b
 from notifications.sender import Button, Buttons
 
@@ -120,33 +120,19 @@ def mark_value(c: _Ctx, value: str | None) -> str:
     return words.get(value, _e(value))
 
 
-def work_type(c: _Ctx, code: str | None, short: str | None) -> str:
-    """The school's abbreviation (КР, СР …); in English, the standard kinds by name."""
-    if c.locale == "ru":
-        return _e(short)
-    names = {
-        "oral": c._("oral"),
-        "test": c._("test"),
-        "independent": c._("quiz"),
-        "lab": c._("lab"),
-        "practical": c._("practical"),
-        "homework": c._("homework"),
-        "essay": c._("essay"),
-        "dictation": c._("dictation"),
-    }
-    return names.get(code or "", _e(short))
+def work_type(c: _Ctx, d: dict[str, Any]) -> str:
+    """The mark's kind of work by its name (``locales.terms``): «устный ответ», «oral answer»;
+    a push written before names travelled in the payload shows the abbreviation."""
+    return _e(
+        terms.work_type(
+            c._, c.locale, d.get("wt_code") or "", d.get("wt_short") or "", d.get("wt_name") or ""
+        )
+    )
 
 
 def period_name(c: _Ctx, kind: str | None, number: int | None) -> str:
-    roman = ("", "I", "II", "III", "IV", "V", "VI")
-    n = roman[number] if number is not None and 0 < number < len(roman) else str(number or "")
-    names = {
-        "quarter": c._("{n} quarter"),
-        "trimester": c._("{n} trimester"),
-        "half_year": c._("{n} half-year"),
-        "semester": c._("{n} semester"),
-    }
-    return names.get(kind or "quarter", names["quarter"]).format(n=n)
+    """«II четверть» / «Quarter 2» (``locales.terms``)."""
+    return terms.period(c._, c.locale, kind or "quarter", number or 0)
 
 
 def final_what(c: _Ctx, d: dict[str, Any]) -> str:
@@ -163,11 +149,7 @@ def final_what(c: _Ctx, d: dict[str, Any]) -> str:
 
 
 def reason_name(c: _Ctx, reason: str | None) -> str:
-    return {
-        "sick": c._("illness"),
-        "excused": c._("excused"),
-        "unexcused": c._("unexcused"),
-    }.get(reason or "", c._("no reason given yet"))
+    return terms.reason(c._, reason)
 
 
 def change_name(c: _Ctx, d: dict[str, Any]) -> str:
@@ -237,7 +219,7 @@ def _single(c: _Ctx, item: Item) -> Rendered:
             child=_child(d),
             subject=_e(d.get("subject")),
             value=mark_value(c, d.get("value")),
-            work=work_type(c, d.get("wt_code"), d.get("wt_short")),
+            work=work_type(c, d),
             day=c.day(d.get("day")),
         )
         if d.get("comment"):
@@ -277,7 +259,7 @@ def _single(c: _Ctx, item: Item) -> Rendered:
         return Rendered(text)
     if kind == "reason":
         return Rendered(
-            c._("✅ The absence of {child} on {day} ({subject}) is recorded as: {reason}.").format(
+            c._("✅ Reason recorded — {child}\nAbsence on {day} ({subject}): {reason}.").format(
                 child=_child(d),
                 day=c.day(d.get("day")),
                 subject=_e(d.get("subject")),
@@ -432,11 +414,11 @@ def _letter(c: _Ctx, item: Item) -> Rendered:
     d = item.data
     to_staff = item.role == "staff"
     if to_staff:
-        head = c._("✉️ {name}, parent of {child}, writes:").format(
+        head = c._("✉️ {child} — a parent writes: {name}").format(
             name=_e(d.get("from_name")), child=_child(d)
         )
     else:
-        head = c._("✉️ The class teacher {name} writes about {child}:").format(
+        head = c._("✉️ {child} — the class teacher writes: {name}").format(
             name=_e(d.get("from_name")), child=_child(d)
         )
     absence = d.get("absence")
@@ -454,13 +436,11 @@ def _letter(c: _Ctx, item: Item) -> Rendered:
     rows: list[tuple[Button, ...]] = [(Button(c._("↩️ Answer"), b.answer(d.get("letter_id", 0))),)]
     if to_staff and absence and absence.get("attendance_id"):
         att = absence["attendance_id"]
-        rows.append(
-            (
-                Button(c._("S — illness"), b.reason(att, "sick")),
-                Button(c._("E — excused"), b.reason(att, "excused")),
-                Button(c._("U — unexcused"), b.reason(att, "unexcused")),
-            )
-        )
+        # one a row: «У — по уважительной причине» does not fit a third of a phone's width
+        rows += [
+            (Button(f"{terms.reason_letter(c._, x)} — {terms.reason(c._, x)}", b.reason(att, x)),)
+            for x in terms.REASONS
+        ]
     return Rendered(text, tuple(rows), attachment)
 
 
@@ -499,12 +479,26 @@ def _summary(c: _Ctx, d: dict[str, Any]) -> str:
             lines.append(f"• {_e(subject)}: {marks}{avg}")
     else:
         lines.append(c._("No marks in these two weeks."))
-    lines.append(
-        c._(
-            "Lessons missed: {absent}, of them without a good reason: {unexcused}; late: {late}."
-        ).format(absent=d.get("absent", 0), unexcused=d.get("unexcused", 0), late=d.get("late", 0))
-    )
+    absent = d.get("absent", 0)
+    if absent:
+        lines.append(
+            c._("Lessons missed: {absent} ({reasons}).").format(
+                absent=absent, reasons=terms.reason_counts(c._, _reasons(d))
+            )
+        )
+    else:
+        lines.append(c._("No lessons missed."))
+    lines.append(c._("Late: {late}.").format(late=d.get("late", 0)))
     return "\n".join(lines)
+
+
+def _reasons(d: dict[str, Any]) -> dict[str | None, int]:
+    """A summary's absences by reason; one written before ``reasons`` travelled counted the
+    unexcused and those with none yet together, as «without a good reason»."""
+    found = d.get("reasons")
+    if isinstance(found, dict):
+        return {(k or None): int(v) for k, v in found.items()}
+    return {terms.UNEXCUSED: int(d.get("unexcused", 0))}
 
 
 REMINDER_WHAT = {
@@ -548,7 +542,7 @@ def _finals_missing(c: _Ctx, d: dict[str, Any]) -> str:
 
 def _reconcile(c: _Ctx, d: dict[str, Any]) -> str:
     lines = [
-        c._("📋 Weekly check, {class_name}: absences without a reason").format(
+        c._("📋 Weekly check, {class_name}: absences with no reason given yet").format(
             class_name=_e(d.get("class"))
         )
     ]
@@ -565,10 +559,11 @@ def _line(c: _Ctx, item: Item) -> str:
     d = item.data
     kind = item.kind
     if kind == "mark":
-        return c._("{subject}: <b>{value}</b> ({work})").format(
+        return c._("{subject}: <b>{value}</b> ({work}), {day}").format(
             subject=_e(d.get("subject")),
             value=mark_value(c, d.get("value")),
-            work=work_type(c, d.get("wt_code"), d.get("wt_short")),
+            work=work_type(c, d),
+            day=c.day(d.get("day"), weekday=False),
         )
     if kind == "mark_corrected":
         return c._("corrected: {line}").format(line=_corrected_line(c, d))

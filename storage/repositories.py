@@ -636,7 +636,6 @@ class Lessons(_Removes, SqlRepository[m.Lesson]):
         return frozenset(found)
 
 
-
 class HomeworkItems(SqlRepository[m.Homework]):
     entity = m.Homework
     table = t.homework
@@ -713,6 +712,19 @@ class Marks(SqlRepository[m.Mark]):
         )
         return [m.MarkLine._make(row) for row in rows]
 
+    async def corrections(self, student_id: int, start: date, end: date) -> frozenset[int]:
+        stmt = self._stmt(
+            "corrections",
+            lambda c: select(c.superseded_by).where(
+                c.student_id == P("student_id"),
+                c.day >= P("start"),
+                c.day <= P("end"),
+                c.superseded_by.is_not(None),
+            ),
+        )
+        params = {"student_id": student_id, "start": start, "end": end}
+        return frozenset(await self.session.scalars(stmt, params))
+
     async def for_lesson(self, lesson_id: int) -> list[m.Mark]:
         stmt = self._stmt(
             "for_lesson",
@@ -737,7 +749,7 @@ class Marks(SqlRepository[m.Mark]):
             return (
                 select(self.entity)
                 .where(*where)
-                .order_by(c.created_at.desc(), c.id.desc())
+                .order_by(c.day.desc(), c.id.desc())
                 .limit(P("limit", type_=Integer))
             )
 

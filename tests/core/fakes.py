@@ -341,6 +341,13 @@ class Marks(FakeRepo[m.Mark]):
         found = await self.for_student(student_id, start, end)
         return [m.MarkLine(*(getattr(e, name) for name in m.MarkLine._fields)) for e in found]
 
+    async def corrections(self, student_id, start, end):
+        return frozenset(
+            e.superseded_by
+            for e in self._where(lambda e: e.student_id == student_id and start <= e.day <= end)
+            if e.superseded_by is not None
+        )
+
     async def for_lesson(self, lesson_id):
         return self._where(lambda e: e.lesson_id == lesson_id and e.current)
 
@@ -354,7 +361,7 @@ class Marks(FakeRepo[m.Mark]):
                 and e.current
                 and (subject_ids is None or e.subject_id in subject_ids)
             ),
-            key=lambda e: (e.created_at, e.id),
+            key=lambda e: (e.day, e.id),
         )
         return found[::-1][:limit]
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
 from fractions import Fraction as F
 from typing import Any
@@ -401,20 +401,30 @@ async def test_period_marks_rounding_threshold_of_the_school(data: Data) -> None
 # --- latest marks --------------------------------------------------------------------------
 
 
+async def listed(d: Data, key: str, topic: str = "") -> MarkView:
+    """A mark as the newest-first lists show it: with its lesson's slot, and whether it
+    replaced a corrected mark."""
+    async with d.s.store.uow() as uow:
+        lesson = await uow.lessons.get(d.marks[key].lesson_id)
+        corrected = any(x.superseded_by == d.marks[key].id for x in d.marks.values())
+    return replace(mv(d, key, topic), slot=lesson.slot, corrected=corrected)
+
+
 async def test_latest_marks(data: Data) -> None:
     s = data.s
     got = await data.diary.latest_marks(data.v(s.mother), s.ivanov.id)
     assert got == [
-        mv(data, "pass", "Дроби"),
-        mv(data, "y3"),
-        mv(data, "eng5"),
-        mv(data, "b5", "Уравнения"),
-        mv(data, "a4"),
-        mv(data, "q1"),
+        await listed(data, "pass", "Дроби"),
+        await listed(data, "y3"),  # a correction of y2: it says so
+        await listed(data, "eng5"),
+        await listed(data, "b5", "Уравнения"),
+        await listed(data, "a4"),
+        await listed(data, "q1"),
     ]
+    assert got[1].corrected and not got[0].corrected
     assert await data.diary.latest_marks(data.v(s.mother), s.ivanov.id, limit=2) == got[:2]
     teacher = await data.diary.latest_marks(data.v(s.teacher), s.ivanov.id, limit=3)
-    assert teacher == [mv(data, "pass", "Дроби"), mv(data, "y3"), mv(data, "b5", "Уравнения")]
+    assert teacher == [got[0], got[1], got[3]]
     with pytest.raises(ValidationFailed):
         await data.diary.latest_marks(data.v(s.mother), s.ivanov.id, limit=0)
 

@@ -101,6 +101,16 @@ async def test_guardian_from_invite_to_progress(demo_db: tuple[str, dict]) -> No
 
             mark = api.mark()
             api.push_message("/progress", GUARDIAN_ID)
+            summary = await api.wait_for("sendMessage", since=mark, chat_id=GUARDIAN_ID)
+            assert "Успеваемость:" in summary.text and child in summary.text, summary.text
+            chart = next(  # a subject's own chart, on its button
+                button["callback_data"]
+                for row in summary.params["reply_markup"]["inline_keyboard"]
+                for button in row
+                if button["text"].startswith("📈")
+            )
+            mark = api.mark()
+            api.push_callback(chart, GUARDIAN_ID, summary.result["message_id"])
             photo = await api.wait_for("sendPhoto", since=mark, chat_id=GUARDIAN_ID, timeout=30)
             assert photo.file("photo").data.startswith(b"\x89PNG")
             assert child in photo.params["caption"]

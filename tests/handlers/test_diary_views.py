@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import struct
+
 from aiogram.methods import SendMessage, SendPhoto
 
 from bot.keyboards import DiaryCb, View
@@ -18,7 +20,7 @@ async def test_marks_show_latest_averages_and_forecast(world: World) -> None:
     assert "Иванов Пётр, 7А" in text
     assert "II четверть" in text
     assert "отличный ответ" in text  # the comment
-    assert "КР" in text  # the work type
+    assert "(контрольная работа)" in text  # the work type, by its name
     # 5 (weight 1) and 4 (weight 2): (5 + 8) / 3 = 4.33
     assert "4,33" in text
     assert "нужна ещё 1 отметка" in text
@@ -95,12 +97,21 @@ async def test_week_navigation_stays_in_one_message(world: World) -> None:
     assert len(w.tester.sent(SendMessage, w.ivanov)) == sent  # edited, not re-sent
 
 
-async def test_progress_sends_a_png(world: World) -> None:
+async def test_progress_is_text_at_a_glance_and_a_chart_per_subject(world: World) -> None:
     w = world
+    photos = len(w.tester.sent(SendPhoto, w.mother))
     await w.tester.send("/progress", user=w.mother)
+    text = w.tester.last_text(w.mother)
+    assert "Успеваемость: Иванов Пётр, 7А" in text
+    assert "▰▰▰▰▱</code> <b>4,33</b> Математика" in text  # the average, as a bar and a number
+    assert len(w.tester.sent(SendPhoto, w.mother)) == photos  # no picture of tiny charts
+    await w.tester.click("📈 Математика", user=w.mother)
     photo = w.tester.sent(SendPhoto, w.mother)[-1]
-    assert photo.photo.data.startswith(b"\x89PNG")
-    assert "Иванов Пётр, 7А" in photo.caption
+    png = photo.photo.data
+    assert png.startswith(b"\x89PNG")
+    width, height = struct.unpack(">II", png[16:24])
+    assert (width, height) == (720, 400)  # a phone's screen, not 960×1248
+    assert "Математика" in photo.caption and "Иванов Пётр, 7А" in photo.caption
 
 
 async def test_children_switch(world: World) -> None:
@@ -124,7 +135,7 @@ async def test_english_interface(world: World) -> None:
     await w.tester.click("English", user=w.ivanov)
     await w.tester.send("/marks", user=w.ivanov)
     text = w.tester.last_text(w.ivanov)
-    assert "Marks: Иванов Пётр, 7А" in text and "Quarter II" in text
+    assert "Marks: Иванов Пётр, 7А" in text and "Quarter 2" in text
     assert "1 more mark is needed" in text
     assert w.tester.reply_keyboard(w.ivanov)[0][0] == "📘 Marks"
 

@@ -59,7 +59,8 @@ async def test_the_evening_digest_brings_tomorrows_homework_and_the_days_marks(
     (digest,) = net.sender.to(MOTHER)[sent:]
     assert digest.text.startswith("🌆 чт, 19 ноября — Иванов Пётр (7А)")
     assert "<b>Математика</b>: № 101–103" in digest.text
-    assert "• Математика: <b>5</b> (У)" in digest.text  # the day's mark, in the same message
+    # the day's mark, in the same message, with its kind of work by name and its date
+    assert "• Математика: <b>5</b> (устный ответ), 18 ноября" in digest.text
     student = net.sender.to(IVANOV)
     assert any(s.text.startswith("🌆") for s in student)
 
@@ -79,12 +80,14 @@ async def test_the_fortnight_summary_goes_to_guardians(net: Net) -> None:
     data = json.loads(row.payload)
     # (5·1 + 3·2) / 3 = 3.67: the work types' weights
     assert data["subjects"] == [["Математика", ["5", "3"], 3.67]]
-    assert (data["absent"], data["unexcused"]) == (1, 1)
+    assert (data["absent"], data["reasons"]) == (1, {"": 1})  # no reason given yet: not Н
     worker = net.worker()
     net.clock.set(at(11, 0, day=21))
     await worker.run_until_idle()
     text = net.sender.to(MOTHER)[-1].text
     assert "итоги двух недель" in text and "Математика: 5 3 (3,67)" in text
+    assert "Пропущено уроков: 1 (причина не указана — 1)." in text
+    assert "без уважительной причины" not in text  # the reason is not recorded yet
     assert not [r for r in await net.rows(kind="summary") if r.account_id == 2]  # not students
 
 

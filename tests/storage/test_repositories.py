@@ -162,12 +162,16 @@ QUERIES: list[tuple[str, str, tuple[Any, ...], Any]] = [
     ("marks", "for_student", (PETROVA, NOV(1), NOV(30)), [125]),
     ("marks", "lines_for_student", (IVANOV, NOV(16), NOV(18)), [120, 122, 126, 123]),
     ("marks", "lines_for_student", (PETROVA, NOV(1), NOV(30)), [125]),
+    ("marks", "corrections", (IVANOV, NOV(1), NOV(30)), frozenset({122})),
+    ("marks", "corrections", (IVANOV, NOV(17), NOV(30)), frozenset()),
+    ("marks", "corrections", (PETROVA, NOV(1), NOV(30)), frozenset()),  # removed: no new mark
     ("marks", "for_lesson", (L_MATHS,), [120, 122, 125]),
     ("marks", "for_lesson", (L_SUBST,), [126]),
     ("marks", "history", (IVANOV,), [126, 121, 120, 122, 123, 124]),
-    ("marks", "latest", (IVANOV, 3), [124, 123, 122]),
+    # by the work's day, newest first, then id (126 was typed in before 122, on the same day)
+    ("marks", "latest", (IVANOV, 3), [124, 123, 126]),
     ("marks", "latest", (IVANOV, 10, {44}), [123]),
-    ("marks", "latest", (IVANOV, 2, [43, 45]), [124, 122]),
+    ("marks", "latest", (IVANOV, 2, [43, 45]), [124, 126]),
     ("marks", "latest", (IVANOV, 5, []), []),
     ("marks", "latest", (IVANOV, 0), []),
     ("marks", "for_students", ([IVANOV, PETROVA], NOV(16), NOV(18)), [125, 120, 122, 126, 123]),

@@ -1,0 +1,130 @@
+"""The school's words that every screen, push and report uses, defined once: the absence
+reasons and the kinds of work a mark is given for.
+
+Message ids only, and small functions that pick them; each caller passes its own ``gettext``
+(the handler's ``_``, a push's recipient's catalogue, a report's language), so the diary, the
+pushes, the class teacher's screens and the reports say the same thing in the same words.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+Gettext = Callable[[str], str]
+
+
+def N_(message: str) -> str:
+    """Mark a string for extraction; it is translated where it is shown."""
+    return message
+
+
+# --- absence reasons (rule 7: Б sick, У excused, Н unexcused; and none recorded yet) --------
+
+SICK, EXCUSED, UNEXCUSED = "sick", "excused", "unexcused"
+REASONS = (SICK, EXCUSED, UNEXCUSED)
+
+# How an absence is described: «пропуск по болезни», «… без уважительной причины».
+_REASON = {
+    SICK: N_("due to illness"),
+    EXCUSED: N_("for a good reason"),
+    UNEXCUSED: N_("without a good reason"),
+}
+# An absence whose reason the class teacher has not recorded yet: not the same as Н.
+_NO_REASON = N_("no reason given yet")
+# The letters of the paper journal: Б, У, Н.
+_LETTER = {SICK: N_("S"), EXCUSED: N_("E"), UNEXCUSED: N_("U")}
+
+
+def reason(gettext: Gettext, value: str | None) -> str:
+    """«по болезни», «по уважительной причине», «без уважительной причины» or, while none
+    is recorded, «причина не указана»."""
+    return gettext(_REASON[value]) if value in _REASON else gettext(_NO_REASON)
+
+
+def reason_letter(gettext: Gettext, value: str) -> str:
+    """Б, У, Н (S, E, U in English)."""
+    return gettext(_LETTER[value])
+
+
+def reason_legend(gettext: Gettext) -> str:
+    """«Б — по болезни, У — по уважительной причине, Н — без уважительной причины.»"""
+    return ", ".join(f"{reason_letter(gettext, x)} — {reason(gettext, x)}" for x in REASONS) + "."
+
+
+def reason_counts(gettext: Gettext, counts: dict[str | None, int], *, zeros: bool = False) -> str:
+    """«по болезни — 1, без уважительной причины — 2, причина не указана — 1»: each reason
+    and the absences with none yet, in the same words as everywhere (zeros left out unless
+    asked for)."""
+    parts = [
+        f"{reason(gettext, key)} — {counts.get(key, 0)}"
+        for key in (*REASONS, None)
+        if zeros or counts.get(key, 0)
+    ]
+    return ", ".join(parts)
+
+
+def capital(text: str) -> str:
+    """A term at the start of a line or a column header."""
+    return text[:1].upper() + text[1:]
+
+
+# --- kinds of work (003 reg.2 §2.1.4) ---------------------------------------------------------
+
+# The standard kinds (core/work_types.py) by name, for languages other than the school's own:
+# a Russian school names its work types itself, in Russian.
+_WORK = {
+    "oral": N_("oral answer"),
+    "test": N_("test"),
+    "independent": N_("quiz"),
+    "lab": N_("lab work"),
+    "practical": N_("practical work"),
+    "homework": N_("homework"),
+    "essay": N_("essay"),
+    "dictation": N_("dictation"),
+    "summary": N_("précis"),
+    "check": N_("check-up test"),
+    "project": N_("project"),
+}
+SCHOOL_LANGUAGE = "ru"
+
+
+def work_type(
+    gettext: Gettext, locale: str, code: str, short: str, name: str = "", *, tight: bool = False
+) -> str:
+    """A mark's kind of work. In Russian the school's own: its name in running text
+    («устный ответ»), its abbreviation where space is tight («У»); in another language the
+    standard kind's name, else whatever the school calls it."""
+    if locale == SCHOOL_LANGUAGE:
+        if tight or not name:
+            return short or name
+        return _inline(name)
+    if code in _WORK:
+        return gettext(_WORK[code])
+    return (short if tight else name) or short or name
+
+
+def _inline(name: str) -> str:
+    """«Устный ответ» → «устный ответ» inside a sentence; an abbreviation (ВПР) stays."""
+    if len(name) > 1 and name[0].isupper() and name[1].islower():
+        return name[0].lower() + name[1:]
+    return name
+
+
+# --- study periods (DESIGN.md glossary: четверть, триместр, полугодие, семестр) -------------
+
+_PERIOD = {
+    "quarter": N_("{n} quarter"),
+    "trimester": N_("{n} trimester"),
+    "half_year": N_("{n} half-year"),
+    "semester": N_("{n} semester"),
+}
+_ROMAN = ("", "I", "II", "III", "IV", "V", "VI")
+
+
+def period(gettext: Gettext, locale: str, kind: str, number: int) -> str:
+    """A study period's one name everywhere: «II четверть», «I полугодие», «III триместр»; in
+    English «Quarter 2», «Half-year 1», «Term 3». ``kind`` is a ``PeriodKind`` value."""
+    n = str(number)
+    if locale == SCHOOL_LANGUAGE and 0 < number < len(_ROMAN):
+        n = _ROMAN[number]
+    return gettext(_PERIOD.get(str(kind), _PERIOD["quarter"])).format(n=n)
