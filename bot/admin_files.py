@@ -6,11 +6,14 @@ Handlers do not import storage; this thin bridge in the composition layer does.
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import date
+from functools import partial
 from pathlib import Path
 
 from core.imports import ALIASES
 from core.reports import JournalExport, Table
 from core.tabular import Problem, SourceTable
+from locales import terms, translations
 
 Gettext = Callable[[str], str]
 
@@ -27,9 +30,24 @@ def read_upload(name: str, data: bytes) -> tuple[list[SourceTable], list[Problem
         return [], exc.problems
 
 
-def report_xlsx(report: Table | JournalExport, gettext: Gettext) -> bytes:
+def report_xlsx(report: Table | JournalExport, locale: str) -> bytes:
+    """The report as a workbook in ``locale``, its periods named as every screen names them."""
     from storage.exports import journal_xlsx, table_xlsx
 
+    gettext = translations(locale).gettext
+    period_name = partial(terms.period, gettext, locale)
     if isinstance(report, JournalExport):
-        return journal_xlsx(report, gettext)
-    return table_xlsx(report, gettext)
+        return journal_xlsx(report, gettext, period_name)
+    return table_xlsx(report, gettext, period_name)
+
+
+def report_note(report: Table, locale: str) -> str:
+    """Why a report has nothing in it, in words (an empty summary sheet in mid-period), or ""."""
+    from storage.exports import EMPTY
+
+    why = EMPTY.get(str(report.facts.get("empty")))
+    if not why:
+        return ""
+    facts = {k: v for k, v in report.facts.items() if k in ("opens", "closes")}
+    days = {k: f"{v:%d.%m.%Y}" for k, v in facts.items() if isinstance(v, date)}
+    return translations(locale).gettext(why).format(**days)

@@ -271,7 +271,7 @@ async def _reports(ctx: _Context):
 
 
 async def cmd_export(ctx: _Context, args: argparse.Namespace) -> None:
-    from storage.exports import journal_xlsx, table_xlsx
+    from bot.admin_files import report_xlsx
 
     database, reports = await _reports(ctx)
     try:
@@ -279,12 +279,12 @@ async def cmd_export(ctx: _Context, args: argparse.Namespace) -> None:
             export = await reports.journal(SYSTEM, args.class_name, args.period)
             out: Path = args.out
             path = out if out.suffix.lower() == ".xlsx" else out / export.file_name
-            _write_bytes(ctx, path, journal_xlsx(export, ctx._))
+            _write_bytes(ctx, path, report_xlsx(export, ctx.locale))
         else:
             async with database.uow(readonly=True) as uow:
                 student = await find_person(uow, PersonRole.STUDENT, args.student)
             table = await reports.statement(SYSTEM, student)
-            _write_bytes(ctx, args.out, table_xlsx(table, ctx._))
+            _write_bytes(ctx, args.out, report_xlsx(table, ctx.locale))
     finally:
         await database.dispose()
 
@@ -312,7 +312,7 @@ REPORTS = ("marks-summary", "results", "attendance", "monthly", "quality", "guar
 
 
 async def cmd_report(ctx: _Context, args: argparse.Namespace) -> None:
-    from storage.exports import table_xlsx
+    from bot.admin_files import report_xlsx
 
     kind = args.kind
     needs_class = kind not in ("quality", "movement")
@@ -340,7 +340,7 @@ async def cmd_report(ctx: _Context, args: argparse.Namespace) -> None:
             table = await reports.movement(SYSTEM, args.start, args.end)
     finally:
         await database.dispose()
-    _write_bytes(ctx, args.out, table_xlsx(table, ctx._))
+    _write_bytes(ctx, args.out, report_xlsx(table, ctx.locale))
 
 
 # -- periods and the audit log ------------------------------------------------------------------
@@ -350,6 +350,13 @@ async def cmd_period(ctx: _Context, args: argparse.Namespace) -> None:
     from babel.dates import format_date
 
     from core.school_admin import SchoolAdminService
+    from locales import terms
+
+    def name(p) -> str:  # type: ignore[no-untyped-def]
+        return terms.period(ctx._, ctx.locale, p.kind, p.number)
+
+    def day(value) -> str:  # type: ignore[no-untyped-def]
+        return format_date(value, "dd.MM.yyyy", locale=ctx.locale)
 
     database = await ctx.database()
     try:
@@ -359,10 +366,8 @@ async def cmd_period(ctx: _Context, args: argparse.Namespace) -> None:
         if args.period_command == "list":
             for p in periods:
                 state = ctx._("period.closed") if p.closed else ctx._("period.open")
-                print(
-                    f"{p.number}  {format_date(p.starts_on, 'dd.MM.yyyy', locale=ctx.locale)}"
-                    f" – {format_date(p.ends_on, 'dd.MM.yyyy', locale=ctx.locale)}  {state}"
-                )
+                # the number first: it is what the other commands take
+                print(f"{p.number}  {name(p)}  {day(p.starts_on)} – {day(p.ends_on)}  {state}")
             return
         period = next((p for p in periods if p.number == args.number), None)
         if period is None:
@@ -375,8 +380,8 @@ async def cmd_period(ctx: _Context, args: argparse.Namespace) -> None:
                 SYSTEM, period.id, args.start, args.end, args.reason
             )
             print(
-                ctx._("Period {n} now runs from {start} to {end}.").format(
-                    n=args.number, start=args.start.isoformat(), end=args.end.isoformat()
+                ctx._("{period} now runs {dates}.").format(
+                    period=name(period), dates=f"{day(args.start)} – {day(args.end)}"
                 )
             )
             from bot.school_text import plan_lines
@@ -384,10 +389,10 @@ async def cmd_period(ctx: _Context, args: argparse.Namespace) -> None:
             print("\n".join(plan_lines(plan, ctx._, ctx.locale)))
         elif args.period_command == "close":
             await service.close_period(SYSTEM, period.id)
-            print(ctx._("Period {n} is closed.").format(n=args.number))
+            print(ctx._("Closed: {period}.").format(period=name(period)))
         else:
             await service.reopen_period(SYSTEM, period.id, args.reason)
-            print(ctx._("Period {n} is open again.").format(n=args.number))
+            print(ctx._("Open again: {period}.").format(period=name(period)))
     finally:
         await database.dispose()
 

@@ -8,6 +8,7 @@ from aiogram import Bot
 from aiogram.exceptions import TelegramAPIError
 from aiogram.types import BotCommand, BotCommandScopeChat, BotCommandScopeDefault
 
+from bot.keyboards import broadcasts, hands_out_codes, has_lessons
 from bot.messages import N_
 from core.access import Viewer
 from locales import LANGUAGES, translations
@@ -31,15 +32,16 @@ TEACHER = [
     ("mark", N_("Marks: /mark 7А КР Иванов 5 Петрова 4")),
 ]
 ABSENCES = ("absences", N_("Absences in my class and their reasons"))
-INVITES = ("invites", N_("Invite codes for my class's students and parents"))
+INVITES = ("invites", N_("Invite codes for students and parents"))
 ADMIN = ("admin", N_("Administration: imports, periods, reports, access"))
 WRITE = ("write", N_("Write to the class teacher"))
-BROADCAST = ("broadcast", N_("A message to my class's parents and students"))
+BROADCAST = ("broadcast", N_("A message to a class's parents and students"))
 
 logger = logging.getLogger(__name__)
 
 
 def commands_for(viewer: Viewer) -> list[tuple[str, str]]:
+    """What the account can do today, as the main keyboard offers it."""
     if viewer.account_id is None:
         return [START, HELP]
     items = []
@@ -50,12 +52,13 @@ def commands_for(viewer: Viewer) -> list[tuple[str, str]]:
     if viewer.children:
         items.append(WRITE)
     if viewer.is_staff:
-        items += TEACHER
+        if has_lessons(viewer):
+            items += TEACHER
         if viewer.class_teacher_of:
             items.append(ABSENCES)
-        if viewer.class_teacher_of or viewer.is_admin or viewer.corrects_any:
+        if broadcasts(viewer):
             items.append(BROADCAST)
-        if viewer.class_teacher_of or viewer.is_admin:
+        if hands_out_codes(viewer):
             items.append(INVITES)
         if viewer.administers:
             items.append(ADMIN)

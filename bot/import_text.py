@@ -8,6 +8,7 @@ from datetime import date
 from bot.messages import N_, TRANSFER_PROBLEMS
 from core.import_apply import ImportReport
 from core.tabular import Problem
+from locales import terms
 
 Gettext = Callable[[str], str]
 
@@ -143,9 +144,11 @@ def _plain(value: object) -> object:
     return value.isoformat() if isinstance(value, date) else value
 
 
-def describe_problem(problem: Problem, gettext: Gettext) -> str:
+def describe_problem(problem: Problem, gettext: Gettext, locale: str = "ru") -> str:
     template = PROBLEMS.get(problem.code, problem.code)
     facts = {k: _plain(v) for k, v in problem.facts.items()}
+    if "kind" in facts and isinstance(facts.get("number"), int):  # a period: «II четверть»
+        facts["period"] = terms.period(gettext, locale, str(facts["kind"]), facts["number"])
     if "why" in facts:
         facts["why"] = gettext(KEPT_WHY.get(str(facts["why"]), str(facts["why"])))
     try:

@@ -147,7 +147,17 @@ def sheet_pdf(
         pdf.multi_cell(tw, 4.6, line.name)
         pdf.set_font("DejaVu", size=8)
         role = _(ROLE_NAMES.get(line.role, line.role.value))
-        details = [f"{role}, {_('class')} {line.class_name}" if line.class_name else role]
+        details = [role]
+        if line.class_name and line.role.is_staff:  # the class they lead
+            details = [
+                _("{role}, class teacher of {class_name}").format(
+                    role=role, class_name=line.class_name
+                )
+            ]
+        elif line.class_name:
+            details = [
+                _("{role}, class {class_name}").format(role=role, class_name=line.class_name)
+            ]
         if line.children:
             details.append(_("Child: {names}").format(names=line.children))
         details.append(_("Valid until {day}").format(day=_until(line, tz)))

@@ -21,6 +21,7 @@ from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import lazy_gettext as __
 
 from core.access import Viewer
+from core.model import StaffRoleKind
 
 MAX_CALLBACK_BYTES = 64  # Telegram's limit for callback_data
 
@@ -74,6 +75,33 @@ TODAY = __("📋 Today")
 CLASS_ABSENCES = __("🚫 Class absences")
 INVITES = __("🔑 Invite codes")
 ADMIN = __("🛠 Administration")
+BROADCAST = __("📣 Message the class")
+WRITE = __("✉️ To the class teacher")
+
+
+# What a person can do today decides what help, the keyboard and the command menu offer.
+
+
+def reads_diary(viewer: Viewer) -> bool:
+    """A student, or a parent with a child (consented or not yet)."""
+    return bool(viewer.student_id or viewer.children or viewer.children_pending_consent)
+
+
+def has_lessons(viewer: Viewer) -> bool:
+    """A teacher: subjects to teach, or the teacher's role (a substitute's lessons)."""
+    return bool(viewer.teaches) or StaffRoleKind.TEACHER in viewer.staff_roles
+
+
+def broadcasts(viewer: Viewer) -> bool:
+    """/broadcast: a class teacher, the journal admin or the deputy (as the core allows)."""
+    return viewer.is_staff and bool(
+        viewer.class_teacher_of or viewer.is_admin or viewer.corrects_any
+    )
+
+
+def hands_out_codes(viewer: Viewer) -> bool:
+    """/invites: a class teacher or the journal admin."""
+    return viewer.is_staff and bool(viewer.class_teacher_of or viewer.is_admin)
 
 
 def main_menu(viewer: Viewer, children: int) -> ReplyKeyboardMarkup | None:
@@ -82,17 +110,20 @@ def main_menu(viewer: Viewer, children: int) -> ReplyKeyboardMarkup | None:
     if viewer.student_id or viewer.children:
         rows += [[str(MARKS), str(HOMEWORK)], [str(TIMETABLE), str(ATTENDANCE)]]
         rows += [[str(FINALS), str(PROGRESS)]]
-        if children > 1:
-            rows.append([str(CHILDREN)])
+        family = [str(CHILDREN)] if children > 1 else []
+        if viewer.children:
+            family.append(str(WRITE))
+        rows.append(family)
     if viewer.is_staff:
-        staff_row = [str(TODAY)]
+        rows.append([str(TODAY)] if has_lessons(viewer) else [])
         if viewer.class_teacher_of:
-            staff_row.append(str(CLASS_ABSENCES))
-        rows.append(staff_row)
-        if viewer.class_teacher_of or viewer.is_admin:
-            rows.append([str(INVITES)])
+            rows[-1].append(str(CLASS_ABSENCES))
+        rows.append([str(BROADCAST)] if broadcasts(viewer) else [])
+        if hands_out_codes(viewer):
+            rows[-1].append(str(INVITES))
         if viewer.administers:
             rows.append([str(ADMIN)])
+    rows = [row for row in rows if row]
     if not rows and not viewer.is_staff:
         return None
     rows.append([str(SETTINGS), str(HELP)])
@@ -220,6 +251,11 @@ class FinalCb(CallbackData, prefix="fm1"):
 
 class CancelInputCb(CallbackData, prefix="ci1"):
     lesson: int = 0
+
+
+class ConfirmCb(CallbackData, prefix="cf1"):
+    lesson: int
+    what: str  # the open question it answers: "all" everyone present, "fin" period marks
 
 
 class AbsCb(CallbackData, prefix="ab1"):

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date, datetime
+from datetime import date, datetime, time
 
 from babel.dates import format_date, format_datetime
 
 from core.errors import DomainError
-from locales import translations
+from locales import terms, translations
 
 
 def N_(message: str) -> str:
@@ -28,6 +28,14 @@ ERROR_MESSAGES: dict[str, str] = {
         "The lesson of {lesson_day} can only be filled in on its day; today is {today}."
     ),
     "lesson_in_future": N_("The lesson of {lesson_day} has not taken place yet."),
+    "lesson_not_started": N_(
+        "The lesson at {starts_at} has not begun yet: absences and marks are entered once it "
+        "has begun."
+    ),
+    "absent_no_mark": N_(
+        "Marked absent in this lesson, so no mark but «n/a» or «exempt»: {students}\n"
+        "If the student is in class, correct the roll first. Nothing was saved."
+    ),
     "lesson_cancelled": N_("This lesson is cancelled."),
     "homework_window_closed": N_(
         "Homework for this lesson could be set until {deadline}; that time has passed."
@@ -96,7 +104,7 @@ TRANSFER_PROBLEMS: dict[str, str] = {
         "the student is in {class_name} since {since}: a transfer can start the day after"
     ),
     "closed_period": N_(
-        "the transfer would change period {number}, which is closed: give a day after its end"
+        "the transfer would change {period}, which is closed: give a day after its end"
     ),
     "records": N_(
         "{count} marks or absences in {class_name} from {day} on would be left outside the "
@@ -108,7 +116,31 @@ PERIOD_DATES: dict[str, str] = {
     "outside_year": N_(
         "A period lies within its school year {year}: from {starts_on} to {ends_on}."
     ),
-    "overlaps": N_("The new dates overlap period {number}."),
+    "overlaps": N_("The new dates overlap {period}."),
+}
+
+# What a refused field is, in words (a field's code never reaches the reader).
+FIELDS: dict[str, str] = {
+    "new_value": N_("the new mark"),
+    "text": N_("the text"),
+    "reason": N_("the reason"),
+    "room": N_("the room"),
+    "minutes_late": N_("the minutes late"),
+    "due_on": N_("the due date"),
+    "end": N_("the last day"),
+    "ends_on": N_("the last day"),
+    "year": N_("the school year"),
+    "ttl_days": N_("how long the code works"),
+    "quiet_hours": N_("the quiet hours"),
+    "locale": N_("the language"),
+    "role": N_("the role"),
+    "attachments": N_("the attachment"),
+    "period_id": N_("the period"),
+    "guardian": N_("the parent"),
+}
+# A refusal that says more than «not valid»: (field, problem).
+VALIDATION: dict[tuple[str, str], str] = {
+    ("new_value", "unchanged"): N_("The new mark is the same as the old one: nothing to correct."),
 }
 
 INVITE_PROBLEMS: dict[str, str] = {
@@ -120,6 +152,8 @@ INVITE_PROBLEMS: dict[str, str] = {
 
 
 def _fact(value: object, locale: str) -> object:
+    if isinstance(value, time):
+        return value.strftime("%H:%M")
     if isinstance(value, datetime):
         return format_datetime(value, "d MMMM, HH:mm", locale=locale)
     if isinstance(value, date):
@@ -127,16 +161,31 @@ def _fact(value: object, locale: str) -> object:
     return value
 
 
+def _facts(error: DomainError, locale: str, gettext: Callable[[str], str]) -> dict[str, object]:
+    """The error's facts for its sentence; a period given by number and kind is named as
+    everywhere («II четверть»)."""
+    facts = {k: _fact(v, locale) for k, v in error.facts.items()}
+    if "kind" in facts and isinstance(facts.get("number"), int):
+        facts["period"] = terms.period(gettext, locale, str(facts["kind"]), facts["number"])  # type: ignore[arg-type]
+    return facts
+
+
 def describe_error(error: DomainError, locale: str) -> str:
     """The refusal in the user's language, with its dates and names filled in."""
     gettext: Callable[[str], str] = translations(locale).gettext
     if error.code == "invite_invalid":
         template = INVITE_PROBLEMS.get(str(error.facts.get("why")), ERROR_MESSAGES[error.code])
+    elif error.code == "validation_failed":
+        field, problem = str(error.facts.get("field")), str(error.facts.get("problem"))
+        if (field, problem) in VALIDATION:
+            return gettext(VALIDATION[(field, problem)])
+        what = gettext(FIELDS[field]) if field in FIELDS else gettext(N_("the data"))
+        return gettext(ERROR_MESSAGES["validation_failed"]).format(field=what)
     elif error.code == "period_dates_refused":
         template = PERIOD_DATES.get(str(error.facts.get("why")), ERROR_MESSAGES[error.code])
     elif error.code == "transfer_refused":
         reason = TRANSFER_PROBLEMS.get(str(error.facts.get("why")), ERROR_MESSAGES["domain_error"])
-        facts = {k: _fact(v, locale) for k, v in error.facts.items()}
+        facts = _facts(error, locale, gettext)
         try:
             why = gettext(reason).format(**facts)
         except (KeyError, IndexError):
@@ -144,7 +193,7 @@ def describe_error(error: DomainError, locale: str) -> str:
         return gettext(ERROR_MESSAGES["transfer_refused"]).format(why=why)
     else:
         template = ERROR_MESSAGES.get(error.code, ERROR_MESSAGES["domain_error"])
-    facts = {k: _fact(v, locale) for k, v in error.facts.items()}
+    facts = _facts(error, locale, gettext)
     try:
         return gettext(template).format(**facts)
     except (KeyError, IndexError):

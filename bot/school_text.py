@@ -3,8 +3,10 @@ lesson planner did, what the school still lacks (``schoolbot status``), a year's
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from datetime import date
+from html import escape
 
 from babel.dates import format_date
 
@@ -13,6 +15,7 @@ from bot.messages import N_
 from core.lessons import KeptLesson, Plan
 from core.status import SchoolStatus
 from core.year import Turnover
+from locales import terms
 
 Gettext = Callable[[str], str]
 
@@ -35,7 +38,7 @@ FINDINGS: dict[str, str] = {
     ),
     "one_backup_place": N_("Backups go to one place only; the regulations ask for two media."),
     "period_marks_missing": N_(
-        "Period {number} is over and {missing} period marks are still missing (due by {closes})."
+        "Period over: {period}; period marks still missing: {missing} (due by {closes})."
     ),
 }
 
@@ -77,18 +80,37 @@ def kept_line(kept: KeptLesson, _: Gettext, locale: str) -> str:
     )
 
 
-def status_lines(status: SchoolStatus, _: Gettext, locale: str) -> list[str]:
+# A setting's name in a sentence (BACKUP_DIRS): a code, shown as one in the bot.
+SETTING = re.compile(r"\b[A-Z][A-Z0-9]*_[A-Z0-9_]+\b")
+
+
+def status_lines(status: SchoolStatus, _: Gettext, locale: str, html: bool = False) -> list[str]:
+    """What the school still lacks and the console command that fixes each; with ``html``
+    (the bot) the text is escaped and commands and settings are shown as code."""
+
+    def text(line: str) -> str:
+        return SETTING.sub(r"<code>\g<0></code>", escape(line)) if html else line
+
+    def code(command: str) -> str:
+        return f"<code>{escape(command)}</code>" if html else command
+
     head = _day(status.today, locale)
     if not status.findings:
         return [
-            _("{day}: the school is ready to work ({year}).").format(day=head, year=status.year)
+            text(
+                _("{day}: the school is ready to work ({year}).").format(day=head, year=status.year)
+            )
         ]
-    lines = [_("{day}: what the school still lacks ({year}):").format(day=head, year=status.year)]
+    lines = [
+        text(_("{day}: what the school still lacks ({year}):").format(day=head, year=status.year))
+    ]
     for f in status.findings:
         facts = {k: _day(v, locale) if isinstance(v, date) else v for k, v in f.facts.items()}
+        if "kind" in facts and "number" in facts:
+            facts["period"] = terms.period(_, locale, str(facts["kind"]), int(facts["number"]))  # type: ignore[call-overload]
         mark = "⛔" if f.blocker else "⚠️"
-        lines.append(f"{mark} " + _(FINDINGS[f.code]).format(**facts))
-        lines.append("   → " + f.fix)
+        lines.append(f"{mark} " + text(_(FINDINGS[f.code]).format(**facts)))
+        lines.append("   → " + code(f.fix))
     return lines
 
 

@@ -73,6 +73,7 @@ class StaffLine:
     staff_id: int
     name: str
     roles: tuple[StaffRoleKind, ...]
+    linked: bool = False  # signed in to the bot now
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,6 +82,7 @@ class PeriodResult:
     students: int
     quality: float  # share of excellent and good students, %
     success: float  # share of students without failing marks, %
+    kind: str = "quarter"  # the PeriodKind: the period is named «II четверть»
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,6 +91,7 @@ class MonthAttendance:
     sick: int
     excused: int
     unexcused: int
+    no_reason: int  # absences whose reason is not recorded yet
     late: int
 
 
@@ -355,14 +358,23 @@ class AccessAdminService:
             return sorted(lines, key=lambda x: (x.class_name, x.role.value, x.name))
 
     async def staff_list(self, viewer: Viewer) -> list[StaffLine]:
-        """Staff, for the administration's menus (codes, the audit log)."""
+        """Staff, for the administration's menus (codes, the audit log), with who has signed
+        in."""
         access.require_private(viewer)
         access.require_administration(viewer)
         async with self.uow(readonly=True) as uow:
+            staff = await uow.staff.list_all()
+            linked = {
+                x.person_id
+                for x in await uow.account_links.active_for_people(
+                    PersonRole.STAFF,
+                    [s.id for s in staff],  # type: ignore[misc]
+                )
+            }
             lines = []
-            for s in await uow.staff.list_all():
+            for s in staff:
                 roles = tuple(r.role for r in await uow.staff_roles.for_staff(s.id))  # type: ignore[arg-type]
-                lines.append(StaffLine(s.id, s.full_name, roles))  # type: ignore[arg-type]
+                lines.append(StaffLine(s.id, s.full_name, roles, s.id in linked))  # type: ignore[arg-type]
         return sorted(lines, key=lambda x: x.name)
 
     async def staff_invite(self, viewer: Viewer, staff_id: int):
@@ -431,7 +443,9 @@ class AccessAdminService:
                 continue
             table = await reports.class_results(viewer, class_name, p.number)
             total, *_rest, quality, success = table.rows[0]
-            results.append(PeriodResult(p.number, int(total), float(quality), float(success)))  # type: ignore[arg-type]
+            results.append(
+                PeriodResult(p.number, int(total), float(quality), float(success), p.kind.value)  # type: ignore[arg-type]
+            )
         months = []
         first = date(year.starts_on.year, year.starts_on.month, 1)
         while first <= min(today, year.ends_on):
@@ -439,7 +453,7 @@ class AccessAdminService:
             table = await reports.attendance_summary(
                 viewer, class_name, max(first, year.starts_on), min(last, year.ends_on)
             )
-            sums = [sum(int(row[i]) for row in table.rows) for i in (3, 4, 5, 6)]  # type: ignore[call-overload]
+            sums = [sum(int(row[i]) for row in table.rows) for i in (3, 4, 5, 6, 7)]  # type: ignore[call-overload]
             months.append(MonthAttendance(first, *sums))
             first = _next_month(first)
         return ClassYear(cls.name, year.name, tuple(results), tuple(months))

@@ -54,7 +54,7 @@ async def move_student(
         raise TransferRefused("too_early", class_name=current.name, since=since)
     closed = [p for p in await uow.periods.for_year(year.id) if p.closed and p.ends_on >= on]  # type: ignore[arg-type]
     if closed:
-        raise TransferRefused("closed_period", number=closed[0].number)
+        raise TransferRefused("closed_period", number=closed[0].number, kind=closed[0].kind.value)
     written = await _records_in(uow, student, current, on, year.ends_on)
     if written:
         raise TransferRefused(

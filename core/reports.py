@@ -41,8 +41,24 @@ class JournalColumn:
 
 
 @dataclass(frozen=True, slots=True)
+class StudentName:
+    """A student on a sheet who has left the school: shown with the day they left."""
+
+    name: str
+    left_on: date
+
+    def __str__(self) -> str:
+        return self.name
+
+
+def student_name(s: Student) -> str | StudentName:
+    """The name a list of the administration shows: a student who left is marked so."""
+    return StudentName(s.full_name, s.left_on) if s.left_on is not None else s.full_name
+
+
+@dataclass(frozen=True, slots=True)
 class JournalLine:
-    student: str
+    student: str | StudentName
     cells: tuple[tuple[tuple[MarkValue, ...], str], ...]  # marks, absence code per column
     final: MarkValue | None
 
@@ -62,6 +78,7 @@ class JournalExport:
     period: int
     class_name: str
     pages: tuple[JournalPage, ...]
+    period_kind: str = "quarter"  # a PeriodKind value: the period is named by its kind
 
     @property
     def file_name(self) -> str:
@@ -78,6 +95,11 @@ class Table:
     headers: tuple[str, ...]
     rows: tuple[tuple[object, ...], ...]
     facts: dict[str, object] = field(default_factory=dict)
+
+
+def _period_facts(p: Period) -> dict[str, object]:
+    """A report names its period by number and kind («II четверть»), as every screen does."""
+    return {"period": p.number, "period_kind": p.kind.value}
 
 
 def absence_code(record: AttendanceRecord | None) -> str:
@@ -133,6 +155,21 @@ class ReportService:
             if p.number == number:
                 return p
         raise NotFound("period", number)
+
+    async def _why_empty(
+        self, uow: UnitOfWork, year: SchoolYear, p: Period, finals: dict
+    ) -> dict[str, object]:
+        """Why a summary sheet has no period marks: «not_yet» (the window opens later, its
+        dates given) or «none» (the window is open or over and nobody gave any)."""
+        if finals:
+            return {}
+        school = await uow.schools.get(year.school_id)
+        if school is None:
+            return {"empty": "none"}
+        opens, closes = rules.school_final_window(p, school)
+        if self.clock.today() < opens:
+            return {"empty": "not_yet", "opens": opens, "closes": closes}
+        return {"empty": "none", "opens": opens, "closes": closes}
 
     async def _roster(
         self, uow: UnitOfWork, cls: ClassGroup, start: date, end: date
@@ -207,7 +244,7 @@ class ReportService:
                 )
                 lines = tuple(
                     JournalLine(
-                        s.full_name,
+                        student_name(s),
                         tuple(
                             (
                                 tuple(m.value for m in marks.get((x.id, s.id), [])),  # type: ignore[arg-type]
@@ -229,7 +266,7 @@ class ReportService:
                         lines,
                     )
                 )
-            return JournalExport(year.name, p.number, cls.name, tuple(pages))
+            return JournalExport(year.name, p.number, cls.name, tuple(pages), p.kind.value)
 
     # -- reports ---------------------------------------------------------------------------
 
@@ -256,7 +293,7 @@ class ReportService:
             p = await self._period(uow, year, period)  # type: ignore[arg-type]
             students, subjects, finals = await self._finals_grid(uow, cls, year, p)  # type: ignore[arg-type]
             rows = tuple(
-                (n, s.full_name, *(finals.get((s.id, sid)) for sid, _ in subjects))  # type: ignore[arg-type]
+                (n, student_name(s), *(finals.get((s.id, sid)) for sid, _ in subjects))  # type: ignore[arg-type]
                 for n, s in enumerate(students, start=1)
             )
             return Table(
@@ -264,7 +301,12 @@ class ReportService:
                 "",
                 ("No.", "Student", *(name for _, name in subjects)),
                 rows,
-                {"class": cls.name, "period": p.number, "year": year.name},  # type: ignore[union-attr]
+                {
+                    "class": cls.name,
+                    **_period_facts(p),
+                    "year": year.name,  # type: ignore[union-attr]
+                    **await self._why_empty(uow, year, p, finals),  # type: ignore[arg-type]
+                },
             )
 
     async def class_results(self, viewer: Viewer, class_name: str, period: int | None) -> Table:
@@ -293,7 +335,7 @@ class ReportService:
                     kind = ""
                 if kind:
                     counts[kind] += 1
-                rows.append((s.full_name, kind))
+                rows.append((student_name(s), kind))
             total = len(students)
             quality = round(100 * (counts["excellent"] + counts["good"]) / total, 1) if total else 0
             success = round(100 * (total - counts["failing"]) / total, 1) if total else 0
@@ -322,13 +364,19 @@ class ReportService:
                         success,
                     ),
                 ),
-                {"class": cls.name, "period": p.number, "year": year.name, "students": rows},  # type: ignore[union-attr]
+                {
+                    "class": cls.name,
+                    **_period_facts(p),
+                    "year": year.name,  # type: ignore[union-attr]
+                    "students": rows,
+                },
             )
 
     async def attendance_summary(
         self, viewer: Viewer, class_name: str, start: date, end: date, kind: str = "attendance"
     ) -> Table:
-        """Per student: lessons missed, by reason, and lateness (000 §4.4)."""
+        """Per student: lessons missed, by reason (unexcused apart from those with no reason
+        recorded yet), and lateness (000 §4.4)."""
         if start > end:
             raise ValidationFailed("end", "before_start")
         async with self.uow(readonly=True) as uow:
@@ -345,18 +393,28 @@ class ReportService:
                 rows.append(
                     (
                         n,
-                        s.full_name,
+                        student_name(s),
                         missed,
                         t["sick"],
                         t["excused"],
-                        t["unexcused"] + t["absent"],
+                        t["unexcused"],
+                        t["absent"],
                         t["late"],
                     )
                 )
             return Table(
                 kind,
                 "",
-                ("No.", "Student", "Lessons missed", "Sick", "Excused", "Unexcused", "Late"),
+                (
+                    "No.",
+                    "Student",
+                    "Lessons missed",
+                    "Sick",
+                    "Excused",
+                    "Unexcused",
+                    "No reason given yet",
+                    "Late",
+                ),
                 tuple(rows),
                 {"class": cls.name, "start": start, "end": end},
             )
@@ -377,7 +435,7 @@ class ReportService:
             rows = []
             for n, s in enumerate(students, start=1):
                 per_day = [missed.get((s.id, d)) or None for d in range(1, days + 1)]  # type: ignore[misc]
-                rows.append((n, s.full_name, *per_day, sum(v or 0 for v in per_day)))
+                rows.append((n, student_name(s), *per_day, sum(v or 0 for v in per_day)))
             return Table(
                 "monthly_attendance",
                 "",
@@ -433,17 +491,18 @@ class ReportService:
                             wt = work_types.get(mk.work_type_id)
                             lesson = lesson_ids[mk.lesson_id]
                             # an imported mark is history, entered when it was imported
-                            if wt is not None and not mk.source and mk.created_at.astimezone(
-                                self.clock.tz
-                            ).date() > rules.mark_deadline(lesson.day, cls.grade, wt):
+                            if (
+                                wt is not None
+                                and not mk.source
+                                and mk.created_at.astimezone(self.clock.tz).date()
+                                > rules.mark_deadline(lesson.day, cls.grade, wt)
+                            ):
                                 late += 1
                     graded = rules.graded(cls.grade)
                     no_marks = sum(1 for s in members if count[s.id] == 0) if graded else 0  # type: ignore[index]
                     one_mark = sum(1 for s in members if count[s.id] == 1) if graded else 0  # type: ignore[index]
                     no_topic = sum(1 for x in items if not x.topic)
-                    no_homework = (
-                        sum(1 for x in items if x.id not in homework) if graded else 0
-                    )
+                    no_homework = sum(1 for x in items if x.id not in homework) if graded else 0
                     rows.append(
                         (
                             staff.get(teacher, "?"),
@@ -474,7 +533,7 @@ class ReportService:
                     "Marks entered late",
                 ),
                 tuple(rows),
-                {"period": p.number, "year": year.name},
+                {**_period_facts(p), "year": year.name},
             )
 
     async def guardians_activity(self, viewer: Viewer, class_name: str) -> Table:
@@ -626,7 +685,7 @@ class ReportService:
                 rows.append(tuple(row))
             headers = ["Subject"]
             for p in periods:
-                headers += [f"marks:{p.number}", f"final:{p.number}"]
+                headers += [f"marks:{p.kind.value}:{p.number}", f"final:{p.kind.value}:{p.number}"]
             headers += ["Year mark", "Lessons missed"]
             return Table(
                 "statement",

@@ -601,7 +601,7 @@ class SchoolAdminService:
                     and other.starts_on <= ends_on
                     and starts_on <= other.ends_on
                 ):
-                    raise PeriodDatesRefused("overlaps", number=other.number)
+                    raise PeriodDatesRefused("overlaps", number=other.number, kind=other.kind.value)
             if (period.starts_on, period.ends_on) == (starts_on, ends_on):
                 return period, Plan(starts_on, ends_on)
             before = _dates(period)

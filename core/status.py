@@ -203,6 +203,11 @@ class StatusService:
                         "period_marks_missing",
                         f"schoolbot period close {period.number}",
                         False,  # the school works on; the nightly job closes it after the window
-                        {"number": period.number, "missing": missing, "closes": closes},
+                        {
+                            "number": period.number,
+                            "kind": period.kind.value,  # named «I четверть» where it is shown
+                            "missing": missing,
+                            "closes": closes,
+                        },
                     )
                 )

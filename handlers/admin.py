@@ -71,12 +71,17 @@ class AdminForm(StatesGroup):
     reopen_reason = State()
 
 
-async def end_form(state: FSMContext, prefix: str) -> None:
+async def end_form(state: FSMContext, *prefixes: str) -> None:
     """Leave a form and forget its keys (``prefix``…); what other screens keep in the FSM,
     such as the diary's chosen child, stays."""
-    data = {k: v for k, v in (await state.get_data()).items() if not k.startswith(prefix)}
+    data = {k: v for k, v in (await state.get_data()).items() if not k.startswith(prefixes)}
     await state.set_state(None)
     await state.set_data(data)
+
+
+# The /admin forms and their FSM keys: «« Back» to the menu leaves whichever is open.
+ADMIN_FORMS = ("AdminForm:", "PeriodForm:", "YearForm:", "LessonForm:")
+ADMIN_KEYS = ("import_", "reopen_", "move_", "year_", "lesson_cancel_")
 
 
 def menu_keyboard(viewer: Viewer):
@@ -101,7 +106,7 @@ async def menu_text(
     """What the school still lacks (the administration only: the core refuses the rest),
     then the menu's question."""
     status = await StatusService(imports.uow, clock).status(viewer, settings.backup_places)
-    lines = [escape(x) for x in status_lines(status, _, locale())]
+    lines = status_lines(status, _, locale(), html=True)
     return "\n".join(lines) + "\n\n" + _("Administration. What would you like to do?")
 
 
@@ -116,22 +121,35 @@ async def cmd_admin(
 
 @router.callback_query(AdminCb.filter(F.menu == "top"))
 async def on_menu(
-    query: CallbackQuery, viewer: Viewer, imports: ImportService, clock: Clock, settings: Settings
+    query: CallbackQuery,
+    viewer: Viewer,
+    imports: ImportService,
+    clock: Clock,
+    settings: Settings,
+    state: FSMContext,
 ) -> None:
+    if (await state.get_state() or "").startswith(ADMIN_FORMS):
+        await end_form(state, *ADMIN_KEYS)
     text = await menu_text(viewer, imports, clock, settings)
     await show(query, text, menu_keyboard(viewer))
 
 
+def back_to_menu() -> list[tuple[str, CallbackData]]:
+    """«« Back» to the /admin menu: every screen of it has one."""
+    return [(_("« Back"), AdminCb(menu="top"))]
+
+
 @router.callback_query(AdminCb.filter(F.menu == "imp"))
 async def on_import_menu(query: CallbackQuery, viewer: Viewer) -> None:
-    await query.answer()
-    await query.message.answer(  # type: ignore[union-attr]
-        _(
-            "Send the file as a document: a roster or timetable (CSV or XLSX) or a OneRoster "
-            "bundle (zip). I will check it and show what would change; nothing is imported "
-            "until you confirm."
-        )
+    if not viewer.is_admin:
+        await query.answer(_("Only the journal administrator can import files."), show_alert=True)
+        return
+    text = _(
+        "Send the file as a document: a roster or timetable (CSV or XLSX) or a OneRoster "
+        "bundle (zip). I will check it and show what would change; nothing is imported "
+        "until you confirm."
     )
+    await show(query, text, inline([back_to_menu()]))
 
 
 # -- imports -------------------------------------------------------------------------------------
@@ -159,7 +177,7 @@ async def _check(
     """Download, read and run the import; the kind and the report, or read problems."""
     tables, problems = await read_file(bot, file_id, name)
     if problems:
-        return "", None, [describe_problem(p, _) for p in problems]
+        return "", None, [describe_problem(p, _, locale()) for p in problems]
     kind = _kind(name, tables)
     if kind == "oneroster":
         report = await imports.oneroster(viewer, tables, apply=apply)
@@ -182,10 +200,10 @@ def report_text(name: str, report: ImportReport) -> str:
     parts += [escape(x) for x in tally_lines(report, _)]
     if report.warnings:
         parts.append(_("Warnings:"))
-        parts.append(problems_text([describe_problem(p, _) for p in report.warnings]))
+        parts.append(problems_text([describe_problem(p, _, locale()) for p in report.warnings]))
     if report.errors:
         parts.append(_("Errors — nothing can be imported until they are fixed:"))
-        parts.append(problems_text([describe_problem(p, _) for p in report.errors]))
+        parts.append(problems_text([describe_problem(p, _, locale()) for p in report.errors]))
     return "\n".join(parts)[:4000]
 
 
@@ -286,14 +304,31 @@ async def on_import_confirm(
 # -- staff invites -------------------------------------------------------------------------------
 
 
+STAFF_PAGE = 60  # staff on one screen
+
+
+async def staff_screen(viewer: Viewer, access_admin: AccessAdminService):
+    """Staff with who has signed in (✅) and who not yet (⏳): whom a code is for."""
+    staff = await access_admin.staff_list(viewer)
+    linked = sum(s.linked for s in staff)
+    lines = [
+        "<b>" + _("Staff invite codes") + "</b>",
+        _("Signed in: {n} of {total}.").format(n=linked, total=len(staff)),
+        _("✅ — signed in, ⏳ — not yet. Whom is the new code for?"),
+    ]
+    rows = [
+        [(("✅ " if s.linked else "⏳ ") + s.name, StaffInviteCb(staff=s.staff_id))]
+        for s in staff[:STAFF_PAGE]
+    ]
+    rows.append(back_to_menu())
+    return "\n".join(lines), inline(rows)
+
+
 @router.callback_query(AdminCb.filter(F.menu == "inv"))
 async def on_staff_list(
     query: CallbackQuery, viewer: Viewer, access_admin: AccessAdminService
 ) -> None:
-    staff = await access_admin.staff_list(viewer)
-    rows = [[(s.name, StaffInviteCb(staff=s.staff_id))] for s in staff[:60]]
-    await query.answer()
-    await query.message.answer(_("Whom is the invite for?"), reply_markup=inline(rows))  # type: ignore[union-attr]
+    await show(query, *await staff_screen(viewer, access_admin))
 
 
 @router.callback_query(StaffInviteCb.filter())
@@ -308,4 +343,5 @@ async def on_staff_invite(
     issued = await access_admin.staff_invite(viewer, callback_data.staff)
     lines = code_text(issued, settings, clock.tz)
     await query.answer()
+    # The code is a message of its own, to forward to its owner; the list stays above it.
     await query.message.answer("\n".join(lines))  # type: ignore[union-attr]

@@ -29,6 +29,7 @@ from core.clock import Clock
 from core.model import Period
 from core.rules import MAX_REASON
 from core.school_admin import SchoolAdminService
+from handlers import render
 from handlers.admin import AdminCb, AdminForm, PeriodCb, end_form
 from handlers.journal_ui import show
 from handlers.render import locale
@@ -79,18 +80,23 @@ def parse_dates(text: str) -> tuple[date, date] | None:
     return first, last
 
 
+def _name(p: Period) -> str:
+    """«II четверть»: a period's one name (``locales.terms``)."""
+    return render.period(p.kind, p.number)
+
+
 async def _periods_view(viewer: Viewer, access_admin: AccessAdminService, today: date):
     periods = await access_admin.year_periods(viewer)
     lines = [_("<b>Study periods</b>")]
     rows = []
     for p in periods:
         state = _("closed") if p.closed else _("open")
-        lines.append(f"{p.number}: {_span(p.starts_on, p.ends_on)}, {state}")
+        lines.append(f"{_name(p)}: {_span(p.starts_on, p.ends_on)}, {state}")
         if p.closed:
             rows.append(
                 [
                     (
-                        _("Reopen period {n}").format(n=p.number),
+                        _("Reopen {period}").format(period=_name(p)),
                         PeriodCb(period=p.id, action="reopen"),
                     )
                 ]  # type: ignore[arg-type]
@@ -98,16 +104,17 @@ async def _periods_view(viewer: Viewer, access_admin: AccessAdminService, today:
             continue
         if p.ends_on <= today:  # a period is closed on its last day or later
             rows.append(
-                [(_("Close period {n}").format(n=p.number), PeriodCb(period=p.id, action="ask"))]  # type: ignore[arg-type]
+                [(_("Close {period}").format(period=_name(p)), PeriodCb(period=p.id, action="ask"))]  # type: ignore[arg-type]
             )
         rows.append(
             [
                 (
-                    _("📅 Move the dates of period {n}").format(n=p.number),
+                    _("📅 Move the dates: {period}").format(period=_name(p)),
                     PeriodCb(period=p.id, action="move"),  # type: ignore[arg-type]
                 )
             ]
         )
+    rows.append([(_("« Back"), AdminCb(menu="top"))])
     return "\n".join(lines), inline(rows)
 
 
@@ -116,8 +123,7 @@ async def on_periods(
     query: CallbackQuery, viewer: Viewer, access_admin: AccessAdminService, clock: Clock
 ) -> None:
     text, markup = await _periods_view(viewer, access_admin, clock.today())
-    await query.answer()
-    await query.message.answer(text, reply_markup=markup)  # type: ignore[union-attr]
+    await show(query, text, markup)
 
 
 async def _period(
@@ -144,37 +150,36 @@ async def on_period(
         return
     action = callback_data.action
     if action == "ask":
-        question = _("Close period {n}? Nothing in it can be changed afterwards.")
+        question = _("Close {period}? Once it is closed, nothing in it can be changed.")
         rows = [
             [(_("🔒 Close"), PeriodCb(period=period.id, action="close"))],  # type: ignore[arg-type]
             [(_("Cancel"), PeriodCb(period=period.id, action="list"))],  # type: ignore[arg-type]
         ]
-        await show(query, question.format(n=period.number), inline(rows))
+        await show(query, question.format(period=_name(period)), inline(rows))
     elif action == "close":
         await school_admin.close_period(viewer, period.id)  # type: ignore[arg-type]
         text, markup = await _periods_view(viewer, access_admin, clock.today())
-        await show(query, text, markup, _("Period {n} is closed.").format(n=period.number))
+        await show(query, text, markup, _("Closed: {period}.").format(period=_name(period)))
     elif action == "reopen":
         await state.set_state(AdminForm.reopen_reason)
-        await state.update_data(reopen_period=period.id, reopen_number=period.number)
-        await query.answer()
-        await query.message.answer(  # type: ignore[union-attr]
-            _(
-                "Why is period {n} reopened? Please write the reason (it is kept in the "
-                "audit log), or /cancel."
-            ).format(n=period.number)
-        )
+        await state.update_data(reopen_period=period.id, reopen_name=_name(period))
+        text = _(
+            "{period}: why is the period reopened? Please write the reason (it is kept in the "
+            "audit log), or /cancel."
+        ).format(period=_name(period))
+        back = inline([[(_("« Back"), PeriodCb(period=period.id, action="list"))]])  # type: ignore[arg-type]
+        await show(query, text, back)
     elif action == "move":
         await end_form(state, "move_")
         await state.set_state(PeriodForm.dates)
         await state.update_data(
-            move_period=period.id, move_number=period.number, move_account=viewer.account_id
+            move_period=period.id, move_name=_name(period), move_account=viewer.account_id
         )
         text = _(
-            "<b>Period {n}</b>: {dates}.\nPlease write its new first and last day, for example "
+            "<b>{period}</b>: {dates}.\nPlease write its new first and last day, for example "
             "{example}, or /cancel. The lessons will follow the new dates."
         ).format(
-            n=period.number,
+            period=_name(period),
             dates=_span(period.starts_on, period.ends_on),
             example=f"{_dmy(period.starts_on)}–{_dmy(period.ends_on)}",
         )
@@ -184,6 +189,8 @@ async def on_period(
     else:  # list: the periods again, in the same message (a question's buttons stop working)
         if await state.get_state() in PeriodForm.__all_states_names__:
             await end_form(state, "move_")
+        elif await state.get_state() == AdminForm.reopen_reason.state:
+            await end_form(state, "reopen_")
         text, markup = await _periods_view(viewer, access_admin, clock.today())
         await show(query, text, markup)
 
@@ -201,7 +208,7 @@ async def got_reopen_reason(
     data = await state.get_data()
     await end_form(state, "reopen_")
     await school_admin.reopen_period(viewer, int(data["reopen_period"]), message.text or "")
-    await message.answer(_("Period {n} is open again.").format(n=data["reopen_number"]))
+    await message.answer(_("Open again: {period}.").format(period=data["reopen_name"]))
 
 
 @router.message(PeriodForm.dates, F.text)
@@ -225,9 +232,9 @@ async def got_period_dates(message: Message, state: FSMContext) -> None:
     data = await state.get_data()
     await message.answer(
         _(
-            "Period {n}: {dates}. Why are the dates moved (a quarantine, an order)? Please write "
+            "{period}: {dates}. Why are the dates moved (a quarantine, an order)? Please write "
             "the reason: it is kept in the audit log. Or /cancel."
-        ).format(n=data["move_number"], dates=_span(*dates))
+        ).format(period=data["move_name"], dates=_span(*dates))
     )
 
 
@@ -245,9 +252,9 @@ async def got_period_reason(message: Message, viewer: Viewer, state: FSMContext)
     await state.set_state(PeriodForm.confirm)
     starts, ends = date.fromisoformat(data["move_starts"]), date.fromisoformat(data["move_ends"])
     text = _(
-        "Move period {n} to {dates}?\nReason: {reason}\nLessons are made on the new school days "
+        "Move {period} to {dates}?\nReason: {reason}\nLessons are made on the new school days "
         "and removed from the days the period loses; those with marks or absences stay."
-    ).format(n=data["move_number"], dates=_span(starts, ends), reason=escape(reason))
+    ).format(period=data["move_name"], dates=_span(starts, ends), reason=escape(reason))
     rows = [
         [(_("✅ Move the dates"), PeriodMoveCb(go=True, token=token))],
         [(_("Cancel"), PeriodMoveCb(go=False, token=token))],
@@ -287,8 +294,8 @@ async def on_period_move(
         str(data["move_reason"]),
     )
     lines = [
-        _("Period {n} is now {dates}.").format(
-            n=period.number, dates=_span(period.starts_on, period.ends_on)
+        _("{period} now runs {dates}.").format(
+            period=_name(period), dates=_span(period.starts_on, period.ends_on)
         )
     ]
     lines += [escape(x) for x in plan_lines(plan, _, locale())]

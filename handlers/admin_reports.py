@@ -1,9 +1,11 @@
 """The administration's reading in the bot: reports and exports as documents, class charts as
-pictures, the audit log per student or teacher. Chosen with buttons; the core checks each."""
+pictures, the audit log per student or teacher. Chosen with buttons in one message that is
+edited in place, each step with «« Back» to the one before; the core checks each."""
 
 from __future__ import annotations
 
 import asyncio
+from datetime import date, datetime
 from html import escape
 
 from aiogram import F, Router
@@ -13,18 +15,24 @@ from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 
 from bot.keyboards import inline
+from bot.messages import N_
 from core.access import Viewer
 from core.access_admin import AccessAdminService
 from core.admin import AdminService
 from core.clock import Clock
 from core.errors import NotFound
+from core.model import AuditEntry, MarkValue, Period, Student
 from core.reports import ReportService
-from handlers.admin import AdminCb
+from handlers import render
+from handlers.admin import AdminCb, back_to_menu
+from handlers.journal_ui import show
+from locales import terms
 
 router = Router(name=__name__)
 router.callback_query.filter(F.message.chat.type == "private")
 
 AUDIT_PAGE = 10
+FIELD_LIMIT = 100  # characters of a value or a reason on an audit line
 REPORTS = {  # code: (needs a class, needs a period)
     "jr": (True, True),
     "ms": (True, True),
@@ -35,11 +43,6 @@ REPORTS = {  # code: (needs a class, needs a period)
     "mv": (False, True),
 }
 
-
-def N_(message: str) -> str:
-    return message
-
-
 LABELS = {
     "jr": N_("Class journal (XLSX)"),
     "ms": N_("Summary sheet of marks"),
@@ -48,6 +51,41 @@ LABELS = {
     "ql": N_("Journal quality"),
     "gd": N_("Guardians' activity"),
     "mv": N_("Student movement"),
+}
+
+# The audit log's actions and values, in words (the log itself keeps codes).
+ACTIONS = {
+    "mark.correct": N_("Mark corrected"),
+    "attendance.set": N_("Attendance changed"),
+    "attendance.reason": N_("Absence reason set"),
+    "final.replace": N_("Period mark replaced"),
+    "guardian.consent": N_("Consent to data processing given"),
+    "access.revoke": N_("Access taken away"),
+    "student.move": N_("Moved to another class"),
+    "student.left": N_("Left the school"),
+    "student.return": N_("Came back to the school"),
+    "student.graduated": N_("Graduated"),
+    "class.teacher": N_("Class teacher changed"),
+    "guardian_link.end": N_("Parent no longer listed"),
+    "guardian_link.restore": N_("Parent listed again"),
+    "teaching.end": N_("Teaching ended"),
+    "holiday.add": N_("Holiday added"),
+    "holiday.remove": N_("Holiday removed"),
+    "school.week": N_("School week changed"),
+    "work_type.weight": N_("Work type weight changed"),
+    "year.new": N_("New school year started"),
+    "period.close": N_("Period closed"),
+    "period.reopen": N_("Period reopened"),
+    "period.move": N_("Period dates moved"),
+    "lesson": N_("Lesson changed"),
+    "import": N_("File imported"),
+}
+VALUES = {
+    "present": N_("present"),
+    "absent": N_("absent"),
+    "late": N_("late"),
+    "open": N_("open"),
+    "closed": N_("closed"),
 }
 
 
@@ -67,7 +105,11 @@ class AuditCb(CallbackData, prefix="au1"):
     cls: int = 0
     person: int = 0
     page: int = 0
-    turn: bool = False  # a page turn edits the message in place
+    turn: bool = False  # kept for buttons sent before: every step edits in place now
+
+
+def _back(data: CallbackData) -> list[tuple[str, CallbackData]]:
+    return [(_("« Back"), data)]
 
 
 async def _class_rows(viewer: Viewer, access_admin: AccessAdminService, make) -> list:
@@ -83,6 +125,10 @@ async def _class_name(viewer: Viewer, access_admin: AccessAdminService, class_id
     raise NotFound("class", class_id)
 
 
+def period_name(p: Period) -> str:
+    return render.period(p.kind, p.number)
+
+
 # -- reports -------------------------------------------------------------------------------------
 
 
@@ -92,8 +138,8 @@ async def on_reports(
 ) -> None:
     await access_admin.year_periods(viewer)  # the administration only
     rows = [[(_(LABELS[k]), ReportCb(kind=k))] for k in LABELS]
-    await query.answer()
-    await query.message.answer(_("Which report?"), reply_markup=inline(rows))  # type: ignore[union-attr]
+    rows.append(back_to_menu())
+    await show(query, _("Which report?"), inline(rows))
 
 
 @router.callback_query(ReportCb.filter())
@@ -111,66 +157,98 @@ async def on_report(
         await query.answer(_("This button is out of date."), show_alert=True)
         return
     needs_class, needs_period = REPORTS[cb.kind]
-    message = query.message
+    label = _(LABELS[cb.kind])
     if needs_class and not cb.cls:
         rows = await _class_rows(viewer, access_admin, lambda c: ReportCb(kind=cb.kind, cls=c))
-        await query.answer()
-        await message.answer(_("Which class?"), reply_markup=inline(rows))  # type: ignore[union-attr]
+        rows.append(_back(AdminCb(menu="rep")))
+        await show(query, _("{report}: which class?").format(report=label), inline(rows))
         return
     periods = await access_admin.year_periods(viewer)
+    class_name = await _class_name(viewer, access_admin, cb.cls) if needs_class else ""
     if needs_period and not cb.period:
         today = clock.today()
         rows = [
-            [
-                (
-                    _("Period {n}").format(n=p.number),
-                    ReportCb(kind=cb.kind, cls=cb.cls, period=p.number),
-                )
-            ]
+            [(period_name(p), ReportCb(kind=cb.kind, cls=cb.cls, period=p.number))]
             for p in periods
             if p.starts_on <= today
         ]
-        await query.answer()
-        await message.answer(_("Which period?"), reply_markup=inline(rows))  # type: ignore[union-attr]
+        rows.append(_back(ReportCb(kind=cb.kind) if needs_class else AdminCb(menu="rep")))
+        what = ", ".join(x for x in (label, escape(class_name)) if x)
+        await show(query, _("{report}: which period?").format(report=what), inline(rows))
         return
-    class_name = await _class_name(viewer, access_admin, cb.cls) if needs_class else ""
     period = next((p for p in periods if p.number == cb.period), None)
     if needs_period and period is None:
         raise NotFound("period", cb.period)
     await query.answer(_("Preparing the file…"))
-    data, name = await _build(cb.kind, viewer, reports, clock, class_name, period, i18n)
-    await message.answer_document(BufferedInputFile(data, filename=name))  # type: ignore[union-attr]
+    data, name, caption = await _build(
+        cb.kind, viewer, reports, clock, class_name, period, i18n.current_locale
+    )
+    await query.message.answer_document(  # type: ignore[union-attr]
+        BufferedInputFile(data, filename=name), caption=caption
+    )
 
 
-async def _build(kind, viewer, reports: ReportService, clock: Clock, class_name, period, i18n):
-    from bot.admin_files import report_xlsx
-    from locales import translations
+def _file_name(*parts: str) -> str:
+    """«Сводная ведомость отметок, 7А, II четверть.xlsx»: named as its title, in the reader's
+    language; no character a file system refuses."""
+    name = ", ".join(p for p in parts if p)
+    return "".join("-" if c in '\\/:*?"<>|' else c for c in name) + ".xlsx"
 
-    gettext = translations(i18n.current_locale).gettext
+
+async def _build(
+    kind: str,
+    viewer: Viewer,
+    reports: ReportService,
+    clock: Clock,
+    class_name: str,
+    period: Period | None,
+    locale: str,
+) -> tuple[bytes, str, str]:
+    """The workbook, its file name and the caption that says what it is."""
+    from bot.admin_files import report_note, report_xlsx
+
+    label = _(LABELS[kind])
     number = period.number if period else None
+    named = period_name(period) if period else ""
     if kind == "jr":
         export = await reports.journal(viewer, class_name, number)
-        return await asyncio.to_thread(report_xlsx, export, gettext), export.file_name
+        data = await asyncio.to_thread(report_xlsx, export, locale)
+        # The archive copy keeps the name the regulation gives it: year, period, class.
+        caption = _("Class journal: {class_name}, {period}, {year}").format(
+            class_name=escape(class_name), period=named, year=escape(export.year)
+        )
+        return data, export.file_name, caption
+    dates = ""
     if kind == "ms":
         table = await reports.marks_summary(viewer, class_name, number)
     elif kind == "rs":
         table = await reports.class_results(viewer, class_name, number)
     elif kind == "at":
-        end = min(period.ends_on, clock.today())
-        table = await reports.attendance_summary(viewer, class_name, period.starts_on, end)
+        end = min(period.ends_on, clock.today())  # type: ignore[union-attr]
+        table = await reports.attendance_summary(viewer, class_name, period.starts_on, end)  # type: ignore[union-attr]
+        dates = f"{period.starts_on:%d.%m.%Y} – {end:%d.%m.%Y}"  # type: ignore[union-attr]
     elif kind == "ql":
         table = await reports.journal_quality(viewer, number)
     elif kind == "gd":
         table = await reports.guardians_activity(viewer, class_name)
     else:
-        table = await reports.movement(viewer, period.starts_on, period.ends_on)
-    suffix = "_".join(x for x in (class_name, str(number or "")) if x)
+        table = await reports.movement(viewer, period.starts_on, period.ends_on)  # type: ignore[union-attr]
     # A workbook takes up to a second to write: off the loop, so the diary keeps answering.
-    data = await asyncio.to_thread(report_xlsx, table, gettext)
-    return data, f"{table.kind}{'_' + suffix if suffix else ''}.xlsx"
+    data = await asyncio.to_thread(report_xlsx, table, locale)
+    details = [x for x in (escape(class_name), named, dates) if x]
+    caption = label + (": " + ", ".join(details) if details else "")
+    note = report_note(table, locale)
+    if note:
+        caption += "\n" + escape(note)
+    return data, _file_name(label, class_name, named), caption
 
 
 # -- charts --------------------------------------------------------------------------------------
+
+CHARTS = {
+    "r": N_("Results by period"),
+    "a": N_("Absences by month"),
+}
 
 
 @router.callback_query(AdminCb.filter(F.menu == "ch"))
@@ -183,20 +261,17 @@ async def on_chart(
     callback_data: CallbackData,
 ) -> None:
     cb = callback_data if isinstance(callback_data, ChartCb) else ChartCb()
-    message = query.message
     if not cb.cls:
         rows = await _class_rows(viewer, access_admin, lambda c: ChartCb(cls=c))
-        await query.answer()
-        await message.answer(_("A chart for which class?"), reply_markup=inline(rows))  # type: ignore[union-attr]
+        rows.append(back_to_menu())
+        await show(query, _("A chart for which class?"), inline(rows))
         return
     class_name = await _class_name(viewer, access_admin, cb.cls)
-    if cb.kind not in ("r", "a"):
-        rows = [
-            [(_("Results by period"), ChartCb(cls=cb.cls, kind="r"))],
-            [(_("Absences by month"), ChartCb(cls=cb.cls, kind="a"))],
-        ]
-        await query.answer()
-        await message.answer(class_name, reply_markup=inline(rows))  # type: ignore[union-attr]
+    if cb.kind not in CHARTS:
+        rows = [[(_(label), ChartCb(cls=cb.cls, kind=k))] for k, label in CHARTS.items()]
+        rows.append(_back(ChartCb()))
+        text = _("Charts: {class_name}. Which one?").format(class_name=escape(class_name))
+        await show(query, text, inline(rows))
         return
     from bot.admin_charts import attendance_png, results_png
 
@@ -205,22 +280,68 @@ async def on_chart(
     # Drawing takes a fair part of a second: off the loop, so the diary keeps answering.
     picture = await asyncio.to_thread(draw, data, i18n.current_locale)
     await query.answer()
-    await message.answer_photo(  # type: ignore[union-attr]
-        BufferedInputFile(picture, filename=f"{cb.kind}_{class_name}.png")
+    caption = f"{escape(class_name)}: {_(CHARTS[cb.kind])}"
+    await query.message.answer_photo(  # type: ignore[union-attr]
+        BufferedInputFile(picture, filename=f"{cb.kind}_{class_name}.png"), caption=caption
     )
 
 
 # -- the audit log -------------------------------------------------------------------------------
 
 
-def _entry(e, clock: Clock) -> str:
+def _cut(text: str) -> str:
+    return text if len(text) <= FIELD_LIMIT else text[: FIELD_LIMIT - 1] + "…"
+
+
+def _value(raw: str, clock: Clock) -> str:
+    """A logged value in words where it is a known one: «absent/sick» → «отсутствует, по
+    болезни», «5» → «5», a time → «03.12.2026 09:00»; anything else as the code it is."""
+    if not raw:
+        return "—"
+    if raw in VALUES:
+        return _(VALUES[raw])
+    state, _sep, reason = raw.partition("/")
+    kind, _sep, minutes = state.partition(":")
+    if kind in ("absent", "late", "present"):
+        words = [_(VALUES[kind])]
+        if minutes.isdigit():
+            words.append(_("{n} min").format(n=minutes))
+        if reason in terms.REASONS:
+            words.append(terms.reason(_, reason))
+        return ", ".join(words)
+    if raw in terms.REASONS:
+        return terms.reason(_, raw)
+    try:
+        return render.mark(MarkValue(raw))
+    except ValueError:
+        pass
+    try:
+        at = datetime.fromisoformat(raw)
+    except ValueError:
+        return f"<code>{escape(_cut(raw))}</code>"
+    if at.tzinfo is None:  # a day
+        return at.strftime("%d.%m.%Y")
+    return at.astimezone(clock.tz).strftime("%d.%m.%Y %H:%M")
+
+
+def _entry(e: AuditEntry, clock: Clock, actors: dict[int, str]) -> str:
     at = e.at.astimezone(clock.tz).strftime("%d.%m.%Y %H:%M")
-    line = f"{at} <code>{escape(e.action)}</code> {escape(e.entity)} {e.entity_id or ''}"
+    what = ACTIONS.get(e.action) or ACTIONS.get(e.action.split(".")[0])
+    line = f"{at} " + (_(what) if what else f"<code>{escape(e.action)}</code>")
+    if e.actor_id in actors:
+        line += f" ({escape(actors[e.actor_id])})"  # type: ignore[index]
     if e.before or e.after:
-        line += f": {escape(e.before)} → {escape(e.after)}"
-    if e.reason:
-        line += f" — {escape(e.reason)}"
+        line += f": {_value(e.before, clock)} → {_value(e.after, clock)}"
+    if e.reason and not e.reason.startswith("account:"):  # the consent's account: no reading
+        line += f" — {escape(_cut(e.reason))}"
     return line
+
+
+def student_label(s: Student, today: date) -> str:
+    """A student in a list of the administration: one who left is marked so, with the day."""
+    if s.left_on is not None and s.left_on <= today:
+        return _("{name} — left on {day}").format(name=s.full_name, day=f"{s.left_on:%d.%m}")
+    return s.full_name
 
 
 @router.callback_query(AdminCb.filter(F.menu == "aud"))
@@ -234,55 +355,54 @@ async def on_audit(
     callback_data: CallbackData,
 ) -> None:
     cb = callback_data if isinstance(callback_data, AuditCb) else AuditCb()
-    message = query.message
     if cb.who not in ("s", "t"):
         await access_admin.year_periods(viewer)  # the administration only
         rows = [
             [(_("A student's log"), AuditCb(who="s"))],
             [(_("A teacher's log"), AuditCb(who="t"))],
+            back_to_menu(),
         ]
-        await query.answer()
-        await message.answer(_("Whose audit log?"), reply_markup=inline(rows))  # type: ignore[union-attr]
+        await show(query, _("Whose audit log?"), inline(rows))
         return
     if cb.who == "t" and not cb.person:
         staff = await access_admin.staff_list(viewer)
         rows = [[(s.name, AuditCb(who="t", person=s.staff_id))] for s in staff[:60]]
-        await query.answer()
-        await message.answer(_("Which teacher?"), reply_markup=inline(rows))  # type: ignore[union-attr]
+        rows.append(_back(AuditCb()))
+        await show(query, _("Which teacher?"), inline(rows))
         return
     if cb.who == "s" and not cb.cls:
         rows = await _class_rows(viewer, access_admin, lambda c: AuditCb(who="s", cls=c))
-        await query.answer()
-        await message.answer(_("Which class?"), reply_markup=inline(rows))  # type: ignore[union-attr]
+        rows.append(_back(AuditCb()))
+        await show(query, _("Which class?"), inline(rows))
         return
     if cb.who == "s" and not cb.person:
         students = await access_admin.class_students(viewer, cb.cls)
-        rows = [[(s.full_name, AuditCb(who="s", cls=cb.cls, person=s.id))] for s in students]  # type: ignore[arg-type]
-        await query.answer()
-        await message.answer(_("Which student?"), reply_markup=inline(rows))  # type: ignore[union-attr]
+        today = clock.today()
+        rows = [
+            [(student_label(s, today), AuditCb(who="s", cls=cb.cls, person=s.id))]  # type: ignore[arg-type]
+            for s in students
+        ]
+        rows.append(_back(AuditCb(who="s")))
+        await show(query, _("Which student?"), inline(rows))
         return
     if cb.who == "s":
         entries = await audit_log.audit(viewer, student_id=cb.person)
     else:
         entries = await audit_log.audit(viewer, staff_id=cb.person)
+    actors = {s.staff_id: s.name for s in await access_admin.staff_list(viewer)}
+    if cb.who == "t":
+        actors = {}  # the teacher's own log: their name is the heading's
     pages = max(1, -(-len(entries) // AUDIT_PAGE))
     page = min(max(cb.page, 0), pages - 1)
     shown = entries[page * AUDIT_PAGE : (page + 1) * AUDIT_PAGE]
     head = _("<b>Audit log</b>, page {page} of {pages}").format(page=page + 1, pages=pages)
-    body = "\n".join(_entry(e, clock) for e in shown) or _("The audit log has no entries here.")
+    body = "\n".join(_entry(e, clock, actors) for e in shown)
+    body = body or _("The audit log has no entries here.")
     nav = []
+    here = {"who": cb.who, "cls": cb.cls, "person": cb.person}
     if page > 0:
-        nav.append(
-            ("◀", AuditCb(who=cb.who, cls=cb.cls, person=cb.person, page=page - 1, turn=True))
-        )
+        nav.append(("◀", AuditCb(**here, page=page - 1)))
     if page < pages - 1:
-        nav.append(
-            ("▶", AuditCb(who=cb.who, cls=cb.cls, person=cb.person, page=page + 1, turn=True))
-        )
-    text = f"{head}\n{body}"[:4000]
-    markup = inline([nav]) if nav else None
-    await query.answer()
-    if cb.turn:
-        await message.edit_text(text, reply_markup=markup)  # type: ignore[union-attr]
-    else:
-        await message.answer(text, reply_markup=markup)  # type: ignore[union-attr]
+        nav.append(("▶", AuditCb(**here, page=page + 1)))
+    back = AuditCb(who="t") if cb.who == "t" else AuditCb(who="s", cls=cb.cls)
+    await show(query, f"{head}\n{body}", inline([nav, _back(back)]))

@@ -30,8 +30,16 @@ from core.import_apply import ImportService
 from core.imports import parse_roster
 from core.tabular import SourceTable
 from core.year import Turnover, YearService
-from handlers.admin import MAX_UPLOAD, AdminCb, end_form, problems_text, read_file
+from handlers.admin import (
+    MAX_UPLOAD,
+    AdminCb,
+    back_to_menu,
+    end_form,
+    problems_text,
+    read_file,
+)
 from handlers.journal_ui import show
+from handlers.render import locale
 
 router = Router(name=__name__)
 router.message.filter(F.chat.type == "private")
@@ -60,10 +68,12 @@ def _report(done: Turnover) -> str:
     parts = [escape(x) for x in turnover_lines(done, _)]
     if done.report.warnings:
         parts.append(_("Warnings:"))
-        parts.append(problems_text([describe_problem(p, _) for p in done.report.warnings]))
+        parts.append(
+            problems_text([describe_problem(p, _, locale()) for p in done.report.warnings])
+        )
     if done.report.errors:
         parts.append(_("Errors — the year cannot be started until they are fixed:"))
-        parts.append(problems_text([describe_problem(p, _) for p in done.report.errors]))
+        parts.append(problems_text([describe_problem(p, _, locale()) for p in done.report.errors]))
     return "\n".join(parts)
 
 
@@ -75,15 +85,13 @@ async def on_new_year(query: CallbackQuery, viewer: Viewer, state: FSMContext) -
     await end_form(state, KEY)
     await state.set_state(YearForm.calendar)
     await state.update_data({KEY + "account": viewer.account_id})
-    await query.answer()
-    await query.message.answer(  # type: ignore[union-attr]
-        _(
-            "Please send the new school year's calendar as a document: a CSV or XLSX file with "
-            "the calendar table (year, period, kind, starts_on, ends_on) and, if the school "
-            "has them, the holidays. I will show what would happen; nothing changes until you "
-            "confirm twice. /cancel to stop."
-        )
+    text = _(
+        "Please send the new school year's calendar as a document: a CSV or XLSX file with "
+        "the calendar table (year, period, kind, starts_on, ends_on) and, if the school "
+        "has them, the holidays. I will show what would happen; nothing changes until you "
+        "confirm twice. /cancel to stop."
     )
+    await show(query, text, inline([back_to_menu()]))
 
 
 @router.message(StateFilter(YearForm), Command("cancel"))
@@ -119,7 +127,7 @@ async def got_calendar(
         await message.answer(
             _("The file cannot be read; nothing was changed.")
             + "\n"
-            + problems_text([describe_problem(p, _) for p in problems])
+            + problems_text([describe_problem(p, _, locale()) for p in problems])
         )
         return
     years = _years(tables)
@@ -206,7 +214,7 @@ async def on_year_confirm(
         text = (
             _("Nothing was changed.")
             + "\n"
-            + problems_text([describe_problem(p, _) for p in problems])
+            + problems_text([describe_problem(p, _, locale()) for p in problems])
         )
         await show(query, text[:4000])
         return

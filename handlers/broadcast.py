@@ -19,7 +19,7 @@ from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import ngettext
 
-from bot.keyboards import inline
+from bot.keyboards import BROADCAST, inline
 from bot.push_buttons import (
     AudienceCb,
     BroadcastClassCb,
@@ -95,7 +95,11 @@ async def cancel_form(query: CallbackQuery, state: FSMContext, form: type[States
         await state.clear()
     await query.answer()
     if isinstance(query.message, Message):
-        await query.message.edit_text(_("Cancelled: nothing was sent."))
+        try:
+            await query.message.edit_text(_("Cancelled: nothing was sent."))
+        except TelegramBadRequest as exc:  # a second tap: the prompt says so already
+            if "not modified" not in exc.message:
+                raise
 
 
 async def _ask_content(message: Message, state: FSMContext, class_id: int, name: str) -> None:
@@ -111,6 +115,7 @@ async def _ask_content(message: Message, state: FSMContext, class_id: int, name:
 
 
 @router.message(Command("broadcast"))
+@router.message(F.text == BROADCAST)
 async def cmd_broadcast(
     message: Message, viewer: Viewer, messaging: MessagingService, state: FSMContext
 ) -> None:

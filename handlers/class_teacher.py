@@ -4,6 +4,7 @@ what still has none (003 reg.2 §2.2.1; 000 §4.4; 004 §5.3.2)."""
 
 from __future__ import annotations
 
+from collections import Counter
 from datetime import date, timedelta
 from html import escape
 from typing import Any
@@ -24,6 +25,7 @@ from core.model import AbsenceReason, AttendanceKind
 from core.teacher import AbsenceItem, TeacherService, student_days
 from handlers import journal_ui as ui
 from handlers import render as r
+from locales import terms
 
 router = Router(name=__name__)
 router.message.filter(F.chat.type == "private")
@@ -34,15 +36,11 @@ MAX_DAYS = 120  # how far back the class teacher goes
 
 
 def letter(reason: AbsenceReason) -> str:
-    return {
-        AbsenceReason.SICK: _("S"),
-        AbsenceReason.EXCUSED: _("E"),
-        AbsenceReason.UNEXCUSED: _("U"),
-    }[reason]
+    return terms.reason_letter(_, reason)
 
 
 def legend() -> str:
-    return _("S — illness, E — excused, U — unexcused.")
+    return terms.reason_legend(_)
 
 
 def reason_buttons(make: Any, current: AbsenceReason | None) -> list[tuple[str, Any]]:
@@ -154,19 +152,14 @@ async def render_week(
         + _("Weekly check, {name}").format(name=escape(found.class_name))
         + "</b> · "
         + _("{start} – {end}").format(start=r.day(start, False), end=r.day(end, False)),
-        _(
-            "Absences: {total} · with a reason: {explained} · without: {missing} · late: {late}"
-        ).format(
-            total=len(absences),
-            explained=len(absences) - len(missing),
-            missing=len(missing),
-            late=late,
-        ),
-        "",
+        _("Lessons missed: {total} · late: {late}").format(total=len(absences), late=late),
     ]
+    if absences:  # in the same words as the diary and the pushes
+        lines.append(terms.reason_counts(_, Counter(x.reason for x in absences)))
+    lines.append("")
     rows: list[list[tuple[str, Any]]] = []
     if missing:
-        lines.append("<b>" + _("Still without a reason") + "</b>")
+        lines.append("<b>" + terms.capital(r.reason(None)) + "</b>")
         buttons = []
         for when, student, items in student_days(missing):
             lines.append(

@@ -65,6 +65,8 @@ async def on_button_in_group(query: CallbackQuery) -> None:
 
 
 def help_text(viewer: Viewer) -> str:
+    """What this person can do today: the diary for a family, the lessons for whoever
+    teaches, the class for its class teacher, the administration for the administration."""
     lines = ["<b>" + _("What the bot can do") + "</b>"]
     if viewer.account_id is None:
         lines.append(
@@ -75,7 +77,8 @@ def help_text(viewer: Viewer) -> str:
             )
         )
         return "\n".join(lines)
-    if viewer.student_id or viewer.children or viewer.children_pending_consent:
+    family = kb.reads_diary(viewer)
+    if family:
         lines += [
             _("/marks — marks for the period, averages and the forecast of the period mark"),
             _("/homework — homework for today, tomorrow or the week"),
@@ -88,28 +91,28 @@ def help_text(viewer: Viewer) -> str:
             lines.append(_("/children — choose whose diary to show"))
         if viewer.children:
             lines.append(_("/write — write to the class teacher about your child"))
-    if viewer.is_staff:
+    if viewer.is_staff and kb.has_lessons(viewer):
         lines += [
             _("/today — my lessons: roll call, marks, topic, homework, remarks, period marks"),
             _("/att 7А Иванов Петрова — mark them absent in my lesson with 7А now"),
             _("/mark 7А КР Иванов 5 Петрова 4 — marks of one work type in my latest lesson"),
         ]
-        if viewer.class_teacher_of:
-            lines.append(_("/absences — absences in my class, their reasons, the weekly check"))
-        if viewer.class_teacher_of or viewer.is_admin or viewer.corrects_any:
-            lines.append(
-                _("/broadcast — a message to the parents and students of a class, with receipts")
-            )
-        if viewer.class_teacher_of or viewer.is_admin:
-            lines.append(_("/invites — invite codes for students and parents, who has signed in"))
-        if viewer.administers:
-            lines.append(_("/admin — imports, periods, reports, charts, the audit log, access"))
+    if viewer.is_staff and viewer.class_teacher_of:
+        lines.append(_("/absences — absences in my class, their reasons, the weekly check"))
+    if kb.broadcasts(viewer):
+        lines.append(
+            _("/broadcast — a message to the parents and students of a class, with receipts")
+        )
+    if kb.hands_out_codes(viewer):
+        lines.append(_("/invites — invite codes for students and parents, who has signed in"))
+    if viewer.is_staff and viewer.administers:
+        lines.append(_("/admin — imports, periods, reports, charts, the audit log, access"))
     lines += [
         _("/settings — language, quiet hours and notifications"),
         _("/logout — sign out on this account"),
-        "",
-        _("The diary only shows data; marks and absences are entered by teachers."),
     ]
+    if family:
+        lines += ["", _("The diary only shows data; marks and absences are entered by teachers.")]
     return "\n".join(lines)
 
 

@@ -171,12 +171,20 @@ async def on_sheet_make(
         asyncio.to_thread(sheet_xlsx, lines, gettext, link, tz),
     )
     message = query.message
-    name = f"invites_{found.class_name}"
+    # Named as the sheet is titled, in the reader's language: «Коды приглашения, 7А.pdf».
+    name = _("Invite codes, {class_name}").format(class_name=found.class_name).replace("/", "-")
+    class_name = escape(found.class_name)
     await message.edit_text(  # type: ignore[union-attr]
         _("Codes made: {n}. Print the cards and hand each one to its owner.").format(n=len(lines))
     )
-    await message.answer_document(BufferedInputFile(pdf, filename=f"{name}.pdf"))  # type: ignore[union-attr]
-    await message.answer_document(BufferedInputFile(xlsx, filename=f"{name}.xlsx"))  # type: ignore[union-attr]
+    await message.answer_document(  # type: ignore[union-attr]
+        BufferedInputFile(pdf, filename=f"{name}.pdf"),
+        caption=_("Cards to print and cut out: {class_name}").format(class_name=class_name),
+    )
+    await message.answer_document(  # type: ignore[union-attr]
+        BufferedInputFile(xlsx, filename=f"{name}.xlsx"),
+        caption=_("The same codes as a table: {class_name}").format(class_name=class_name),
+    )
 
 
 # -- one person ----------------------------------------------------------------------------------

@@ -16,13 +16,15 @@ from aiogram.utils.i18n import gettext as _
 
 from bot.attempts import AttemptLimiter
 from bot.commands import set_chat_commands
-from bot.keyboards import ConsentCb, LogoutCb, consent_keyboard, inline, main_menu
+from bot.keyboards import ConsentCb, LogoutCb, consent_keyboard, has_lessons, inline, main_menu
+from bot.messages import N_
 from bot.viewers import MESSENGER, ViewerCache
 from core.access import Viewer
 from core.accounts import AccountService
 from core.errors import InviteInvalid
 from core.invites import InviteService, looks_like_code
-from core.model import PersonRole
+from core.model import PersonRole, StaffRoleKind
+from core.teacher import TeacherService
 from handlers.render import split
 
 router = Router(name=__name__)
@@ -45,7 +47,27 @@ def consent_text() -> str:
     )
 
 
-async def show_home(message: Message, viewer: Viewer, bot: Bot, i18n: I18n) -> None:
+STAFF_ROLES = (  # in the order they are named
+    (StaffRoleKind.DIRECTOR, N_("head of school")),
+    (StaffRoleKind.DEPUTY, N_("deputy head")),
+    (StaffRoleKind.ADMIN, N_("journal administrator")),
+)
+
+
+def staff_roles(viewer: Viewer, classes: list[str]) -> str:
+    """«заместитель директора, учитель», «учитель, классный руководитель 7А»: what the person
+    is at school today, not just «staff»."""
+    roles = [_(name) for kind, name in STAFF_ROLES if kind in viewer.staff_roles]
+    if has_lessons(viewer):
+        roles.append(_("teacher"))
+    if classes:
+        roles.append(_("class teacher of {classes}").format(classes=", ".join(classes)))
+    return ", ".join(roles) or _("school staff")
+
+
+async def show_home(
+    message: Message, viewer: Viewer, bot: Bot, i18n: I18n, teacher: TeacherService
+) -> None:
     """The greeting and menu for whoever this account now is."""
     if viewer.children_pending_consent and not viewer.children:
         await message.answer(consent_text(), reply_markup=consent_keyboard())
@@ -64,7 +86,8 @@ async def show_home(message: Message, viewer: Viewer, bot: Bot, i18n: I18n) -> N
         return
     who = []
     if "staff" in viewer.names:
-        who.append(_("{name} (school staff)").format(name=viewer.names["staff"]))
+        roles = staff_roles(viewer, [c.name for c in await teacher.my_classes(viewer)])
+        who.append(_("{name} ({roles})").format(name=viewer.names["staff"], roles=roles))
     if "guardian" in viewer.names:
         who.append(_("{name} (parent)").format(name=viewer.names["guardian"]))
     if "student" in viewer.names:
@@ -88,6 +111,7 @@ async def redeem(
     attempts: AttemptLimiter,
     bot: Bot,
     i18n: I18n,
+    teacher: TeacherService,
 ) -> None:
     user = message.from_user
     assert user is not None
@@ -120,7 +144,7 @@ async def redeem(
     if link.role == PersonRole.GUARDIAN and fresh.children_pending_consent:
         await message.answer(consent_text(), reply_markup=consent_keyboard())
         return
-    await show_home(message, fresh, bot, i18n)
+    await show_home(message, fresh, bot, i18n, teacher)
 
 
 @router.message(CommandStart(deep_link=True))
@@ -129,8 +153,10 @@ async def cmd_start_code(message: Message, command: CommandObject, **deps) -> No
 
 
 @router.message(CommandStart())
-async def cmd_start(message: Message, viewer: Viewer, bot: Bot, i18n: I18n) -> None:
-    await show_home(message, viewer, bot, i18n)
+async def cmd_start(
+    message: Message, viewer: Viewer, bot: Bot, i18n: I18n, teacher: TeacherService
+) -> None:
+    await show_home(message, viewer, bot, i18n, teacher)
 
 
 @router.message(F.text, F.text.func(looks_like_code))  # photos and files have no text
@@ -147,6 +173,7 @@ async def on_consent(
     viewers: ViewerCache,
     bot: Bot,
     i18n: I18n,
+    teacher: TeacherService,
 ) -> None:
     message = query.message
     if not isinstance(message, Message):
@@ -169,7 +196,7 @@ async def on_consent(
     fresh = await viewers.get(str(query.from_user.id), True)
     await message.edit_text(_("Thank you, your consent is recorded."))
     await query.answer()
-    await show_home(message, fresh, bot, i18n)
+    await show_home(message, fresh, bot, i18n, teacher)
 
 
 @router.message(Command("logout"))
@@ -213,5 +240,5 @@ async def on_logout(
 
 
 def _pick(deps: dict) -> dict:
-    names = ("viewer", "invites", "accounts", "viewers", "attempts", "bot", "i18n")
+    names = ("viewer", "invites", "accounts", "viewers", "attempts", "bot", "i18n", "teacher")
     return {name: deps[name] for name in names}

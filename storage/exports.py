@@ -14,9 +14,16 @@ from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
 
 from core.model import MarkValue
-from core.reports import JournalExport, Table
+from core.reports import JournalExport, StudentName, Table
 
 Gettext = Callable[[str], str]
+# Names a study period by its kind and number («II четверть»); the caller passes the one
+# every screen uses (``locales.terms.period``), in the file's language.
+PeriodName = Callable[[str, int], str]
+
+
+def _number_only(kind: str, number: int) -> str:
+    return str(number)
 
 
 def N_(message: str) -> str:
@@ -42,6 +49,17 @@ WORDS = {
     "transferred": N_("movement.transferred"),
     "student": N_("relation.student"),
 }
+# Who a guardian is to the child, as rosters write it in English; the school's own words
+# («мать», «бабушка») are shown as they are.
+RELATIONS = {
+    "parent": N_("relation.parent"),
+    "mother": N_("relation.mother"),
+    "father": N_("relation.father"),
+    "guardian": N_("relation.guardian"),
+    "grandmother": N_("relation.grandmother"),
+    "grandfather": N_("relation.grandfather"),
+    "student": N_("relation.student"),
+}
 HEADERS = [
     N_("No."),
     N_("Student"),
@@ -55,6 +73,7 @@ HEADERS = [
     N_("Sick"),
     N_("Excused"),
     N_("Unexcused"),
+    N_("No reason given yet"),
     N_("Late"),
     N_("Total"),
     N_("Students"),
@@ -86,19 +105,38 @@ HEADERS = [
     N_("failing"),
     N_("not_assessed"),
 ]
-MARKS_OF_PERIOD = N_("Marks, period {n}")
-MARK_FOR_PERIOD = N_("Mark for period {n}")
-JOURNAL_TITLE = N_("Class journal {class}: {subject}, period {period}, {year}")
+MARKS_OF_PERIOD = N_("Marks, {period}")
+MARK_FOR_PERIOD = N_("Mark for {period}")
+JOURNAL_TITLE = N_("Class journal {class}: {subject}, {period}, {year}")
 TITLES = {
     "journal": JOURNAL_TITLE,
-    "marks_summary": N_("Summary sheet of marks: class {class}, period {period}, {year}"),
-    "class_results": N_("Class results: {class}, period {period}, {year}"),
+    "marks_summary": N_("Summary sheet of marks: class {class}, {period}, {year}"),
+    "class_results": N_("Class results: {class}, {period}, {year}"),
     "attendance": N_("Attendance: class {class}, {start} - {end}"),
     "monthly_attendance": N_("Monthly attendance: class {class}, {month}"),
-    "journal_quality": N_("Journal quality by teacher: period {period}, {year}"),
+    "journal_quality": N_("Journal quality by teacher: {period}, {year}"),
     "guardians_activity": N_("Guardians' access: class {class}"),
     "movement": N_("Student movement: {start} - {end}"),
     "statement": N_("Marks statement: {student}, class {class}, {year}"),
+}
+# A report's sheet is named by what it is, in the file's language.
+SHEETS = {
+    "marks_summary": N_("Summary sheet"),
+    "class_results": N_("Class results"),
+    "attendance": N_("Attendance"),
+    "monthly_attendance": N_("Attendance"),
+    "journal_quality": N_("Journal quality"),
+    "guardians_activity": N_("Guardians' access"),
+    "movement": N_("Student movement"),
+    "statement": N_("Marks statement"),
+}
+# Why a summary sheet has no period marks (``ReportService._why_empty``).
+EMPTY = {
+    "not_yet": N_(
+        "No period marks yet: teachers give them from {opens} to {closes}, at the end of "
+        "the period."
+    ),
+    "none": N_("No period marks have been given for this period."),
 }
 
 BOLD = Font(bold=True)
@@ -125,13 +163,16 @@ def _sheet_title(text: str, used: set[str]) -> str:
     return title
 
 
-def journal_xlsx(export: JournalExport, _: Gettext) -> bytes:
+def journal_xlsx(
+    export: JournalExport, _: Gettext, period_name: PeriodName = _number_only
+) -> bytes:
     """One sheet per subject (and subgroup), in the shape of the paper journal: students x
     lesson dates with marks and absences, the period mark; then the dates' topics and
     homework."""
     book = Workbook()
     book.remove(book.active)
     used: set[str] = set()
+    period = period_name(export.period_kind, export.period)
     for page in export.pages:
         name = f"{page.subject} ({page.group})" if page.group else page.subject
         sheet = book.create_sheet(_sheet_title(name, used))
@@ -141,7 +182,7 @@ def journal_xlsx(export: JournalExport, _: Gettext) -> bytes:
                     **{
                         "class": export.class_name,
                         "subject": name,
-                        "period": export.period,
+                        "period": period,
                         "year": export.year,
                     }
                 )
@@ -162,7 +203,7 @@ def journal_xlsx(export: JournalExport, _: Gettext) -> bytes:
                 if absence:
                     parts.insert(0, _(ABSENCES[absence]))
                 cells.append(" ".join(parts))
-            sheet.append([n, line.student, *cells, mark_text(line.final, _)])
+            sheet.append([n, _value(line.student, _), *cells, mark_text(line.final, _)])
         sheet.append([])
         sheet.append([_("Date"), _("Lesson topic"), _("Homework")])
         for cell in sheet[sheet.max_row]:
@@ -180,7 +221,7 @@ def journal_xlsx(export: JournalExport, _: Gettext) -> bytes:
                     **{
                         "class": export.class_name,
                         "subject": "—",
-                        "period": export.period,
+                        "period": period,
                         "year": export.year,
                     }
                 )
@@ -189,7 +230,13 @@ def journal_xlsx(export: JournalExport, _: Gettext) -> bytes:
     return _bytes(book)
 
 
+# A student who left, on a list of the administration (the bot's lists say the same).
+LEFT = N_("{name} — left on {day}")
+
+
 def _value(value: object, _: Gettext) -> object:
+    if isinstance(value, StudentName):
+        return _(LEFT).format(name=value.name, day=value.left_on.strftime("%d.%m"))
     if isinstance(value, MarkValue):
         return mark_text(value, _)
     if isinstance(value, str) and value in WORDS:
@@ -199,39 +246,56 @@ def _value(value: object, _: Gettext) -> object:
     return value
 
 
-def _header(text: str, _: Gettext) -> str:
-    if ":" in text and text.split(":")[0] in ("marks", "final"):
-        kind, n = text.split(":")
-        return _(MARKS_OF_PERIOD if kind == "marks" else MARK_FOR_PERIOD).format(n=n)
+def _header(text: str, _: Gettext, period_name: PeriodName) -> str:
+    """A header's message id; «marks:quarter:2» and «final:quarter:2» name their period."""
+    what, _sep, rest = text.partition(":")
+    if what in ("marks", "final") and rest:
+        kind, _sep, n = rest.rpartition(":")
+        period = period_name(kind or "quarter", int(n))
+        return _(MARKS_OF_PERIOD if what == "marks" else MARK_FOR_PERIOD).format(period=period)
     return _(text)
 
 
-def table_xlsx(table: Table, _: Gettext) -> bytes:
+def _relation(value: object, _: Gettext) -> object:
+    if isinstance(value, str) and value.strip().lower() in RELATIONS:
+        return _(RELATIONS[value.strip().lower()])
+    return value
+
+
+def table_xlsx(table: Table, _: Gettext, period_name: PeriodName = _number_only) -> bytes:
     book = Workbook()
     sheet = book.active
-    sheet.title = _sheet_title(table.kind, set())
+    sheet.title = _sheet_title(_(SHEETS.get(table.kind, TITLES[table.kind])), set())
     facts = {
         k: (v.strftime("%d.%m.%Y") if isinstance(v, date) else v) for k, v in table.facts.items()
     }
+    if "period" in facts:
+        kind = str(facts.get("period_kind", "quarter"))
+        facts["period"] = period_name(kind, int(facts["period"]))  # type: ignore[call-overload]
     sheet.append([_(TITLES[table.kind]).format(**facts)])
     sheet["A1"].font = BOLD
-    sheet.append([])
-    sheet.append([_header(h, _) for h in table.headers])
-    for cell in sheet[3]:
+    why = EMPTY.get(str(facts.get("empty")))
+    sheet.append([_(why).format(**facts)] if why else [])
+    sheet.append([_header(h, _, period_name) for h in table.headers])
+    header = sheet.max_row
+    for cell in sheet[header]:
         cell.font = BOLD
         cell.alignment = WRAP
     for row in table.rows:
-        sheet.append([_value(v, _) for v in row])
+        values = [_value(v, _) for v in row]
+        if table.kind == "guardians_activity":
+            values[2] = _relation(row[2], _)
+        sheet.append(values)
     if table.kind == "class_results":
         sheet.append([])
         sheet.append([_("Student"), ""])
         for name, kind in table.facts.get("students", []):  # type: ignore[union-attr]
-            sheet.append([name, _(kind) if kind else ""])
-    for column, cells in enumerate(sheet.iter_cols(min_row=3, max_row=3), start=1):
+            sheet.append([_value(name, _), _(kind) if kind else ""])
+    for column, cells in enumerate(sheet.iter_cols(min_row=header, max_row=header), start=1):
         sheet.column_dimensions[get_column_letter(column)].width = max(
             6, min(40, max(len(str(c.value or "")) for c in cells) + 2)
         )
-    for row in sheet.iter_rows(min_row=4):
+    for row in sheet.iter_rows(min_row=header + 1):
         for cell in row:
             if isinstance(cell.value, date):
                 cell.number_format = "DD.MM.YYYY"

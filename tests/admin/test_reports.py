@@ -8,6 +8,7 @@ from datetime import date, datetime, timedelta
 import pytest
 from openpyxl import load_workbook
 
+from bot.admin_files import report_xlsx
 from core import model as m
 from core.access import SYSTEM, Viewer
 from core.errors import AccessDenied
@@ -135,7 +136,7 @@ async def taught(school: Database, clock) -> Database:
 async def test_the_journal_export_has_the_paper_journals_shape(taught: Database, clock) -> None:
     export = await ReportService(taught.uow, clock).journal(SYSTEM, "7а", 2)
     assert export.file_name == "2026-2027_2_7А.xlsx"
-    book = load_workbook(io.BytesIO(journal_xlsx(export, RU)))
+    book = load_workbook(io.BytesIO(report_xlsx(export, "ru")))
     assert book.sheetnames == [
         "Английский язык (Англ. гр. 1)",
         "Английский язык (Англ. гр. 2)",
@@ -144,7 +145,7 @@ async def test_the_journal_export_has_the_paper_journals_shape(taught: Database,
     ]
     sheet = book["Математика"]
     rows = list(sheet.iter_rows(values_only=True))
-    assert rows[0][0] == "Классный журнал 7А: Математика, четверть 2, 2026/2027"
+    assert rows[0][0] == "Классный журнал 7А: Математика, II четверть, 2026/2027"
     assert rows[1][:2] == ("Учитель", "Смирнова А.П.")
     assert rows[2] == ("№", "Обучающийся", "16.11", "17.11", "18.11", "Итог")
     assert rows[3] == (None, "Вид работы", "У/КР", "У", None, None)
@@ -165,8 +166,9 @@ async def test_class_results_and_the_summary_sheet(taught: Database, clock) -> N
     results = await reports.class_results(SYSTEM, "7А", 2)
     # Иванов 5/5 excellent; Ёлкина 4/5 good; Петрова 4/3 one three; Сидоров 2 failing.
     assert results.rows == ((4, 1, 1, 1, 1, 0, 50.0, 75.0),)
-    sheet = load_workbook(io.BytesIO(table_xlsx(results, RU))).active
-    assert sheet["A1"].value == "Итоги успеваемости класса 7А: четверть 2, 2026/2027"
+    sheet = load_workbook(io.BytesIO(report_xlsx(results, "ru"))).active
+    assert sheet["A1"].value == "Итоги успеваемости класса 7А: II четверть, 2026/2027"
+    assert sheet.title == "Итоги успеваемости класса"
     assert [c.value for c in sheet[3]][:2] == ["Всего обучающихся", "Отличники"]
     assert [c.value for c in sheet[4]] == [4, 1, 1, 1, 1, 0, 50, 75]
     summary = await reports.marks_summary(SYSTEM, "7А", 2)
@@ -185,10 +187,10 @@ async def test_attendance_reports_and_journal_quality(taught: Database, clock) -
     assert sidorov[1] == "Сидоров Максим Олегович" and sidorov[2 + 16] == 1 and sidorov[-1] == 1
     att = await reports.attendance_summary(SYSTEM, "7А", date(2026, 11, 1), date(2026, 11, 30))
     assert [r[2:] for r in att.rows] == [
-        (0, 0, 0, 0, 1),
-        (0, 0, 0, 0, 0),
-        (0, 0, 0, 0, 0),
-        (1, 1, 0, 0, 0),
+        (0, 0, 0, 0, 0, 1),
+        (0, 0, 0, 0, 0, 0),
+        (0, 0, 0, 0, 0, 0),
+        (1, 1, 0, 0, 0, 0),
     ]
     quality = await reports.journal_quality(SYSTEM, 2)
     row = next(r for r in quality.rows if r[1] == "7А" and r[2] == "Математика")

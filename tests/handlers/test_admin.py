@@ -25,6 +25,10 @@ async def _subjects(w: World) -> set[str]:
         return {s.name for s in await uow.subjects.list_all()}
 
 
+def _buttons(w: World, user) -> list[str]:  # type: ignore[no-untyped-def]
+    return [text for row in w.tester.keyboard(user) for text, _data in row]
+
+
 def _alerts(w: World) -> list[str]:
     return [c.text or "" for c in w.tester.session.calls(AnswerCallbackQuery)]
 
@@ -104,7 +108,7 @@ async def test_periods_close_and_reopen_with_a_reason(world: World) -> None:
     assert "Администрирование" in w.tester.last_text(w.admin)
     await w.tester.click(AdminCb(menu="per"), user=w.admin)
     await w.tester.click(PeriodCb(period=w.s.q2.id, action="ask"), user=w.admin)
-    assert "Закрыть период 2?" in w.tester.last_text(w.admin)
+    assert "Закрыть II четверть?" in w.tester.last_text(w.admin)
     await w.tester.click("🔒 Закрыть", user=w.admin)
     async with w.store.uow() as uow:
         assert (await uow.periods.get(w.s.q2.id)).closed
@@ -119,7 +123,7 @@ async def test_periods_close_and_reopen_with_a_reason(world: World) -> None:
         "Исправление итоговых отметок"
     ]
     await w.tester.click(AuditCb(who="t", person=w.s.admin.id), user=w.admin, forged=True)
-    assert "period.reopen" in w.tester.last_text(w.admin)
+    assert "Период открыт снова" in w.tester.last_text(w.admin)
 
 
 async def test_reports_charts_and_staff_invites(world: World) -> None:
@@ -128,14 +132,18 @@ async def test_reports_charts_and_staff_invites(world: World) -> None:
     await w.tester.click(AdminCb(menu="rep"), user=w.admin)
     await w.tester.click("Итоги успеваемости класса", user=w.admin)
     await w.tester.click("7А", user=w.admin)
-    await w.tester.click("Период 1", user=w.admin)
+    await w.tester.click("I четверть", user=w.admin)
     for kind in ("gd", "ql", "jr", "ms", "at", "mv"):
         await w.tester.click(
             ReportCb(kind=kind, cls=w.s.c7.id, period=1), user=w.admin, forged=True
         )
     docs = w.tester.sent(SendDocument, w.admin)
     assert len(docs) == 7
-    assert docs[0].document.filename.startswith("class_results_7А")
+    # Named and captioned as their titles, in the reader's language; the journal's archive copy
+    # by year, period and class (000 §4.6).
+    assert docs[0].document.filename == "Итоги успеваемости класса, 7А, I четверть.xlsx"
+    assert docs[0].caption == "Итоги успеваемости класса: 7А, I четверть"
+    assert docs[3].document.filename.endswith("_1_7А.xlsx")
     for kind in ("r", "a"):
         await w.tester.click(ChartCb(cls=w.s.c7.id, kind=kind), user=w.admin, forged=True)
     assert len(w.tester.sent(SendPhoto, w.admin)) == 2
@@ -143,7 +151,11 @@ async def test_reports_charts_and_staff_invites(world: World) -> None:
     assert "устарела" in _alerts(w)[-1]
 
     await w.tester.click(AdminCb(menu="inv"), user=w.admin, forged=True)
-    await w.tester.click(w.s.teacher.full_name, user=w.admin)
+    staff = _buttons(w, w.admin)
+    assert "✅ " + w.s.teacher.full_name in staff  # signed in
+    assert "⏳ Кузнецов Олег Игоревич" in staff  # not yet
+    assert "Вошли в бот:" in w.tester.last_text(w.admin)
+    await w.tester.click("✅ " + w.s.teacher.full_name, user=w.admin)
     text = w.tester.last_text(w.admin)
     assert "https://t.me/schoolbot_test_bot?start=" in text and w.s.teacher.last_name in text
 
@@ -220,7 +232,7 @@ async def test_the_audit_log_by_teacher_and_by_student_opens_from_the_menu(world
     await w.tester.click("По учителю", user=w.admin)
     await w.tester.click(w.s.admin.full_name, user=w.admin)
     page = w.tester.last_text(w.admin)
-    assert "Журнал изменений" in page and "period.close" in page
+    assert "Журнал изменений" in page and "Закрыт период" in page
 
     await w.tester.send("/admin", user=w.admin)
     await w.tester.click("🕵 Журнал изменений", user=w.admin)

@@ -4,9 +4,11 @@ class; nobody else, and no forged button, gets a code."""
 
 from __future__ import annotations
 
+import io
 import re
 
 from aiogram.methods import AnswerCallbackQuery, SendDocument
+from pypdf import PdfReader
 
 from core.model import PersonRole
 from handlers.invites import InvCb, InvPersonCb
@@ -72,10 +74,22 @@ async def test_the_whole_class_as_a_pdf_and_a_table(world: World) -> None:
     await w.tester.click("Да, создать коды", user=w.class_teacher)
     assert await _invites(w) == before + 4
     docs = w.tester.sent(SendDocument, w.class_teacher)
-    assert [d.document.filename for d in docs] == ["invites_7А.pdf", "invites_7А.xlsx"]
+    # Named, captioned and printed in the reader's language: the cards go home to families.
+    assert [d.document.filename for d in docs] == [
+        "Коды приглашения, 7А.pdf",
+        "Коды приглашения, 7А.xlsx",
+    ]
+    assert [d.caption for d in docs] == [
+        "Карточки, чтобы распечатать и разрезать: 7А",
+        "Те же коды таблицей: 7А",
+    ]
     assert docs[0].document.data.startswith(b"%PDF")
     assert docs[1].document.data.startswith(b"PK")  # a zip: the xlsx
-    assert "Готово кодов: 4." in w.tester.texts(w.class_teacher)[-1]
+    cards = "".join(
+        page.extract_text() for page in PdfReader(io.BytesIO(docs[0].document.data)).pages
+    )
+    assert "Обучающийся, класс 7А" in cards and "class" not in cards
+    assert any("Готово кодов: 4." in t for t in w.tester.texts(w.class_teacher))
 
 
 async def test_the_admin_chooses_any_class(world: World) -> None:
@@ -132,7 +146,7 @@ async def test_the_admin_takes_access_away_and_the_class_teacher_cannot(world: W
 
     await w.tester.click(mother, user=w.admin, forged=True)
     await w.tester.click("⛔ Закрыть доступ", user=w.admin)
-    assert "записывается в журнал аудита" in w.tester.last_text(w.admin)
+    assert "записывается в журнал изменений" in w.tester.last_text(w.admin)
     await w.tester.click("Да, закрыть доступ", user=w.admin)
     assert "вышли аккаунтов — 1" in w.tester.last_text(w.admin)
     await w.tester.send("/marks", user=w.mother)

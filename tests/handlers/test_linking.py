@@ -95,7 +95,7 @@ async def test_teacher_who_is_also_a_parent_gets_both_menus(world: World) -> Non
         )
         await uow.commit()
     await w.link(w.teacher, m.PersonRole.GUARDIAN, g.id)
-    assert "сотрудник" in w.tester.last_text(w.teacher)
+    assert "(учитель)" in w.tester.last_text(w.teacher)
     assert "родитель" in w.tester.last_text(w.teacher)
     await w.tester.send("/marks", user=w.teacher)
     assert "Новикова Ольга" in w.tester.last_text(w.teacher)

@@ -49,7 +49,7 @@ async def _open_periods(school: ImportedSchool) -> None:
 async def test_a_quarantine_moves_a_period_and_its_lessons(school: ImportedSchool) -> None:
     await _open_periods(school)
     assert await _lessons_on(school, DEC_21) > 0
-    await school.tester.click("📅 Перенести даты периода 2", user=ADMIN)
+    await school.tester.click("📅 Перенести даты: II четверть", user=ADMIN)
     assert "05.11.2026–28.12.2026" in school.tester.last_text(ADMIN)
 
     for typed in ("31.02.2026–18.12.2026", "до конца недели", "05.11.2026"):
@@ -61,7 +61,7 @@ async def test_a_quarantine_moves_a_period_and_its_lessons(school: ImportedSchoo
     assert "Почему переносятся даты" in school.tester.last_text(ADMIN)
     await school.tester.send("Карантин по гриппу, приказ № 112", user=ADMIN)
     question = school.tester.last_text(ADMIN)
-    assert "Перенести период 2 на 05.11.2026 – 18.12.2026?" in question
+    assert "Перенести II четверть на 05.11.2026 – 18.12.2026?" in question
     assert "Карантин по гриппу" in question
     q2 = await _period(school, 2)
     assert (q2.starts_on, q2.ends_on) == (date(2026, 11, 5), date(2026, 12, 28))  # not yet
@@ -78,7 +78,7 @@ async def test_a_quarantine_moves_a_period_and_its_lessons(school: ImportedSchoo
     await school.tester.click("✅ Перенести даты", user=ADMIN)
     q2 = await _period(school, 2)
     assert (q2.starts_on, q2.ends_on) == (date(2026, 11, 5), date(2026, 12, 18))
-    assert "Период 2 теперь: 05.11.2026 – 18.12.2026." in school.tester.last_text(ADMIN)
+    assert "II четверть: теперь 05.11.2026 – 18.12.2026." in school.tester.last_text(ADMIN)
     assert await _lessons_on(school, DEC_21) == 0  # the lessons followed the dates
     async with school.database.uow(readonly=True) as uow:
         moves = [e for e in await uow.audit.list_all() if e.action == "period.move"]
@@ -90,7 +90,7 @@ async def test_a_quarantine_moves_a_period_and_its_lessons(school: ImportedSchoo
 
 async def test_moving_dates_can_be_cancelled(school: ImportedSchool) -> None:
     await _open_periods(school)
-    await school.tester.click("📅 Перенести даты периода 3", user=ADMIN)
+    await school.tester.click("📅 Перенести даты: III четверть", user=ADMIN)
     await school.tester.send("/cancel", user=ADMIN)
     assert "ничего не изменено" in school.tester.last_text(ADMIN)
     await school.tester.send("12.01.2027 – 28.03.2027", user=ADMIN)  # ordinary text now
@@ -102,19 +102,19 @@ async def test_moving_dates_can_be_cancelled(school: ImportedSchool) -> None:
 async def test_close_is_offered_once_the_last_day_has_come(school: ImportedSchool) -> None:
     await _open_periods(school)
     buttons = _buttons(school, ADMIN)
-    assert "Закрыть период 1" in buttons  # ended on 24 October
-    assert "Закрыть период 2" not in buttons  # ends on 28 December
-    assert "📅 Перенести даты периода 2" in buttons
+    assert "Закрыть I четверть" in buttons  # ended on 24 October
+    assert "Закрыть II четверть" not in buttons  # ends on 28 December
+    assert "📅 Перенести даты: II четверть" in buttons
 
-    await school.tester.click("Закрыть период 1", user=ADMIN)
-    assert "Закрыть период 1?" in school.tester.last_text(ADMIN)
+    await school.tester.click("Закрыть I четверть", user=ADMIN)
+    assert "Закрыть I четверть?" in school.tester.last_text(ADMIN)
     await school.tester.click("Отмена", user=ADMIN)
     assert "Учебные периоды" in school.tester.last_text(ADMIN)  # the same message, edited
     assert "🔒 Закрыть" not in _buttons(school, ADMIN)
     assert not (await _period(school, 1)).closed
     assert not _alerts(school)
 
-    await school.tester.click("Закрыть период 1", user=ADMIN)
+    await school.tester.click("Закрыть I четверть", user=ADMIN)
     await school.tester.click("🔒 Закрыть", user=ADMIN)
     assert (await _period(school, 1)).closed
-    assert "Открыть период 1" in _buttons(school, ADMIN)
+    assert "Открыть снова: I четверть" in _buttons(school, ADMIN)
