@@ -253,7 +253,9 @@ class CancelInputCb(CallbackData, prefix="ci1"):
     lesson: int = 0
 
 
-class ConfirmCb(CallbackData, prefix="cf1"):
+class LessonAnswerCb(CallbackData, prefix="cf1"):
+    """«Yes» to a question the lesson card asked before many changes (the roll, period marks)."""
+
     lesson: int
     what: str  # the open question it answers: "all" everyone present, "fin" period marks
 

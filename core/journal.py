@@ -756,95 +756,126 @@ class JournalService:
         period_id: int | None = None,
     ) -> FinalMark:
         """Rule 6: by the subject's teacher, from the window's opening to 2 days after the end."""
+        (final,) = await self.set_final_marks(
+            viewer, subject_id, kind, [(student_id, value)], period_id
+        )
+        return final
+
+    async def set_final_marks(
+        self,
+        viewer: Viewer,
+        subject_id: int,
+        kind: FinalKind,
+        values: Sequence[tuple[int, MarkValue]],
+        period_id: int | None = None,
+    ) -> list[FinalMark]:
+        """Several students' final marks of a subject in one transaction: all are set or, when
+        one is refused, none (the teacher's «confirm the proposed marks»)."""
         if kind == FinalKind.PERIOD and period_id is None:
             raise ValidationFailed("period_id", "required")
         if kind != FinalKind.PERIOD and period_id is not None:
             raise ValidationFailed("period_id", "not_allowed")
         async with self.uow() as uow:
-            student = await uow.students.get(student_id)
-            if student is None:
-                raise NotFound("student", student_id)
-            access.require_private(viewer)
-            access.require_teaches_subject(viewer, subject_id, student.class_id)
-            if not viewer.system:
-                # a subgroup's teacher grades only the subgroup's members
-                groups = await uow.subgroups.of_student(student_id)
-                if not any(
-                    t.subject_id == subject_id
-                    and t.class_id == student.class_id
-                    and (t.subgroup_id is None or t.subgroup_id in groups)
-                    for t in viewer.teaches
-                ):
-                    raise AccessDenied("set_final_mark")
-            facts = await _class_facts(uow, student.class_id)
-            rules.ensure_graded(facts.cls.grade)
-            subject = await uow.subjects.get(subject_id)
-            if subject is None or subject.school_id != facts.school.id:
-                raise NotFound("subject", subject_id)
-            period = None
-            if period_id is not None:
-                period = await uow.periods.get(period_id)
-                if period is None or period.year_id != facts.year.id:
-                    raise NotFound("period", period_id)
-            self._ensure_final_time(kind, period, facts, self.clock.today())
-            now = self.clock.now()
-            author = viewer.staff_id
-            if author is None:  # the console: in the name of the subject's teacher
-                author = next(
-                    (
-                        t.staff_id
-                        for t in await uow.teachings.for_class(student.class_id)
-                        if t.subject_id == subject_id
-                    ),
-                    None,
-                )
-                if author is None:
-                    raise ValidationFailed("author", "no_teacher")
-            current = [
-                f
-                for f in await uow.finals.for_student(student_id, facts.year.id)  # type: ignore[arg-type]
-                if f.subject_id == subject_id and f.kind == kind and f.period_id == period_id
+            done = [
+                await self._final_in(uow, viewer, student_id, subject_id, kind, value, period_id)
+                for student_id, value in values
             ]
-            if current and current[0].value == value:
-                return current[0]
-            for old in current:
-                old.superseded_at = now
-                await uow.audit.add(
-                    AuditEntry(
-                        at=now,
-                        actor_id=viewer.staff_id,
-                        action="final.replace",
-                        entity="final_mark",
-                        entity_id=old.id,
-                        student_id=student_id,
-                        before=old.value.value,
-                        after=value.value,
-                    )
-                )
-            final = await uow.finals.add(
-                FinalMark(
-                    student_id,
-                    subject_id,
-                    facts.year.id,  # type: ignore[arg-type]
-                    kind,
-                    value,
-                    author_id=author,
-                    set_at=now,
-                    period_id=period_id,
-                )
-            )
-            uow.emit(
-                FinalMarkSet(
-                    final.id,  # type: ignore[arg-type]
-                    student_id,
-                    subject_id,
-                    kind.value,
-                    period_id,
-                    value.value,
-                )
-            )
             await uow.commit()
-            return final
+            return done
+
+    async def _final_in(
+        self,
+        uow: UnitOfWork,
+        viewer: Viewer,
+        student_id: int,
+        subject_id: int,
+        kind: FinalKind,
+        value: MarkValue,
+        period_id: int | None,
+    ) -> FinalMark:
+        student = await uow.students.get(student_id)
+        if student is None:
+            raise NotFound("student", student_id)
+        access.require_private(viewer)
+        access.require_teaches_subject(viewer, subject_id, student.class_id)
+        if not viewer.system:
+            # a subgroup's teacher grades only the subgroup's members
+            groups = await uow.subgroups.of_student(student_id)
+            if not any(
+                t.subject_id == subject_id
+                and t.class_id == student.class_id
+                and (t.subgroup_id is None or t.subgroup_id in groups)
+                for t in viewer.teaches
+            ):
+                raise AccessDenied("set_final_mark")
+        facts = await _class_facts(uow, student.class_id)
+        rules.ensure_graded(facts.cls.grade)
+        subject = await uow.subjects.get(subject_id)
+        if subject is None or subject.school_id != facts.school.id:
+            raise NotFound("subject", subject_id)
+        period = None
+        if period_id is not None:
+            period = await uow.periods.get(period_id)
+            if period is None or period.year_id != facts.year.id:
+                raise NotFound("period", period_id)
+        self._ensure_final_time(kind, period, facts, self.clock.today())
+        now = self.clock.now()
+        author = viewer.staff_id
+        if author is None:  # the console: in the name of the subject's teacher
+            author = next(
+                (
+                    t.staff_id
+                    for t in await uow.teachings.for_class(student.class_id)
+                    if t.subject_id == subject_id
+                ),
+                None,
+            )
+            if author is None:
+                raise ValidationFailed("author", "no_teacher")
+        current = [
+            f
+            for f in await uow.finals.for_student(student_id, facts.year.id)  # type: ignore[arg-type]
+            if f.subject_id == subject_id and f.kind == kind and f.period_id == period_id
+        ]
+        if current and current[0].value == value:
+            return current[0]
+        for old in current:
+            old.superseded_at = now
+            await uow.audit.add(
+                AuditEntry(
+                    at=now,
+                    actor_id=viewer.staff_id,
+                    action="final.replace",
+                    entity="final_mark",
+                    entity_id=old.id,
+                    student_id=student_id,
+                    before=old.value.value,
+                    after=value.value,
+                )
+            )
+        final = await uow.finals.add(
+            FinalMark(
+                student_id,
+                subject_id,
+                facts.year.id,  # type: ignore[arg-type]
+                kind,
+                value,
+                author_id=author,
+                set_at=now,
+                period_id=period_id,
+            )
+        )
+        uow.emit(
+            FinalMarkSet(
+                final.id,  # type: ignore[arg-type]
+                student_id,
+                subject_id,
+                kind.value,
+                period_id,
+                value.value,
+            )
+        )
+        return final
 
     # --- remarks (rule 9) -------------------------------------------------------------------
 

@@ -11,7 +11,7 @@ from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
 
-from bot.keyboards import ConfirmCb, FinalCb, LessonCb, inline
+from bot.keyboards import FinalCb, LessonAnswerCb, LessonCb, inline
 from core.access import Viewer
 from core.clock import Clock
 from core.diary import StudentForecast
@@ -131,7 +131,7 @@ async def ask_confirm_all(
     )
     markup = inline(
         [
-            [(_("✅ Set ({n})").format(n=len(waiting)), ConfirmCb(lesson=lesson, what="fin"))],
+            [(_("✅ Set ({n})").format(n=len(waiting)), LessonAnswerCb(lesson=lesson, what="fin"))],
             [(_("« Back"), LessonCb(lesson=lesson, view="f"))],
         ]
     )
@@ -154,10 +154,10 @@ async def on_confirm_all(
     await ask_confirm_all(query, sheet, state, clock, None)
 
 
-@router.callback_query(ConfirmCb.filter(F.what == "fin"), flags=WRITES)
+@router.callback_query(LessonAnswerCb.filter(F.what == "fin"), flags=WRITES)
 async def on_confirm_all_yes(
     query: CallbackQuery,
-    callback_data: ConfirmCb,
+    callback_data: LessonAnswerCb,
     viewer: Viewer,
     teacher: TeacherService,
     journal: JournalService,
@@ -171,11 +171,13 @@ async def on_confirm_all_yes(
     if sheet.period.id != data["period"] or asked(sheet) != data["marks"]:
         await ask_confirm_all(query, sheet, state, clock, _("The marks have changed."))
         return
-    subject = sheet.lesson.subject_id
-    for row, value in to_confirm(sheet):
-        await journal.set_final_mark(
-            viewer, row.student.id, subject, FinalKind.PERIOD, value, sheet.period.id
-        )
+    await journal.set_final_marks(  # all or none
+        viewer,
+        sheet.lesson.subject_id,
+        FinalKind.PERIOD,
+        [(row.student.id, value) for row, value in to_confirm(sheet)],
+        sheet.period.id,
+    )
     sheet = await teacher.period_sheet(viewer, callback_data.lesson)
     await ui.show(query, t.sheet_text(sheet), sheet_keyboard(sheet), _("Saved."))
 

@@ -19,7 +19,7 @@ from aiogram.utils.i18n import gettext as _
 from bot import keyboards as kb
 from bot.keyboards import (
     CancelInputCb,
-    ConfirmCb,
+    LessonAnswerCb,
     LessonCb,
     PickCb,
     RollCb,
@@ -156,7 +156,7 @@ async def ask_all_present(
     await ui.begin(state, ui.Input.confirm, clock, kind="all", lesson=lesson, marked=marked(card))
     markup = inline(
         [
-            [(_("✅ Yes, everyone is here"), ConfirmCb(lesson=lesson, what="all"))],
+            [(_("✅ Yes, everyone is here"), LessonAnswerCb(lesson=lesson, what="all"))],
             [ui.back_to_card(lesson)],
         ]
     )
@@ -183,10 +183,10 @@ async def on_all_present(
     await ui.show(query, t.card_text(card), ui.card_keyboard(card))
 
 
-@router.callback_query(ConfirmCb.filter(F.what == "all"), flags=WRITES)
+@router.callback_query(LessonAnswerCb.filter(F.what == "all"), flags=WRITES)
 async def on_all_present_yes(
     query: CallbackQuery,
-    callback_data: ConfirmCb,
+    callback_data: LessonAnswerCb,
     viewer: Viewer,
     journal: JournalService,
     teacher: TeacherService,

@@ -1042,6 +1042,24 @@ async def test_period_mark_needs_a_period(small, journal, teacher):
     )
 
 
+async def test_proposed_period_marks_are_set_all_or_none(small, journal, teacher):
+    """«Confirm the proposed marks»: one refused student (a first grader, not graded) leaves
+    the others unset too; without him every mark is set in one go."""
+    small.clock.set(at(date(2026, 12, 20)))
+    args = (teacher, small.maths.id, FinalKind.PERIOD)
+    values = [(small.ivanov.id, MarkValue.FOUR), (small.petrova.id, MarkValue.FIVE)]
+    await refused(
+        small.store,
+        AccessDenied,
+        journal.set_final_marks(
+            *args, [*values, (small.first_grader.id, MarkValue.FIVE)], small.q2.id
+        ),
+    )
+    done = await journal.set_final_marks(*args, values, small.q2.id)
+    assert [(f.student_id, f.value) for f in done] == values
+    assert len(small.store.events(FinalMarkSet)) == 2
+
+
 async def test_replacing_a_final_mark_keeps_the_old_one(small, journal, teacher):
     small.clock.set(at(date(2026, 12, 20)))
     args = (teacher, small.ivanov.id, small.maths.id, FinalKind.PERIOD)
