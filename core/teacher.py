@@ -95,6 +95,7 @@ class StudentRef:
     id: int
     last_name: str
     first_name: str
+    left_on: date | None = None  # left the school: the lists mark it
 
     @property
     def short_name(self) -> str:
@@ -262,7 +263,7 @@ def _staff_id(viewer: Viewer) -> int:
 
 
 def _ref(student: Student) -> StudentRef:
-    return StudentRef(student.id, student.last_name, student.first_name)  # type: ignore[arg-type]
+    return StudentRef(student.id, student.last_name, student.first_name, student.left_on)  # type: ignore[arg-type]
 
 
 @dataclass(frozen=True, slots=True)

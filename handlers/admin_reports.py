@@ -339,9 +339,7 @@ def _entry(e: AuditEntry, clock: Clock, actors: dict[int, str]) -> str:
 
 def student_label(s: Student, today: date) -> str:
     """A student in a list of the administration: one who left is marked so, with the day."""
-    if s.left_on is not None and s.left_on <= today:
-        return _("{name} — left on {day}").format(name=s.full_name, day=f"{s.left_on:%d.%m}")
-    return s.full_name
+    return render.named(s.full_name, s.left_on, today)
 
 
 @router.callback_query(AdminCb.filter(F.menu == "aud"))

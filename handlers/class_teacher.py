@@ -98,7 +98,8 @@ async def render_day(
     groups = student_days(found.items)
     for _day, student, items in groups:
         lines.append(
-            f"<b>{escape(student.full_name)}</b>: " + "; ".join(item_line(x) for x in items)
+            f"<b>{escape(r.named(student.full_name, student.left_on, today))}</b>: "
+            + "; ".join(item_line(x) for x in items)
         )
         if any(x.kind == AttendanceKind.ABSENT for x in items):
 
@@ -163,7 +164,9 @@ async def render_week(
         buttons = []
         for when, student, items in student_days(missing):
             lines.append(
-                f"{r.day(when)} — {escape(student.full_name)}: "
+                f"{r.day(when)} — "
+                + escape(r.named(student.full_name, student.left_on, clock.today()))
+                + ": "
                 + ngettext("{n} lesson", "{n} lessons", len(items)).format(n=len(items))
             )
             buttons.append(

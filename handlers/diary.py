@@ -86,7 +86,7 @@ def period_row(
     for p in periods:
         if p.starts_on > today:
             continue
-        label = r.ROMAN[p.number] if p.number < len(r.ROMAN) else str(p.number)
+        label = r.period_short(p.kind, p.number)
         row.append(
             (
                 f"• {label} •" if p.id == current else label,

@@ -196,7 +196,7 @@ def finals_text(fm: dv.FinalMarks) -> str:
     shown = 0
     for s in fm.subjects:
         parts = [
-            f"{r.ROMAN[p.number] if p.number < len(r.ROMAN) else p.number}: {r.mark(v)}"
+            f"{r.period_short(p.kind, p.number)}: {r.mark(v)}"
             for p, v in zip(fm.periods, s.periods, strict=True)
             if v is not None
         ]

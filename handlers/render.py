@@ -17,7 +17,6 @@ from core.model import AbsenceReason, MarkValue, PeriodKind
 from locales import terms
 
 TELEGRAM_LIMIT = 4096
-ROMAN = ("", "I", "II", "III", "IV", "V", "VI")
 
 
 def locale() -> str:
@@ -88,9 +87,21 @@ def period(kind: PeriodKind, number: int) -> str:
     return terms.period(_, locale(), kind, number)
 
 
+def period_short(kind: PeriodKind, number: int) -> str:
+    """«II» / «Q2»: a period on a button (``locales.terms``)."""
+    return terms.period_short(_, locale(), kind, number)
+
+
 def reason(value: AbsenceReason | None) -> str:
     """The one word for each reason, and for none yet (``locales.terms``)."""
     return terms.reason(_, value)
+
+
+def named(full_name: str, left_on: date | None, today: date) -> str:
+    """A student in a staff list: one who has left is marked so, with the day (not escaped)."""
+    if left_on is not None and left_on <= today:
+        return _("{name} — left on {day}").format(name=full_name, day=f"{left_on:%d.%m}")
+    return full_name
 
 
 def whose(full_name: str, class_name: str) -> str:

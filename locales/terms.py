@@ -128,3 +128,19 @@ def period(gettext: Gettext, locale: str, kind: str, number: int) -> str:
     if locale == SCHOOL_LANGUAGE and 0 < number < len(_ROMAN):
         n = _ROMAN[number]
     return gettext(_PERIOD.get(str(kind), _PERIOD["quarter"])).format(n=n)
+
+
+# Where a button or a column has room for the number only: «II» in Russian, «Q2» in English.
+_PERIOD_SHORT = {
+    "quarter": N_("Q{n}"),
+    "trimester": N_("T{n}"),
+    "half_year": N_("H{n}"),
+    "semester": N_("S{n}"),
+}
+
+
+def period_short(gettext: Gettext, locale: str, kind: str, number: int) -> str:
+    """A study period where space is tight: «II» (Russian), «Q2», «T3», «H1» (English)."""
+    if locale == SCHOOL_LANGUAGE and 0 < number < len(_ROMAN):
+        return _ROMAN[number]
+    return gettext(_PERIOD_SHORT.get(str(kind), _PERIOD_SHORT["quarter"])).format(n=number)

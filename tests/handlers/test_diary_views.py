@@ -138,6 +138,11 @@ async def test_english_interface(world: World) -> None:
     assert "Marks: Иванов Пётр, 7А" in text and "Quarter 2" in text
     assert "1 more mark is needed" in text
     assert w.tester.reply_keyboard(w.ivanov)[0][0] == "📘 Marks"
+    buttons = [t for row in w.tester.keyboard(w.ivanov) for t, _ in row]
+    assert "Q1" in buttons and "• Q2 •" in buttons  # not «I», «II» in English
+    await w.tester.send("/marks", user=w.mother)  # Russian: Roman numerals
+    buttons = [t for row in w.tester.keyboard(w.mother) for t, _ in row]
+    assert "I" in buttons and "• II •" in buttons
 
 
 async def test_settings_toggle_and_forged_values(world: World) -> None:

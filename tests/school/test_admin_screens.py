@@ -6,12 +6,16 @@ named, sheeted and captioned in Russian, an empty summary sheet says why, and a 
 from __future__ import annotations
 
 import io
+from datetime import timedelta
 
 from aiogram.methods import SendDocument, SendMessage
 from aiogram.types import BufferedInputFile
 from openpyxl import load_workbook
 
+from bot.keyboards import AbsCb, LessonCb, RollCb
+from core.access import SYSTEM
 from core.model import PersonRole
+from core.school_admin import SchoolAdminService
 from handlers.admin_reports import ReportCb
 from tests.support import TgUser
 from tests.support.school import ImportedSchool
@@ -139,3 +143,30 @@ async def _class_id(school: ImportedSchool, name: str) -> int:
     async with school.database.uow(readonly=True) as uow:
         found = [c for c in await uow.classes.list_all() if c.name == name]
     return found[0].id  # type: ignore[return-value]
+
+
+async def test_a_student_who_left_is_marked_in_the_class_teachers_week(
+    school: ImportedSchool,
+) -> None:
+    """Ёлкина is absent on Thursday and leaves the next day's roster: her class teacher's
+    weekly check still lists the absence, with «выбыл(а)» and the day."""
+    school.clock.set(school.clock.now().replace(hour=12, minute=35))  # 7А's maths has begun
+    today = school.clock.today()
+    await SchoolAdminService(school.database.uow, school.clock).make_lessons(SYSTEM, today, today)
+    teacher = await school.person_id(PersonRole.STAFF, "T-004")
+    elkina = await school.person_id(PersonRole.STUDENT, "K-04")
+    async with school.database.uow(readonly=True) as uow:
+        (lesson,) = [x for x in await uow.lessons.for_teacher(teacher, today, today) if x.slot == 5]
+        cls = lesson.class_id
+    await school.link(TEACHER, PersonRole.TEACHER, "T-004")
+    await school.tester.click(LessonCb(lesson=lesson.id), user=TEACHER, forged=True)  # type: ignore[arg-type]
+    await school.tester.click(RollCb(lesson=lesson.id, student=elkina), user=TEACHER)  # type: ignore[arg-type]
+    school.clock.set(school.clock.now() + timedelta(days=1))
+    school.files.students = [row for row in school.files.students if row[0] != "K-04"]
+    report = await school.import_roster()
+    assert report.applied, report.errors
+    await school.tester.click(
+        AbsCb(cls=cls, day=today.toordinal(), week=True), user=TEACHER, forged=True
+    )
+    text = school.tester.last_text(TEACHER) or ""
+    assert "Ёлкина Дарья — выбыл(а) 03.12" in text, text
