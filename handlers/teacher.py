@@ -180,7 +180,8 @@ async def on_all_present(
         return
     roll = await journal.all_present(viewer, callback_data.lesson)  # nothing to lose, or refused
     card = await teacher.card(viewer, callback_data.lesson, roll)
-    await ui.show(query, t.card_text(card), ui.card_keyboard(card))
+    # on a fresh roll the card does not change: the note is all that shows the tap counted
+    await ui.show(query, t.card_text(card), ui.card_keyboard(card), _("Everyone is present."))
 
 
 @router.callback_query(LessonAnswerCb.filter(F.what == "all"), flags=WRITES)
