@@ -16,15 +16,17 @@ import tempfile
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 from babel.dates import format_datetime
 from pydantic import ValidationError
 
 from bot.config import Settings
 from bot.messages import describe_error
-from core.access import SYSTEM
+from core import redaction
+from core.access import CONSOLE
 from core.errors import DomainError
-from core.invites import DEFAULT_TTL_DAYS, InviteService
+from core.invites import DEFAULT_TTL_DAYS, MAX_TTL_DAYS, InviteService
 from core.model import PersonRole
 from locales import translations
 
@@ -135,7 +137,7 @@ async def cmd_invite(ctx: _Context, args: argparse.Namespace) -> None:
         async with database.uow(readonly=True) as uow:
             person_id = await _find_person(ctx, uow, role, args)
         issued = await InviteService(database.uow, ctx.clock).issue(
-            SYSTEM, role, person_id, ttl_days=args.days
+            CONSOLE, role, person_id, ttl_days=args.days
         )
     finally:
         await database.dispose()
@@ -158,9 +160,7 @@ async def cmd_run(ctx: _Context, args: argparse.Namespace) -> None:
     _token_checked(ctx)
     from bot.runner import StartupError, run_polling, run_webhook
 
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    _log_to_console()
     parts = {"worker": not args.without_worker, "scheduler": not args.without_scheduler}
     try:
         if ctx.settings.webhook_url:
@@ -176,9 +176,7 @@ async def cmd_worker(ctx: _Context, args: argparse.Namespace) -> None:
     _token_checked(ctx)
     from bot.runner import StartupError, run_worker
 
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    _log_to_console()
     try:
         await run_worker(ctx.settings, scheduler=args.with_scheduler)
     except StartupError as exc:
@@ -187,6 +185,28 @@ async def cmd_worker(ctx: _Context, args: argparse.Namespace) -> None:
 
 
 # -- plumbing --------------------------------------------------------------------------------
+
+
+def _log_to_console() -> None:
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    redaction.guard_logging()  # the new handler masks secrets too
+
+
+def _fail(text: object) -> None:
+    """The refusal on stderr, with no secret in it."""
+    print(f"schoolbot: {redaction.redact(text)}", file=sys.stderr)
+
+
+def _configuration_error(field: str, error: Any) -> str:
+    """A setting refused, in the school's language as far as the environment tells it (the
+    settings themselves could not be read); our validators' reasons are message ids."""
+    locale = os.environ.get("DEFAULT_LOCALE", "ru")
+    _ = translations(locale if locale in ("ru", "en") else "ru").gettext
+    cause = error.get("ctx", {}).get("error")
+    problem = _(str(cause)) if isinstance(cause, ValueError) else error["msg"]
+    return _("Configuration error: {field}: {problem}").format(field=field, problem=problem)
 
 
 def _writable(path: Path) -> bool:
@@ -275,7 +295,10 @@ def build_parser() -> argparse.ArgumentParser:
     who.add_argument("--name", help="the person's full name or its beginning (surname first)")
     invite.add_argument("--class", dest="class_name", help="narrow a student's name to a class")
     invite.add_argument(
-        "--days", type=_positive, default=DEFAULT_TTL_DAYS, help="days the code stays valid"
+        "--days",
+        type=_positive,
+        default=DEFAULT_TTL_DAYS,
+        help=f"days the code stays valid (at most {MAX_TTL_DAYS})",
     )
     invite.set_defaults(handler=cmd_invite)
 
@@ -295,17 +318,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ValidationError as exc:
         first = exc.errors()[0]
         field = ".".join(str(p) for p in first["loc"]).upper()
-        print(f"schoolbot: configuration error: {field}: {first['msg']}", file=sys.stderr)
+        _fail(_configuration_error(field, first))
         return EXIT_USAGE
+    settings.guard_secrets()
     ctx = _Context(settings)
     handler: Handler = args.handler
     try:
         asyncio.run(handler(ctx, args))
     except CliError as exc:
-        print(f"schoolbot: {exc}", file=sys.stderr)
+        _fail(exc)
         return EXIT_FAILED
     except DomainError as exc:
-        print(f"schoolbot: {describe_error(exc, ctx.locale)}", file=sys.stderr)
+        _fail(describe_error(exc, ctx.locale))
         return EXIT_FAILED
     except KeyboardInterrupt:
         return 130
@@ -313,8 +337,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         from sqlalchemy.exc import ArgumentError, DBAPIError, OperationalError
 
         if isinstance(exc, OperationalError | DBAPIError | ArgumentError | OSError):
-            message = ctx._("The database cannot be used: {error}").format(error=exc)
-            print(f"schoolbot: {message}", file=sys.stderr)
+            error = redaction.one_line(exc)
+            _fail(ctx._("The database cannot be used: {error}").format(error=error))
             return EXIT_FAILED
         raise
     return EXIT_OK

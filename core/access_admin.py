@@ -12,16 +12,15 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from core import access
+from core import access, audit
 from core.access import Viewer
+from core.audit import NO_READS, ReadLog
 from core.clock import Clock
-from core.errors import NotFound, UnknownClass, ValidationFailed
-from core.invites import DEFAULT_TTL_DAYS, InviteService
-from core.model import AuditEntry, ClassGroup, Period, PersonRole, StaffRoleKind, Student
+from core.errors import NotFound, UnknownClass
+from core.invites import DEFAULT_TTL_DAYS, InviteService, check_ttl
+from core.model import ClassGroup, Period, PersonRole, StaffRoleKind, Student
 from core.ports import UnitOfWork, UnitOfWorkFactory
 from core.reports import ReportService
-
-MAX_TTL_DAYS = 90
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,18 +117,18 @@ def invite_role_for(roles: tuple[StaffRoleKind, ...] | list[StaffRoleKind]) -> P
 @dataclass(frozen=True, slots=True)
 class AccessAdminService:
     """Class invite sheets (class teacher or admin), revoking access (admin), who is linked
-    (the administration, 001 §3.1)."""
+    (the administration, 001 §3.1). Reading who is linked is on record."""
 
     uow: UnitOfWorkFactory
     clock: Clock
+    reads: ReadLog = NO_READS
 
     async def class_sheet(
         self, viewer: Viewer, class_name: str, ttl_days: int = DEFAULT_TTL_DAYS
     ) -> list[SheetLine]:
         """One code per guardian and per student of the class, all in one transaction."""
         access.require_private(viewer)
-        if not 1 <= ttl_days <= MAX_TTL_DAYS:
-            raise ValidationFailed("ttl_days", "out_of_range")
+        check_ttl(ttl_days)
         invites = InviteService(self.uow, self.clock)
         async with self.uow() as uow:
             cls = await _class(ReportService(self.uow, self.clock), uow, viewer, class_name)
@@ -151,8 +150,7 @@ class AccessAdminService:
         transaction. Those already signed in keep their access and get no code."""
         access.require_private(viewer)
         access.require_admin(viewer)
-        if not 1 <= ttl_days <= MAX_TTL_DAYS:
-            raise ValidationFailed("ttl_days", "out_of_range")
+        check_ttl(ttl_days)
         invites = InviteService(self.uow, self.clock)
         today = self.clock.today()
         async with self.uow() as uow:
@@ -287,15 +285,14 @@ class AccessAdminService:
                     invite.revoked_at = now
                     codes += 1
             await uow.audit.add(
-                AuditEntry(
-                    at=now,
-                    actor_id=viewer.staff_id,
-                    action="access.revoke",
-                    entity=link_role.value,
-                    entity_id=person_id,
+                audit.change(
+                    viewer,
+                    now,
+                    "access.revoke",
+                    link_role.value,
+                    person_id,
                     student_id=person_id if link_role == PersonRole.STUDENT else None,
                     before=f"links={len(links)} codes={codes}",
-                    after="",
                 )
             )
             await uow.commit()
@@ -317,6 +314,7 @@ class AccessAdminService:
             guardians = {g.id: g for g in await uow.guardians.list_all()}
             staff = {s.id: s for s in await uow.staff.list_all()}
             guardian_classes: dict[int, set[str]] = {}
+            now = self.clock.now()
             for gl in await uow.guardian_links.list_all():
                 child = students.get(gl.student_id)
                 if child is not None:
@@ -343,6 +341,15 @@ class AccessAdminService:
                 else:
                     continue
                 if wanted:
+                    audit.note_read(
+                        self.reads,
+                        viewer,
+                        now,
+                        "access.linked",
+                        link.role.value,
+                        link.person_id,
+                        link.person_id if link.role == PersonRole.STUDENT else None,
+                    )
                     lines.append(
                         LinkedLine(
                             name,

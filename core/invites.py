@@ -10,24 +10,26 @@ from __future__ import annotations
 import hashlib
 import secrets
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
-from core import access
+from core import access, audit
 from core.access import Viewer
 from core.clock import Clock
 from core.errors import (
     AccessDenied,
+    InviteDaysRefused,
     InviteInvalid,
     NoCodesAfterLeaving,
     NotFound,
     ValidationFailed,
 )
 from core.events import AccountLinked
-from core.model import Account, AccountLink, Invite, PersonRole
+from core.model import Account, AccountLink, AuditEntry, Invite, PersonRole
 from core.ports import UnitOfWork, UnitOfWorkFactory
 
 CODE_BYTES = 16  # 128 bits
 DEFAULT_TTL_DAYS = 14
+MAX_TTL_DAYS = 90  # a code handed out on paper should not outlive a term
 MAX_CODE_LENGTH = 64  # deep-link parameters are short in every messenger
 
 
@@ -37,6 +39,12 @@ def new_code() -> str:
 
 def hash_code(code: str) -> str:
     return hashlib.sha256(code.strip().encode()).hexdigest()
+
+
+def check_ttl(ttl_days: int) -> None:
+    """An invite is valid for 1 to ``MAX_TTL_DAYS`` days, however it is issued."""
+    if not 1 <= ttl_days <= MAX_TTL_DAYS:
+        raise InviteDaysRefused(ttl_days, MAX_TTL_DAYS)
 
 
 def looks_like_code(text: str) -> bool:
@@ -112,8 +120,7 @@ class InviteService:
         person_id: int,
         ttl_days: int = DEFAULT_TTL_DAYS,
     ) -> IssuedInvite:
-        if ttl_days < 1:
-            raise ValidationFailed("ttl_days", "must_be_positive")
+        check_ttl(ttl_days)
         async with self.uow() as uow:
             issued = await self.issue_in(uow, viewer, role, person_id, ttl_days)
             await uow.commit()
@@ -126,8 +133,7 @@ class InviteService:
         ttl_days: int = DEFAULT_TTL_DAYS,
     ) -> list[IssuedInvite]:
         """Several codes in one transaction: all are issued or none."""
-        if ttl_days < 1:
-            raise ValidationFailed("ttl_days", "must_be_positive")
+        check_ttl(ttl_days)
         async with self.uow() as uow:
             issued = [await self.issue_in(uow, viewer, r, pid, ttl_days) for r, pid in targets]
             await uow.commit()
@@ -142,18 +148,19 @@ class InviteService:
     ) -> tuple[IssuedInvite, int]:
         """A new code for someone who lost theirs: their earlier unused codes for this role
         stop working. Returns the new code and how many were revoked."""
-        if ttl_days < 1:
-            raise ValidationFailed("ttl_days", "must_be_positive")
+        check_ttl(ttl_days)
         async with self.uow() as uow:
-            issued = await self.issue_in(uow, viewer, role, person_id, ttl_days)
             now = self.clock.now()
             revoked = 0
             for invite in await uow.invites.for_person(role, person_id):
-                if invite is issued.invite or invite.used_at or invite.revoked_at:
+                if invite.used_at or invite.revoked_at:
                     continue
                 if invite.expires_at > now:
                     invite.revoked_at = now
                     revoked += 1
+            issued = await self.issue_in(
+                uow, viewer, role, person_id, ttl_days, action="invite.reissue", revoked=revoked
+            )
             await uow.commit()
             return issued, revoked
 
@@ -164,8 +171,13 @@ class InviteService:
         role: PersonRole,
         person_id: int,
         ttl_days: int = DEFAULT_TTL_DAYS,
+        *,
+        action: str = "invite.issue",
+        revoked: int = 0,
     ) -> IssuedInvite:
-        """Issue inside the caller's unit of work (bulk sheets, the demo school)."""
+        """Issue inside the caller's unit of work (bulk sheets, the demo school); audited,
+        with how many earlier codes a reissue revoked."""
+        check_ttl(ttl_days)
         name, class_id = await self._target(uow, role, person_id)
         await self._may_issue(uow, viewer, role, person_id)
         if role == PersonRole.CLASS_TEACHER and not any(
@@ -184,6 +196,9 @@ class InviteService:
             class_id=class_id,
         )
         await uow.invites.add(invite)
+        await uow.audit.add(
+            _entry(viewer, now, action, invite, before=f"revoked={revoked}" if revoked else "")
+        )
         return IssuedInvite(code, invite, name)
 
     async def redeem(
@@ -229,6 +244,8 @@ class InviteService:
             )
             if not await uow.invites.claim(invite, now, account.id):  # type: ignore[arg-type]
                 raise InviteInvalid("used")
+            who = Viewer(account_id=account.id, channel=messenger)
+            await uow.audit.add(_entry(who, now, "invite.redeem", invite))
             uow.emit(AccountLinked(account.id, link_role.value, invite.person_id))  # type: ignore[arg-type]
             await uow.commit()
             return link
@@ -240,7 +257,25 @@ class InviteService:
             if invite is None:
                 raise NotFound("invite", invite_id)
             invite.revoked_at = self.clock.now()
+            await uow.audit.add(_entry(viewer, invite.revoked_at, "invite.revoke", invite))
             await uow.commit()
+
+
+def _entry(
+    viewer: Viewer, at: datetime, action: str, invite: Invite, before: str = ""
+) -> AuditEntry:
+    """An invite's life on record: whose it is (the person) and until when it is valid."""
+    role = _link_role(invite.role)
+    return audit.change(
+        viewer,
+        at,
+        action,
+        role.value,
+        invite.person_id,
+        student_id=invite.person_id if role == PersonRole.STUDENT else None,
+        before=before,
+        after=invite.expires_at.isoformat() if action != "invite.redeem" else "",
+    )
 
 
 def _link_role(role: PersonRole) -> PersonRole:

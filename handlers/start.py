@@ -9,7 +9,7 @@ from __future__ import annotations
 from html import escape
 
 from aiogram import Bot, F, Router
-from aiogram.filters import Command, CommandObject, CommandStart
+from aiogram.filters import Command, CommandObject, CommandStart, StateFilter
 from aiogram.types import CallbackQuery, Message, ReplyKeyboardRemove
 from aiogram.utils.i18n import I18n, ngettext
 from aiogram.utils.i18n import gettext as _
@@ -159,7 +159,9 @@ async def cmd_start(
     await show_home(message, viewer, bot, i18n, teacher)
 
 
-@router.message(F.text, F.text.func(looks_like_code))  # photos and files have no text
+# Only outside a form: inside one, a message is that form's input (a topic such as
+# «Present_Perfect_revision» looks like a code too). Photos and files have no text.
+@router.message(StateFilter(None), F.text, F.text.func(looks_like_code))
 async def got_code(message: Message, **deps) -> None:
     await redeem(message, message.text or "", **_pick(deps))
 

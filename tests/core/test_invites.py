@@ -16,6 +16,7 @@ from core.accounts import AccountService
 from core.errors import (
     AccessDenied,
     DomainError,
+    InviteDaysRefused,
     InviteInvalid,
     NotFound,
     PrivateChatRequired,
@@ -130,9 +131,12 @@ async def test_issue_refusals(small, invites):
         ValidationFailed,
         invites.issue(admin, PersonRole.CLASS_TEACHER, small.other_teacher.id),
     )
-    await refused(
-        small.store, ValidationFailed, invites.issue(admin, PersonRole.STAFF, small.teacher.id, 0)
-    )
+    for days in (0, 91):  # 1 to 90 days
+        await refused(
+            small.store,
+            InviteDaysRefused,
+            invites.issue(admin, PersonRole.STAFF, small.teacher.id, days),
+        )
 
 
 async def test_issue_many_is_all_or_nothing(small, invites):
