@@ -25,6 +25,7 @@ from bot.commands import set_default_commands
 from bot.config import Settings
 from bot.messages import N_
 from bot.pushes import Pushes, build_pushes
+from core import redaction
 
 logger = logging.getLogger(__name__)
 DRAIN_SECONDS = 25.0
@@ -87,7 +88,9 @@ async def _fsm_storage(settings: Settings) -> tuple[BaseStorage, Any]:
     try:
         await redis.ping()
     except Exception as exc:
-        raise StartupError(N_("REDIS_URL does not answer: {error}"), error=exc) from exc
+        raise StartupError(
+            N_("REDIS_URL does not answer: {error}"), error=redaction.one_line(exc)
+        ) from exc
     return RedisStorage(redis), redis
 
 
@@ -102,7 +105,9 @@ async def _checked_database(settings: Settings, **options: Any):
     except Exception as exc:
         await database.dispose()
         raise StartupError(
-            N_("the database cannot be used ({url}): {error}"), url=settings.database_url, error=exc
+            N_("the database cannot be used ({url}): {error}"),
+            url=redaction.redact(settings.database_url),
+            error=redaction.one_line(exc),
         ) from exc
     return database, school
 
@@ -111,6 +116,7 @@ async def prepare(settings: Settings):
     """Everything a runner needs, checked: the token, the database, Redis."""
     from notifications.fanout import Fanout
 
+    settings.guard_secrets()
     if settings.token_problem:
         raise StartupError(settings.token_problem)
     clock = settings.clock()
@@ -134,7 +140,9 @@ async def prepare(settings: Settings):
     except (TimeoutError, TelegramAPIError, OSError) as exc:
         await bot.session.close()
         await database.dispose()
-        raise StartupError(N_("the Bot API cannot be reached: {error}"), error=exc) from exc
+        raise StartupError(
+            N_("the Bot API cannot be reached: {error}"), error=redaction.one_line(exc)
+        ) from exc
     logger.info("starting as @%s", me.username)
     settle_heap()
     return database, storage, dp, bot, tracker
@@ -204,15 +212,19 @@ async def run_polling(settings: Settings, *, worker: bool = True, scheduler: boo
 
 
 async def run_webhook(settings: Settings, *, worker: bool = True, scheduler: bool = True) -> None:
-    from aiogram.webhook.aiohttp_server import SimpleRequestHandler, setup_application
+    from aiogram.webhook.aiohttp_server import setup_application
     from aiohttp import web
+
+    from bot.webhook import HandledFirstRequestHandler
 
     if not settings.webhook_secret:
         raise StartupError(N_("WEBHOOK_SECRET must be set to run with a webhook"))
     database, storage, dp, bot, tracker = await prepare(settings)
     secret = settings.webhook_secret.get_secret_value()
     app = web.Application()
-    SimpleRequestHandler(dispatcher=dp, bot=bot, secret_token=secret).register(
+    # Telegram hears "done" only once an update is handled; a failure is answered 500 and
+    # Telegram sends it again (bot.webhook).
+    HandledFirstRequestHandler(dispatcher=dp, bot=bot, secret_token=secret).register(
         app, path=settings.webhook_path
     )
     setup_application(app, dp, bot=bot)
@@ -250,6 +262,7 @@ async def run_webhook(settings: Settings, *, worker: bool = True, scheduler: boo
 async def run_worker(settings: Settings, *, scheduler: bool = False) -> None:
     """The delivery worker alone (and, if asked, the scheduler), until SIGTERM."""
 
+    settings.guard_secrets()
     if settings.token_problem:
         raise StartupError(settings.token_problem)
     clock = settings.clock()

@@ -16,8 +16,9 @@ from aiogram.exceptions import (
 )
 from aiogram.methods import EditMessageText, SendDocument, SendMessage, SendPhoto, TelegramMethod
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup, Message
+from aiohttp import ServerDisconnectedError
 
-from notifications.sender import BadRequest, Blocked, Buttons, RetryLater, Transient
+from notifications.sender import BadRequest, Blocked, Buttons, RetryLater, Transient, Unknown
 
 REQUEST_TIMEOUT = 20  # seconds; a slower answer is a timeout, retried with back-off
 
@@ -47,11 +48,17 @@ class TelegramSender:
             raise Blocked(exc.message) from exc
         except (TelegramBadRequest, TelegramNotFound, TelegramMigrateToChat) as exc:
             raise BadRequest(exc.message) from exc
-        except (TelegramServerError, TelegramNetworkError) as exc:
+        except TelegramNetworkError as exc:
+            if isinstance(exc.__cause__, (TimeoutError, ServerDisconnectedError)):
+                raise Unknown(exc.message) from exc  # it may have been delivered
+            raise Transient(exc.message) from exc
+        except TelegramServerError as exc:
             raise Transient(exc.message) from exc
         except TelegramAPIError as exc:  # 401, 409 and whatever comes next: try again later
             raise Transient(f"{type(exc).__name__}: {exc.message}") from exc
-        except (TimeoutError, OSError) as exc:
+        except TimeoutError as exc:
+            raise Unknown(repr(exc)) from exc
+        except OSError as exc:
             raise Transient(repr(exc)) from exc
         message_id = getattr(result, "message_id", None)
         return str(message_id) if message_id is not None else ""

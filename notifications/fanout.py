@@ -1,7 +1,8 @@
 """Who gets a push for each domain event: one delivery row per recipient account, written by
 the unit of work in the transaction that emitted the event (``core.ports.EventFanout``).
 
-Guardians get pushes about a child only through a consented link and an active account link;
+Who hears about a child is ``notifications.recipients`` (the scheduled jobs ask it too):
+guardians through a consented link and an active account link, one row per account and child;
 students about themselves; staff about their own work. The account's settings decide what is
 sent at all (marks each / in the daily digest / off, homework, attendance). Quiet hours are
 applied when sending, so a setting changed in between still counts.
@@ -45,6 +46,7 @@ from core.model import (
     Student,
 )
 from core.ports import UnitOfWork
+from notifications.recipients import Recipient, Recipients
 
 logger = logging.getLogger(__name__)
 
@@ -89,7 +91,7 @@ class _Plan:
         self.wall = wall
         self.rows: list[Delivery] = []
         self._students: dict[int, tuple[Student, ClassGroup] | None] = {}
-        self._accounts: dict[int, Account] = {}
+        self.recipients = Recipients(uow)
         self._names: dict[tuple[str, int], str] = {}
 
     # --- facts ---
@@ -119,54 +121,20 @@ class _Plan:
         return self._names[key]
 
     async def accounts(self, ids: Sequence[int]) -> dict[int, Account]:
-        missing = [i for i in set(ids) if i not in self._accounts]
-        if missing:
-            for account in await self.uow.accounts.many(missing):
-                self._accounts[account.id] = account  # type: ignore[index]
-        return {i: self._accounts[i] for i in ids if i in self._accounts}
+        return await self.recipients.accounts(ids)
 
     async def linked(
         self, role: PersonRole, person_ids: Sequence[int]
     ) -> list[tuple[Account, int]]:
-        """Active accounts linked to these people, with the person each is linked to."""
-        if not person_ids:
-            return []
-        links = await self.uow.account_links.active_for_people(role, list(person_ids))
-        accounts = await self.accounts([x.account_id for x in links])
-        return [
-            (accounts[x.account_id], x.person_id)
-            for x in links
-            if x.account_id in accounts and accounts[x.account_id].active
-        ]
+        return await self.recipients.linked(role, person_ids)
 
-    async def guardians(self, student_ids: Sequence[int]) -> list[tuple[Account, int, int]]:
-        """(account, guardian id, student id) for consented guardians with a linked account."""
-        links = [x for x in await self.uow.guardian_links.for_students(student_ids) if x.consent_at]
-        by_guardian: dict[int, list[int]] = {}
-        for x in links:
-            by_guardian.setdefault(x.guardian_id, []).append(x.student_id)
-        found: dict[tuple[int, int], tuple[Account, int, int]] = {}
-        for account, guardian_id in await self.linked(PersonRole.GUARDIAN, list(by_guardian)):
-            for student_id in by_guardian[guardian_id]:
-                # One push per account and child, even when the account holds two records of
-                # the same parent (a roster that lists the parent once per child).
-                found.setdefault((account.id, student_id), (account, guardian_id, student_id))  # type: ignore[arg-type]
-        return list(found.values())
+    async def guardians(self, student_ids: Sequence[int]) -> list[Recipient]:
+        return await self.recipients.guardians(student_ids)
 
     async def family(
         self, student_ids: Sequence[int], with_student: bool = True
-    ) -> list[tuple[Account, PersonRole, int, int]]:
-        """(account, link role, person id, student id): the students and their guardians."""
-        found = [
-            (account, PersonRole.GUARDIAN, gid, sid)
-            for account, gid, sid in await self.guardians(student_ids)
-        ]
-        if with_student:
-            found += [
-                (account, PersonRole.STUDENT, sid, sid)
-                for account, sid in await self.linked(PersonRole.STUDENT, student_ids)
-            ]
-        return found
+    ) -> list[Recipient]:
+        return await self.recipients.family(student_ids, with_students=with_student)
 
     # --- rows ---
 
@@ -365,7 +333,7 @@ async def _attendance(plan: _Plan, e: AttendanceRecorded) -> None:
         return
     group = f"att:{e.lesson_id}:{e.student_id}"
     guardians = await plan.guardians([e.student_id])
-    await plan.supersede([a.id for a, _, _ in guardians], group, lambda d: True)  # type: ignore[misc]
+    await plan.supersede([g.account.id for g in guardians], group, lambda d: True)  # type: ignore[misc]
     if e.kind is None or (e.kind == AttendanceKind.ABSENT.value and e.reason is not None):
         return
     lesson = await plan.uow.lessons.get(e.lesson_id)
@@ -385,7 +353,7 @@ async def _attendance(plan: _Plan, e: AttendanceRecorded) -> None:
     else:
         kind = "late"
         data["minutes"] = record.minutes_late
-    for account, gid, sid in guardians:
+    for account, _, gid, sid in guardians:
         if account.notify_attendance:
             plan.add(
                 account,
@@ -407,13 +375,13 @@ async def _reason_set(plan: _Plan, e: AbsenceReasonSet) -> None:
     guardians = await plan.guardians([e.student_id])
     # an unsent "absent, please explain" is pointless now
     await plan.supersede(
-        [a.id for a, _, _ in guardians],  # type: ignore[misc]
+        [g.account.id for g in guardians],  # type: ignore[misc]
         f"att:{record.lesson_id}:{e.student_id}",
         lambda d: True,
     )
     group = f"reason:{e.student_id}"
     await plan.supersede(
-        [a.id for a, _, _ in guardians],  # type: ignore[misc]
+        [g.account.id for g in guardians],  # type: ignore[misc]
         group,
         lambda d: d.get("attendance_id") == e.attendance_id,
     )
@@ -426,7 +394,7 @@ async def _reason_set(plan: _Plan, e: AbsenceReasonSet) -> None:
         "slot": lesson.slot if lesson else None,
         "reason": e.reason,
     }
-    for account, gid, sid in guardians:
+    for account, _, gid, sid in guardians:
         if account.notify_attendance:
             plan.add(
                 account,

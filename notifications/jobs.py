@@ -30,6 +30,7 @@ from core.model import (
 )
 from core.ports import UnitOfWork, UnitOfWorkFactory
 from core.school_admin import SchoolAdminService
+from notifications.recipients import Recipients
 
 logger = logging.getLogger(__name__)
 
@@ -89,47 +90,19 @@ class Jobs:
             return None
         return year, await uow.classes.for_year(year.id)  # type: ignore[arg-type]
 
-    async def _accounts(self, uow: UnitOfWork, ids: Sequence[int]) -> dict[int, Account]:
-        return {a.id: a for a in await uow.accounts.many(ids) if a.active}  # type: ignore[misc]
-
     async def _families(
         self, uow: UnitOfWork, students: Sequence[Student], with_students: bool = True
     ) -> list[_Family]:
-        """Every linked account of these students and of their consented guardians."""
+        """Who hears about these students (``notifications.recipients``), one per account
+        and child."""
         by_id = {s.id: s for s in students}
-        ids = list(by_id)
-        glinks = [x for x in await uow.guardian_links.for_students(ids) if x.consent_at]
-        children: dict[int, list[int]] = defaultdict(list)
-        for x in glinks:
-            children[x.guardian_id].append(x.student_id)
-        g_links = await uow.account_links.active_for_people(PersonRole.GUARDIAN, list(children))
-        s_links = (
-            await uow.account_links.active_for_people(PersonRole.STUDENT, ids)
-            if with_students
-            else []
-        )
-        accounts = await self._accounts(uow, [x.account_id for x in [*g_links, *s_links]])
-        found = [
-            _Family(accounts[x.account_id], PersonRole.GUARDIAN, x.person_id, by_id[sid])
-            for x in g_links
-            if x.account_id in accounts
-            for sid in children[x.person_id]
-        ]
-        found += [
-            _Family(accounts[x.account_id], PersonRole.STUDENT, x.person_id, by_id[x.person_id])
-            for x in s_links
-            if x.account_id in accounts
-        ]
-        return found
+        found = await Recipients(uow).family(list(by_id), with_students=with_students)  # type: ignore[arg-type]
+        return [_Family(r.account, r.role, r.person_id, by_id[r.student_id]) for r in found]
 
-    async def _staff_accounts(self, uow: UnitOfWork, staff_ids: Sequence[int]) -> dict[int, list]:
-        links = await uow.account_links.active_for_people(PersonRole.STAFF, list(staff_ids))
-        accounts = await self._accounts(uow, [x.account_id for x in links])
-        found: dict[int, list[Account]] = defaultdict(list)
-        for x in links:
-            if x.account_id in accounts:
-                found[x.person_id].append(accounts[x.account_id])
-        return found
+    async def _staff_accounts(
+        self, uow: UnitOfWork, staff_ids: Sequence[int]
+    ) -> dict[int, list[Account]]:
+        return await Recipients(uow).staff(staff_ids)
 
     async def _write(self, uow: UnitOfWork, rows: list[Delivery]) -> int:
         fresh = await uow.deliveries.existing_keys([r.dedup_key for r in rows if r.dedup_key])

@@ -1,7 +1,7 @@
 """The narrow port the delivery worker sends through, and the errors it understands.
 
 A messenger adapter (``bot/sender.py`` for Telegram) implements ``Sender`` and turns its
-library's exceptions into these four, so the worker's retry policy knows nothing of Telegram.
+library's exceptions into these, so the worker's retry policy knows nothing of Telegram.
 """
 
 from __future__ import annotations
@@ -55,6 +55,11 @@ class BadRequest(SendError):
 
 class Transient(SendError):
     """A network error, a timeout or a server error (5xx): try again later."""
+
+
+class Unknown(Transient):
+    """No answer in time (a timeout, a dropped connection): the message may have been
+    delivered. Tried again like the others, and counted as a possible repeat."""
 
 
 class Sender(Protocol):

@@ -14,8 +14,14 @@ Semantics, per row:
 - during the recipient's quiet hours rows are held (never dropped) until the hours end, and
   then come as one digest; rows of one account and group key go as one message.
 
-The one window where a message can go twice: the process dies after Telegram accepted a
-message and before its result was committed (a few milliseconds); the row is then sent again.
+Each push once (``storage.delivery_queue``): a message goes out only after its rows were
+marked as being sent under a valid lease (``begin_sends``, a group commit like the results);
+if the database is away at that moment nothing is sent. Results carry the claim's fencing
+token, so a worker whose lease ran out never writes over the next claim's work. A send whose
+result could not be written (the database went away, the process died) leaves its rows in
+doubt: the next claim waits one more lease for its sender to report, and only then sends it
+again, counted. A send that timed out may have been delivered too; it is retried and counted
+(``unknown_sends`` on the row, ``stats["unknown"]`` here). Those are the only repeats.
 """
 
 from __future__ import annotations
@@ -47,6 +53,7 @@ from notifications.sender import (
     RetryLater,
     Sender,
     Transient,
+    Unknown,
     send,
 )
 from storage.delivery_queue import Batch, Claimed, DeliveryQueue, Outcome, Target
@@ -90,8 +97,16 @@ class _Message:
         return tuple(r.id for r in self.rows)
 
     @property
+    def held(self) -> tuple[tuple[int, int], ...]:
+        return _held(self.rows)
+
+    @property
     def attempts(self) -> int:
         return max(r.attempts for r in self.rows)
+
+
+def _held(rows: list[Claimed]) -> tuple[tuple[int, int], ...]:
+    return tuple((r.id, r.token) for r in rows)
 
 
 def new_owner() -> str:
@@ -129,6 +144,7 @@ class DeliveryWorker:
         self._heap: list[tuple[float, int, str]] = []
         self._scheduled: set[str] = set()  # chats with an entry in the heap
         self._chat_next: dict[str, float] = {}
+        self._chat_sent: dict[str, float] = {}  # when the last send to a chat really began
         self._seq = count()
         self._backlog = 0  # messages claimed, not yet finished
         self._results: asyncio.Queue[Outcome] = asyncio.Queue()
@@ -138,6 +154,8 @@ class DeliveryWorker:
         self._broadcast_of: dict[int, int] = {}  # claimed row id -> its broadcast
         self._dirty: set[int] = set()  # broadcasts whose progress message is behind
         self._dirty_event = asyncio.Event()
+        self._starting: list[tuple[_Message, asyncio.Future[bool]]] = []  # sends to mark
+        self._start_event = asyncio.Event()
 
     # --- public ------------------------------------------------------------------------------
 
@@ -186,6 +204,7 @@ class DeliveryWorker:
             asyncio.create_task(self._dispatch_loop(), name="delivery-dispatch"),
             asyncio.create_task(self._ack_loop(), name="delivery-ack"),
             asyncio.create_task(self._progress_loop(), name="delivery-progress"),
+            asyncio.create_task(self._begin_loop(), name="delivery-begin"),
         ]
 
     async def wait_for(
@@ -222,7 +241,7 @@ class DeliveryWorker:
         messages: list[_Message] = []
         now = self.clock.now()
         by_account: dict[int, list[Claimed]] = {}
-        for row in batch.rows:
+        for row in self._settle_doubts(batch.rows, outcomes):
             by_account.setdefault(row.account_id, []).append(row)
             if row.broadcast_id:
                 self._broadcast_of[row.id] = row.broadcast_id
@@ -230,9 +249,9 @@ class DeliveryWorker:
             target = batch.targets.get(account_id)
             if target is None or not target.active:
                 why = "blocked" if target is not None else "no account"
-                outcomes.append(Outcome(tuple(r.id for r in rows), "skip", error=why))
+                outcomes.append(Outcome(_held(rows), "skip", error=why))
                 continue
-            gone = tuple(r.id for r in rows if not r.linked)
+            gone = _held([r for r in rows if not r.linked])
             if gone:
                 outcomes.append(Outcome(gone, "skip", error="unlinked"))
             rows = [r for r in rows if r.linked]
@@ -244,7 +263,7 @@ class DeliveryWorker:
                 for row in held:
                     outcomes.append(
                         Outcome(
-                            (row.id,),
+                            _held([row]),
                             "hold",
                             at=end,
                             group_key=policy.held_group(row.kind, row.group_key),
@@ -259,15 +278,33 @@ class DeliveryWorker:
                     outgoing = await self._render(target, key, group)
                 except Exception as exc:  # a bug or a broken payload: park, do not loop
                     logger.exception("rendering deliveries %s failed", [r.id for r in group])
-                    outcomes.append(
-                        Outcome(tuple(r.id for r in group), "park", error=f"render: {exc!r}")
-                    )
+                    outcomes.append(Outcome(_held(group), "park", error=f"render: {exc!r}"))
                     continue
                 deadline = min(r.leased_until for r in group) - timedelta(
                     seconds=self.settings.lease_margin
                 )
                 messages.append(_Message(target.external_id, account_id, group, outgoing, deadline))
         return outcomes, messages
+
+    def _settle_doubts(self, rows: list[Claimed], outcomes: list[Outcome]) -> list[Claimed]:
+        """The rows to send now. A row whose earlier send never reported waits one more lease
+        for its sender (who may have sent it while the database was away) before it goes
+        again; the repeat is counted when it starts."""
+        wall = self.wall()
+        grace = timedelta(seconds=self.settings.lease)
+        ready: list[Claimed] = []
+        for row in rows:
+            if row.sending_token is None:
+                ready.append(row)
+            elif row.doubt_at is None:
+                self.stats["in_doubt"] += 1
+                outcomes.append(Outcome(_held([row]), "doubt", at=wall + grace))
+            elif row.doubt_at + grace > wall:
+                outcomes.append(Outcome(_held([row]), "release"))
+            else:
+                self.stats["resent_in_doubt"] += 1
+                ready.append(row)
+        return ready
 
     async def _render(self, target: Target, key: str, rows: list[Claimed]) -> Outgoing:
         items = []
@@ -324,7 +361,14 @@ class DeliveryWorker:
                 self._schedule(chat)  # the chat was paused after this entry was made
                 continue
             message = queue.popleft()
-            # a free slot first, then the pace: the pace is kept by when sends really start
+            if self.wall() >= message.deadline:  # let it go at once: it costs no send
+                self._results.put_nowait(Outcome(message.held, "release"))
+                self._done()
+                if queue:
+                    self._schedule(chat)
+                continue
+            # a free slot first, then the pace (marking the send in between takes only a
+            # group commit: sending soon after it keeps the window of doubt short)
             await self._sem.acquire()
             await self.pacer.acquire()
             task = asyncio.create_task(self._send(message))
@@ -338,6 +382,8 @@ class DeliveryWorker:
                 self._queues.pop(chat, None)
             if len(self._chat_next) > 10_000:
                 self._chat_next = {k: v for k, v in self._chat_next.items() if v > now}
+                old = now - self.settings.per_chat
+                self._chat_sent = {k: v for k, v in self._chat_sent.items() if v > old}
 
     async def _send(self, message: _Message) -> None:
         # The chat's pace counts from when this send really starts: the task may start a
@@ -351,10 +397,49 @@ class DeliveryWorker:
         self._results.put_nowait(outcome)
         self._done()
 
+    async def _begin(self, message: _Message) -> bool:
+        """Whether the message may go: its rows marked as being sent under a valid lease."""
+        started: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
+        self._starting.append((message, started))
+        self._start_event.set()
+        return await started
+
+    async def _begin_loop(self) -> None:
+        """One group commit marks every message about to go since the previous one."""
+        while True:
+            await self._start_event.wait()
+            self._start_event.clear()
+            waiting, self._starting = self._starting, []
+            if not waiting:
+                continue
+            held = [pair for message, _ in waiting for pair in message.held]
+            try:
+                marked = await self.queue.begin_sends(held, self.wall())
+            except asyncio.CancelledError:
+                for _, started in waiting:
+                    started.cancel()
+                raise
+            except Exception:  # the database is away: nothing goes out
+                logger.warning("marking %d sends failed: they wait", len(waiting), exc_info=True)
+                marked = set()
+            for message, started in waiting:
+                if not started.done():
+                    started.set_result(all(rid in marked for rid in message.ids))
+
     async def _attempt(self, message: _Message) -> Outcome:
-        ids = message.ids
+        ids = message.held
         if self.wall() >= message.deadline:
             return Outcome(ids, "release")  # the lease is running out: let another claim it
+        if not await self._begin(message):
+            self.stats["not_begun"] += 1
+            return Outcome(ids, "release")  # not ours any more, or the database is away
+        # marking takes a moment that varies: a chat's pace counts from the real sends
+        gap = self._chat_sent.get(message.chat, -1e9) + self.settings.per_chat - self.monotonic()
+        if gap > 0:
+            await asyncio.sleep(gap)
+        if self.wall() >= message.deadline:
+            return Outcome(ids, "release")  # that took the lease's margin: let it go
+        self._chat_sent[message.chat] = self.monotonic()
         attempts = message.attempts + 1
         try:
             ref = await send(self.sender, message.outgoing)
@@ -363,7 +448,7 @@ class DeliveryWorker:
             # the chat waits as a whole: what else is queued for it goes back until then
             for other in self._queues.pop(message.chat, ()):
                 self._results.put_nowait(
-                    Outcome(other.ids, "retry", at=at, error="429", attempts=other.attempts)
+                    Outcome(other.held, "retry", at=at, error="429", attempts=other.attempts)
                 )
                 self._done()
             if attempts >= self.settings.max_throttled:
@@ -373,7 +458,7 @@ class DeliveryWorker:
             self._blocked_now.add(message.account_id)
             # what else waits for this chat would be refused too
             for other in self._queues.pop(message.chat, ()):
-                self._results.put_nowait(Outcome(other.ids, "skip", error="blocked"))
+                self._results.put_nowait(Outcome(other.held, "skip", error="blocked"))
                 self._done()
             return Outcome(ids, "skip", error=f"blocked: {exc.reason}", attempts=attempts)
         except BadRequest as exc:
@@ -381,12 +466,17 @@ class DeliveryWorker:
         except (Transient, Exception) as exc:
             reason = exc.reason if isinstance(exc, Transient) else repr(exc)
             if not isinstance(exc, Transient):
-                logger.exception("sending deliveries %s failed", ids)
+                logger.exception("sending deliveries %s failed", message.ids)
+            unknown = isinstance(exc, Unknown)  # it may have gone: a retry may repeat it
+            if unknown:
+                self.stats["unknown"] += 1
             if attempts >= self.settings.max_attempts:
-                return Outcome(ids, "park", error=f"gave up: {reason}", attempts=attempts)
+                return Outcome(
+                    ids, "park", error=f"gave up: {reason}", attempts=attempts, unknown=unknown
+                )
             cap = min(self.settings.backoff_cap, self.settings.backoff * 2 ** (attempts - 1))
             at = self.wall() + timedelta(seconds=cap * (0.5 + self.rand() / 2))
-            return Outcome(ids, "retry", at=at, error=reason, attempts=attempts)
+            return Outcome(ids, "retry", at=at, error=reason, attempts=attempts, unknown=unknown)
         return Outcome(ids, "sent", at=self.wall(), message_ref=ref, attempts=attempts)
 
     # --- recording ---------------------------------------------------------------------------
@@ -449,7 +539,7 @@ class DeliveryWorker:
         self._heap.clear()
         self._scheduled.clear()
         for message in left:
-            self._results.put_nowait(Outcome(message.ids, "release"))
+            self._results.put_nowait(Outcome(message.held, "release"))
             self._done()
         if self._inflight:
             await asyncio.wait(set(self._inflight), timeout=self.settings.lease)

@@ -3,9 +3,19 @@
 A claim is one short transaction: on PostgreSQL ``FOR UPDATE SKIP LOCKED`` keeps concurrent
 workers off each other's rows; on SQLite the transaction begins IMMEDIATE, so claims are
 serialised. A claimed row carries ``leased_until``; a worker that dies (even ``kill -9``)
-leaves it pending, and another claim takes it once the lease has run out. Results are written
-only while the row is still this worker's (``lease_owner``), so a worker whose lease was lost
-never overwrites the next one's work.
+leaves it pending, and another claim takes it once the lease has run out.
+
+Fencing: every claim bumps the row's ``lease_token``; the claim's token travels with the row.
+Right before a message goes out, ``begin_sends`` marks its rows ``sending_token = token`` in
+one statement that also checks the token and the lease (a worker whose lease ran out sends
+nothing). A result is written only by the claim that still holds the row (``lease_token``) or
+whose send it is (``sending_token``): a worker that lost its lease never overwrites the next
+one's work, and one that sent while the database was away still records its send.
+
+A row found with ``sending_token`` set and its lease gone is in doubt: its sender may have sent
+it and not yet been able to say so. The claim does not send it; it waits one more lease
+(``doubt_at``) for the sender to report. Only if none comes is it sent again, counted in
+``unknown_sends`` with the sends that timed out: the one allowed repeat.
 
 Times: ``due_at`` is compared with the school clock (it may be frozen in tests and demos),
 ``not_before`` and ``leased_until`` with the wall clock.
@@ -18,17 +28,19 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, bindparam, func, or_, select, update
+from sqlalchemy import and_, bindparam, case, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.model import DeliveryStatus, PersonRole
+from core.redaction import redact
 from storage.db import Database
 from storage.tables import account_links, accounts, deliveries, guardian_links, leases
 
 d = deliveries.c
 _IN_CHUNK = 5000
+_ACTIONS = ("sent", "retry", "park", "skip", "hold", "doubt", "release")
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,6 +72,9 @@ class Claimed:
     due_at: datetime
     leased_until: datetime
     linked: bool  # the recipient's link (and a guardian's consent) is still active
+    token: int = 0  # this claim's fencing token
+    sending_token: int | None = None  # an earlier claim's send, its outcome unknown
+    doubt_at: datetime | None = None  # when a claim first found that send in doubt
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,15 +85,21 @@ class Batch:
 
 @dataclass(frozen=True, slots=True)
 class Outcome:
-    """What happened to claimed rows; ``action`` is sent, retry, park, skip, hold or release."""
+    """What happened to claimed rows; ``action`` is sent, retry, park, skip, hold, release or
+    doubt (a send found in doubt: wait until ``at`` for its sender to report)."""
 
-    ids: tuple[int, ...]
+    held: tuple[tuple[int, int], ...]  # (row id, the claim's fencing token)
     action: str
-    at: datetime | None = None  # sent_at, not_before (retry) or due_at (hold)
+    at: datetime | None = None  # sent_at, not_before (retry, doubt) or due_at (hold)
     message_ref: str = ""
     error: str = ""
     attempts: int | None = None
     group_key: str | None = None
+    unknown: bool = False  # the send's outcome is not known (a timeout): it may have gone
+
+    @property
+    def ids(self) -> tuple[int, ...]:
+        return tuple(rid for rid, _ in self.held)
 
 
 def _chunks(ids: Sequence[int]) -> list[list[int]]:
@@ -98,6 +119,9 @@ _COLUMNS = (
     d.broadcast_id,
     d.attempts,
     d.due_at,
+    d.lease_token,
+    d.sending_token,
+    d.doubt_at,
 )
 
 
@@ -155,7 +179,7 @@ class DeliveryQueue:
                 await session.execute(
                     update(deliveries)
                     .where(d.id.in_(part))
-                    .values(leased_until=until, lease_owner=owner)
+                    .values(leased_until=until, lease_owner=owner, lease_token=d.lease_token + 1)
                 )
             targets = await self._targets(session, sorted({r.account_id for r in rows.values()}))
             linked = await self._linked(session, list(rows.values()))
@@ -174,6 +198,9 @@ class DeliveryQueue:
                 r.due_at,
                 until,
                 r.id in linked,
+                r.lease_token + 1,
+                r.sending_token,
+                r.doubt_at,
             )
             for r in sorted(rows.values(), key=lambda r: (r.due_at, r.id))
         ]
@@ -233,96 +260,127 @@ class DeliveryQueue:
             ok.add(r.id)
         return ok
 
+    async def begin_sends(self, held: Sequence[tuple[int, int]], wall_now: datetime) -> set[int]:
+        """Mark these rows (id, claim token) as being sent, each only if that claim still holds
+        it, its lease has not run out and it is still pending; returns the ids marked. A send
+        that starts after this and ends unrecorded leaves its rows in doubt, never free."""
+        if not held:
+            return set()
+        tokens = dict(held)
+        mine = and_(
+            d.id == bindparam("rid"),
+            d.lease_token == bindparam("tok"),
+            d.status == DeliveryStatus.PENDING,
+            d.leased_until > wall_now,
+        )
+        start = (
+            update(deliveries)
+            .where(mine)
+            .values(
+                sending_token=d.lease_token,
+                doubt_at=None,
+                # an earlier send of it never reported: this one may repeat it
+                unknown_sends=d.unknown_sends + case((d.sending_token.is_not(None), 1), else_=0),
+            )
+            .execution_options(synchronize_session=False)
+        )
+        marked: set[int] = set()
+        async with self.database.session() as session, session.begin():
+            await session.execute(start, [{"rid": i, "tok": t} for i, t in sorted(tokens.items())])
+            for part in _chunks(list(tokens)):
+                stmt = select(d.id, d.lease_token, d.sending_token).where(d.id.in_(part))
+                for rid, lease_token, sending in (await session.execute(stmt)).all():
+                    if lease_token == tokens[rid] and sending == tokens[rid]:
+                        marked.add(rid)
+        return marked
+
     async def apply(self, owner: str, outcomes: Sequence[Outcome], wall_now: datetime) -> None:
-        """Write what happened, in one transaction; only rows this worker still holds."""
-        mine = and_(d.id == bindparam("rid"), d.lease_owner == owner)
+        """Write what happened, in one transaction; only for rows whose claim (or whose send)
+        it is: a later claim's token fences every earlier holder out."""
+        del owner  # the fencing token says whose it is
+        tok = bindparam("tok")
+        held = and_(d.id == bindparam("rid"), or_(d.lease_token == tok, d.sending_token == tok))
+        # a row this claim began to send and then let go of unsent is no longer in doubt
+        unsent = case((d.sending_token == tok, None), else_=d.sending_token)
         params: dict[str, list[dict[str, Any]]] = {}
         for o in outcomes:
-            for rid in o.ids:
+            for rid, token in o.held:
+                row: dict[str, Any] = {"rid": rid, "tok": token}
                 if o.action == "sent":
-                    params.setdefault("sent", []).append(
-                        {
-                            "rid": rid,
-                            "sent_at": o.at or wall_now,
-                            "message_ref": o.message_ref,
-                            "attempts": o.attempts or 1,
-                        }
-                    )
+                    row |= {
+                        "sent_at": o.at or wall_now,
+                        "message_ref": o.message_ref,
+                        "attempts": o.attempts or 1,
+                    }
                 elif o.action == "retry":
-                    params.setdefault("retry", []).append(
-                        {
-                            "rid": rid,
-                            "not_before": o.at,
-                            "attempts": o.attempts or 0,
-                            "last_error": o.error[:500],
-                        }
-                    )
+                    row |= {
+                        "not_before": o.at,
+                        "attempts": o.attempts or 0,
+                        "last_error": redact(o.error)[:500],
+                        "unknown": int(o.unknown),
+                    }
                 elif o.action in ("park", "skip"):
-                    params.setdefault(o.action, []).append(
-                        {
-                            "rid": rid,
-                            "attempts": o.attempts or 0,
-                            "last_error": o.error[:500],
-                        }
-                    )
+                    row |= {
+                        "attempts": o.attempts or 0,
+                        "last_error": redact(o.error)[:500],
+                        "unknown": int(o.unknown),
+                    }
                 elif o.action == "hold":
-                    params.setdefault("hold", []).append(
-                        {"rid": rid, "due_at": o.at, "group_key": o.group_key or ""}
-                    )
-                else:
-                    params.setdefault("release", []).append({"rid": rid})
+                    row |= {"due_at": o.at, "group_key": o.group_key or ""}
+                elif o.action == "doubt":
+                    row |= {"not_before": o.at, "doubt_at": wall_now}
+                params.setdefault(o.action if o.action in _ACTIONS else "release", []).append(row)
+        finished = {"leased_until": None, "sending_token": None, "doubt_at": None}
         statements = {
-            "sent": update(deliveries)
-            .where(mine)
-            .values(
-                status=DeliveryStatus.SENT,
-                sent_at=bindparam("sent_at"),
-                message_ref=bindparam("message_ref"),
-                attempts=bindparam("attempts"),
-                leased_until=None,
-                last_error="",
-            ),
-            "retry": update(deliveries)
-            .where(mine)
-            .values(
-                not_before=bindparam("not_before"),
-                attempts=bindparam("attempts"),
-                last_error=bindparam("last_error"),
-                leased_until=None,
-            ),
-            "park": update(deliveries)
-            .where(mine)
-            .values(
-                status=DeliveryStatus.PARKED,
-                attempts=bindparam("attempts"),
-                last_error=bindparam("last_error"),
-                leased_until=None,
-            ),
-            "skip": update(deliveries)
-            .where(mine)
-            .values(
-                status=DeliveryStatus.SKIPPED,
-                attempts=bindparam("attempts"),
-                last_error=bindparam("last_error"),
-                leased_until=None,
-            ),
-            "hold": update(deliveries)
-            .where(mine)
-            .values(
-                due_at=bindparam("due_at"),
-                group_key=bindparam("group_key"),
-                not_before=None,
-                leased_until=None,
-            ),
-            "release": update(deliveries).where(mine).values(leased_until=None),
+            "sent": {
+                "status": DeliveryStatus.SENT,
+                "sent_at": bindparam("sent_at"),
+                "message_ref": bindparam("message_ref"),
+                "attempts": bindparam("attempts"),
+                "last_error": "",
+                **finished,
+            },
+            "retry": {
+                "not_before": bindparam("not_before"),
+                "attempts": bindparam("attempts"),
+                "last_error": bindparam("last_error"),
+                "unknown_sends": d.unknown_sends + bindparam("unknown"),
+                **finished,
+            },
+            "park": {
+                "status": DeliveryStatus.PARKED,
+                "attempts": bindparam("attempts"),
+                "last_error": bindparam("last_error"),
+                "unknown_sends": d.unknown_sends + bindparam("unknown"),
+                **finished,
+            },
+            "skip": {
+                "status": DeliveryStatus.SKIPPED,
+                "attempts": bindparam("attempts"),
+                "last_error": bindparam("last_error"),
+                "unknown_sends": d.unknown_sends + bindparam("unknown"),
+                **finished,
+            },
+            "hold": {
+                "due_at": bindparam("due_at"),
+                "group_key": bindparam("group_key"),
+                "not_before": None,
+                "leased_until": None,
+                "sending_token": unsent,
+            },
+            "doubt": {
+                "not_before": bindparam("not_before"),
+                "doubt_at": bindparam("doubt_at"),
+                "leased_until": None,
+            },
+            "release": {"leased_until": None, "sending_token": unsent},
         }
         if not params:
             return
         async with self.database.session() as session, session.begin():
             for action, rows in params.items():
-                await session.execute(
-                    statements[action].execution_options(synchronize_session=False), rows
-                )
+                stmt = update(deliveries).where(held).values(**statements[action])
+                await session.execute(stmt.execution_options(synchronize_session=False), rows)
 
     async def deactivate(self, account_ids: Sequence[int]) -> None:
         """The messenger says these users blocked the bot: no pushes until they come back."""

@@ -1,18 +1,17 @@
-"""The SQL unit of work: one session, one transaction, events into the outbox on commit."""
+"""The SQL unit of work: one session, one transaction; on commit the fan-out turns the emitted
+events into delivery rows in that same transaction (the ``deliveries`` table is the outbox)."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from types import TracebackType
 from typing import Any, Self
 
-from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.events import Event
 from core.ports import EventFanout
 from storage import repositories as r
-from storage.tables import map_entities, outbox
+from storage.tables import map_entities
 
 
 class ReadOnlyUnitOfWorkError(RuntimeError):
@@ -102,25 +101,10 @@ class SqlUnitOfWork:
             changed = any(session.is_modified(o) for o in session.dirty)
             if self._events or session.new or session.deleted or changed:
                 raise ReadOnlyUnitOfWorkError("a read-only unit of work cannot write")
-        elif self._events:
-            fanned = False
-            if self.fanout is not None:
-                # The pushes are written with the change that causes them.
-                await self.fanout.fan_out(self, tuple(self._events))
-                fanned = True
-            now = datetime.now(UTC)
-            await session.execute(
-                insert(outbox),
-                [
-                    {
-                        "event": e.name,
-                        "payload": e.payload(),
-                        "created_at": now,
-                        "status": "fanned" if fanned else "new",
-                    }
-                    for e in self._events
-                ],
-            )
+        elif self._events and self.fanout is not None:
+            # The pushes are written with the change that causes them; without a fan-out
+            # (a read-only tool, a benchmark of the journal alone) events have no reader.
+            await self.fanout.fan_out(self, tuple(self._events))
         await session.commit()
         if self._events and self.fanout is not None:
             self.fanout.committed()

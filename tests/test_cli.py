@@ -124,7 +124,7 @@ def test_db_upgrade_creates_and_is_idempotent(env: Path, capsys) -> None:
     with sqlite3.connect(env) as conn:
         tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
         assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
-    assert {"marks", "lessons", "outbox", "invites", "alembic_version"} <= tables
+    assert {"marks", "lessons", "deliveries", "invites", "alembic_version"} <= tables
 
 
 def test_demo_school_is_realistic(demo_file: tuple[Path, dict]) -> None:

@@ -60,23 +60,28 @@ class HoldingAPI(FakeBotAPI):
         return Counter(int(r.chat_id) for r in self.calls("sendMessage") if r.ok)
 
 
+async def add_notices(database: Database, count: int, first_chat: int, now: datetime) -> None:
+    """``count`` pending pushes, one per account of chats ``first_chat``, ``first_chat + 1``,
+    ... (staff notices: no link to check)."""
+    async with database.uow() as uow:
+        accounts = [
+            m.Account("telegram", str(first_chat + i), now, quiet_from=None, quiet_to=None)
+            for i in range(count)
+        ]
+        await uow.accounts.add_all(accounts)
+        payload = json.dumps({"class": "7А", "items": [["Иванов Пётр", "2026-11-16", "М"]]})
+        await uow.deliveries.add_all(
+            [m.Delivery(a.id, "reconcile", payload, now, now) for a in accounts]  # type: ignore[arg-type]
+        )
+        await uow.commit()
+
+
 async def _queue(url: str) -> None:
-    """``PUSHES`` pending pushes, one per account (staff notices: no link to check)."""
     await upgrade(url)
     database = Database.connect(url)
     try:
-        async with database.uow() as uow:
-            now = datetime.fromisoformat(NOW).replace(tzinfo=ZoneInfo("Europe/Moscow"))
-            accounts = [
-                m.Account("telegram", str(FIRST_CHAT + i), now, quiet_from=None, quiet_to=None)
-                for i in range(PUSHES)
-            ]
-            await uow.accounts.add_all(accounts)
-            payload = json.dumps({"class": "7А", "items": [["Иванов Пётр", "2026-11-16", "М"]]})
-            await uow.deliveries.add_all(
-                [m.Delivery(a.id, "reconcile", payload, now, now) for a in accounts]  # type: ignore[arg-type]
-            )
-            await uow.commit()
+        now = datetime.fromisoformat(NOW).replace(tzinfo=ZoneInfo("Europe/Moscow"))
+        await add_notices(database, PUSHES, FIRST_CHAT, now)
     finally:
         await database.dispose()
 

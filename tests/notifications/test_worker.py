@@ -198,8 +198,8 @@ async def test_a_dead_workers_rows_are_taken_after_the_lease_and_its_results_ign
     await worker.run_until_idle()
     assert len(net.sender.sent) == 2
     # the dead worker wakes up and reports a failure: it no longer owns the rows
-    ids = tuple(r.id for r in batch.rows)
-    await queue.apply("dead", [Outcome(ids, "park", error="late")], net.wall())
+    held = tuple((r.id, r.token) for r in batch.rows)
+    await queue.apply("dead", [Outcome(held, "park", error="late")], net.wall())
     assert {r.status for r in await net.rows()} == {S.SENT}
 
 

@@ -1,14 +1,16 @@
-"""The SQL unit of work: commit and rollback, the outbox, tracked entities, read-only work."""
+"""The SQL unit of work: commit and rollback, events fanned out in the transaction, tracked
+entities, read-only work."""
 
 from __future__ import annotations
 
 import inspect as pyinspect
+import itertools
 import json
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import func, select, text
+from sqlalchemy import func, insert, select, text
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from core import model as m
@@ -19,7 +21,7 @@ from core.events import AccountLinked, MarkGiven, PeriodClosedEvent
 from core.invites import InviteService
 from storage.db import Database
 from storage.repositories import REPOSITORIES
-from storage.tables import outbox
+from storage.tables import leases
 from storage.uow import ReadOnlyUnitOfWorkError, SqlUnitOfWork
 
 MSK = ZoneInfo("Europe/Moscow")
@@ -38,9 +40,34 @@ async def _count(database: Database, table: str) -> int:
         return (await uow.session.execute(text(f"SELECT count(*) FROM {table}"))).scalar_one()
 
 
-async def _outbox(database: Database) -> list:
+class _EventRows:
+    """An ``EventFanout`` that writes one row per event in the unit of work's transaction (into
+    ``leases``, which nothing else here touches: name ``n:event``, owner the payload) and counts
+    the commits it is told of, as the real fan-out writes deliveries and wakes a worker."""
+
+    def __init__(self) -> None:
+        self.commits = 0
+        self._n = itertools.count(1)
+
+    async def fan_out(self, uow: ports.UnitOfWork, events: tuple) -> None:
+        rows = [{"name": f"{next(self._n)}:{e.name}", "owner": e.payload()} for e in events]
+        await uow.session.execute(insert(leases), rows)  # type: ignore[attr-defined]
+
+    def committed(self) -> None:
+        self.commits += 1
+
+
+def _fanned(database: Database) -> _EventRows:
+    database.fanout = fanout = _EventRows()
+    return fanout
+
+
+async def _events(database: Database) -> list[tuple[str, dict]]:
+    """(event name, payload) of the rows the fan-out wrote, in order."""
     async with database.uow(readonly=True) as uow:
-        return list((await uow.session.execute(select(outbox).order_by(outbox.c.id))).all())
+        rows = (await uow.session.execute(select(leases.c.name, leases.c.owner))).all()
+    ordered = sorted(rows, key=lambda r: int(r.name.split(":", 1)[0]))
+    return [(r.name.split(":", 1)[1], json.loads(r.owner)) for r in ordered]
 
 
 def test_the_unit_of_work_has_every_port() -> None:
@@ -60,17 +87,19 @@ def test_the_unit_of_work_has_every_port() -> None:
 
 
 async def test_nothing_is_kept_without_commit(database: Database) -> None:
+    fanout = _fanned(database)
     async with database.uow() as uow:
         school = await uow.schools.add(m.School("Школа"))
         assert school.id is not None  # add flushes
         uow.emit(PeriodClosedEvent(1, True))
     assert await _count(database, "schools") == 0
-    assert await _outbox(database) == []
+    assert await _events(database) == [] and fanout.commits == 0
     assert school.name == "Школа"  # still readable after the unit of work
 
 
 async def test_an_escaping_exception_rolls_back(database: Database) -> None:
     school = await _school(database)
+    fanout = _fanned(database)
     with pytest.raises(RuntimeError, match="boom"):
         async with database.uow() as uow:
             loaded = await uow.schools.get(school.id)
@@ -83,7 +112,7 @@ async def test_an_escaping_exception_rolls_back(database: Database) -> None:
         again = await uow.schools.get(school.id)
         assert again is not None and again.name == "Школа"
         assert await uow.subjects.list_all() == []
-    assert await _outbox(database) == []
+    assert await _events(database) == [] and fanout.commits == 0
 
 
 async def test_a_mutated_loaded_entity_is_saved_on_commit(database: Database) -> None:
@@ -134,9 +163,11 @@ async def test_attachments_changed_in_place_are_saved(database: Database) -> Non
         assert again is not None and again.attachments == [m.Attachment("photo", "file-1")]
 
 
-async def test_events_land_in_the_outbox_with_the_changes(database: Database) -> None:
+async def test_events_are_fanned_out_in_the_transaction_of_the_changes(
+    database: Database,
+) -> None:
     school = await _school(database)
-    before = datetime.now(UTC)
+    fanout = _fanned(database)
     async with database.uow() as uow:
         subject = await uow.subjects.add(m.Subject(school.id, "Химия"))
         uow.emit(MarkGiven(1, 2, subject.id, 4, "5", 6))
@@ -144,9 +175,10 @@ async def test_events_land_in_the_outbox_with_the_changes(database: Database) ->
         await uow.commit()
         uow.emit(PeriodClosedEvent(8, False))  # after a commit: a new transaction
         await uow.commit()
-    rows = await _outbox(database)
-    assert [r.event for r in rows] == ["mark.given", "period.closed", "period.closed"]
-    assert json.loads(rows[0].payload) == {
+        await uow.commit()  # nothing emitted: no wake-up
+    events = await _events(database)
+    assert [name for name, _ in events] == ["mark.given", "period.closed", "period.closed"]
+    assert events[0][1] == {
         "mark_id": 1,
         "student_id": 2,
         "subject_id": subject.id,
@@ -154,17 +186,13 @@ async def test_events_land_in_the_outbox_with_the_changes(database: Database) ->
         "value": "5",
         "work_type_id": 6,
     }
-    assert json.loads(rows[2].payload) == {"period_id": 8, "closed": False}
-    assert all(r.status == "new" and r.attempts == 0 and r.last_error == "" for r in rows)
-    assert all(r.available_at is None and r.leased_until is None for r in rows)
-    assert rows[0].id < rows[1].id < rows[2].id
-    created = rows[0].created_at
-    created = created if isinstance(created, datetime) else datetime.fromisoformat(created)
-    assert created.replace(tzinfo=UTC) >= before.replace(microsecond=0) - timedelta(seconds=1)
+    assert events[2][1] == {"period_id": 8, "closed": False}
+    assert fanout.commits == 2
 
 
 async def test_a_failed_commit_keeps_neither_changes_nor_events(database: Database) -> None:
     school = await _school(database)
+    fanout = _fanned(database)
     async with database.uow() as uow:
         loaded = await uow.schools.get(school.id)
         assert loaded is not None
@@ -175,7 +203,7 @@ async def test_a_failed_commit_keeps_neither_changes_nor_events(database: Databa
         uow.emit(PeriodClosedEvent(1, True))
         with pytest.raises(IntegrityError):
             await uow.commit()
-    assert await _outbox(database) == []
+    assert await _events(database) == [] and fanout.commits == 0
     assert await _count(database, "subjects") == 0
     async with database.uow(readonly=True) as uow:
         again = await uow.schools.get(school.id)
@@ -184,6 +212,7 @@ async def test_a_failed_commit_keeps_neither_changes_nor_events(database: Databa
 
 async def test_rolled_back_events_vanish(database: Database) -> None:
     school = await _school(database)
+    _fanned(database)
     async with database.uow() as uow:
         loaded = await uow.schools.get(school.id)
         assert loaded is not None
@@ -196,8 +225,7 @@ async def test_rolled_back_events_vanish(database: Database) -> None:
         await uow.subjects.add(m.Subject(school.id, "Химия"))
         uow.emit(PeriodClosedEvent(2, True))
         await uow.commit()
-    rows = await _outbox(database)
-    assert [json.loads(r.payload)["period_id"] for r in rows] == [2]
+    assert [data["period_id"] for _, data in await _events(database)] == [2]
     assert await _count(database, "subjects") == 1
 
 
@@ -273,6 +301,7 @@ async def test_the_core_invite_flow_on_the_real_database(database: Database) -> 
         cls = await uow.classes.add(m.ClassGroup(year.id, 7, "А"))
         student = await uow.students.add(m.Student("Иванов", "Пётр", cls.id))
         await uow.commit()
+    _fanned(database)
     service = InviteService(database.uow, FixedClock(NOW, MSK))
     issued = await service.issue(SYSTEM, m.PersonRole.STUDENT, student.id)
     link = await service.redeem("telegram", "555", issued.code, "Петя")
@@ -283,17 +312,18 @@ async def test_the_core_invite_flow_on_the_real_database(database: Database) -> 
         account = await uow.accounts.by_external("telegram", "555")
         assert account is not None and invite.used_by == account.id
         assert [x.id for x in await uow.account_links.active_for_account(account.id)] == [link.id]
-    rows = await _outbox(database)
-    assert [r.event for r in rows] == [AccountLinked.name]
-    assert json.loads(rows[0].payload)["person_id"] == student.id
+    events = await _events(database)
+    assert [name for name, _ in events] == [AccountLinked.name]
+    assert events[0][1]["person_id"] == student.id
 
 
-async def test_outbox_count_is_one_row_per_event(database: Database) -> None:
+async def test_every_event_of_a_commit_reaches_the_fan_out(database: Database) -> None:
     await _school(database)
+    _fanned(database)
     async with database.uow() as uow:
         for i in range(250):
             uow.emit(PeriodClosedEvent(i, True))
         await uow.commit()
     async with database.uow(readonly=True) as uow:
-        n = (await uow.session.execute(select(func.count()).select_from(outbox))).scalar_one()
+        n = (await uow.session.execute(select(func.count()).select_from(leases))).scalar_one()
     assert n == 250

@@ -11,6 +11,7 @@ import asyncio
 import itertools
 import json
 import math
+import random
 import time
 from collections import defaultdict, deque
 from collections.abc import AsyncIterator, Callable
@@ -175,6 +176,31 @@ class _Failure:
 
 
 @dataclass(slots=True)
+class _Faults:
+    """A seeded share of calls that fail (see ``FakeBotAPI.inject_faults``)."""
+
+    rate: float
+    rng: random.Random
+    hang: float
+    methods: frozenset[str]
+    # kind -> weight: flood control, server errors, answers too late (delivered or not), blocks
+    kinds: tuple[tuple[str, int], ...] = (
+        ("429", 3),
+        ("500", 2),
+        ("502", 2),
+        ("late", 1),
+        ("lost", 1),
+        ("403", 1),
+    )
+
+    def pick(self) -> str | None:
+        if self.rng.random() >= self.rate:
+            return None
+        names, weights = zip(*self.kinds, strict=True)
+        return self.rng.choices(names, weights)[0]
+
+
+@dataclass(slots=True)
 class _Limits:
     global_per_second: int
     per_chat_per_second: int
@@ -270,6 +296,8 @@ class FakeBotAPI:
         self.conflicts = 0  # getUpdates calls ended by a newer one
         self._failures: dict[str, deque[_Failure]] = defaultdict(deque)
         self._limits: _Limits | None = None
+        self._faults: _Faults | None = None
+        self.faults: defaultdict[str, int] = defaultdict(int)  # injected faults by kind
         self._open_queries: set[str] = set()
         self._update_ids = itertools.count(1)
         self._message_ids = itertools.count(1)
@@ -443,6 +471,20 @@ class FakeBotAPI:
         )
         self._failures[self._name(method)].extend([failure] * times)
 
+    def inject_faults(
+        self,
+        rate: float,
+        seed: int,
+        *,
+        hang: float = 1.5,
+        methods: tuple[str, ...] = ("sendMessage",),
+    ) -> None:
+        """From now on a share ``rate`` of these methods' calls fail, drawn from ``seed``: 429
+        (retry after 1 s), 500, 502, an answer ``hang`` seconds late with the message delivered
+        ("late") or not ("lost", then 504), and 403 (the chat blocks the bot from then on).
+        ``faults`` counts them; ``rate`` 0 stops them."""
+        self._faults = _Faults(rate, random.Random(seed), hang, frozenset(methods))
+
     def block(self, chat_id: int) -> None:
         """The user blocked the bot: every send to the chat answers 403."""
         self.blocked.add(chat_id)
@@ -606,9 +648,14 @@ class FakeBotAPI:
         method = self._name(request.match_info["method"])
         call = ApiRequest(len(self.requests), method, params, files, request.method)
         self.requests.append(call)
+        fault = self._fault(call)
         try:
             if request.match_info["token"] != self.token:
                 raise ApiError(401)
+            if fault is not None and fault != "late":
+                if fault == "429":
+                    raise ApiError(429, "Too Many Requests: retry after 1", retry_after=1)
+                raise ApiError(504 if fault == "lost" else int(fault))
             self._check_failures(call)
             if method == "getUpdates":
                 result = await self._get_updates(call)
@@ -620,7 +667,20 @@ class FakeBotAPI:
         except ApiError as error:
             call.status, call.response = error.status, error.body()
         self._bump()
+        if fault in ("late", "lost") and self._faults is not None:
+            await asyncio.sleep(self._faults.hang)  # the client has given up by now
         return web.json_response(call.response, status=call.status)
+
+    def _fault(self, call: ApiRequest) -> str | None:
+        faults = self._faults
+        if faults is None or call.method not in faults.methods:
+            return None
+        fault = faults.pick()
+        if fault is not None:
+            self.faults[fault] += 1
+            if fault == "403" and isinstance(call.chat_id, int):
+                self.blocked.add(call.chat_id)
+        return fault
 
     async def _download(self, request: web.Request) -> web.Response:
         if request.match_info["token"] != self.token:
