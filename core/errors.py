@@ -178,6 +178,15 @@ class InviteInvalid(DomainError):
         super().__init__(why=why)
 
 
+class InviteDaysRefused(DomainError):
+    """An invite code is valid for 1 to ``max_days`` days (``core.invites.MAX_TTL_DAYS``)."""
+
+    code = "invite_days_refused"
+
+    def __init__(self, days: int, max_days: int) -> None:
+        super().__init__(days=days, max_days=max_days)
+
+
 class StudentLeft(DomainError):
     """The student has left the school: only their final marks stay readable, for a while."""
 
@@ -342,3 +351,13 @@ class PeriodDatesRefused(DomainError):
 
     def __init__(self, why: str, **facts: object) -> None:
         super().__init__(why=why, **facts)
+
+
+class Busy(DomainError):
+    """The database could not take the work in time: another writer held it longer than the
+    busy timeout (SQLite's «database is locked»; PostgreSQL's lock timeout, a serialization
+    failure or a deadlock), or the connection was lost mid-way. The transaction was rolled
+    back, so nothing was saved; the same action a moment later works. Raised by ``storage``
+    in place of the driver's error, so a front-end only knows this."""
+
+    code = "busy"

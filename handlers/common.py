@@ -14,7 +14,7 @@ from aiogram.utils.i18n import gettext as _
 from bot import keyboards as kb
 from bot.messages import describe_error
 from core.access import Viewer
-from core.errors import DomainError
+from core.errors import Busy, DomainError
 
 logger = logging.getLogger(__name__)
 
@@ -136,7 +136,10 @@ async def on_stray_message(message: Message, viewer: Viewer) -> None:
 
 @errors.error(ExceptionTypeFilter(DomainError))
 async def on_domain_error(event: ErrorEvent, bot: Bot, i18n: I18n) -> None:
-    """A refusal: say why, in the user's language; nothing was changed."""
+    """A refusal: say why, in the user's language; nothing was changed. ``Busy`` too: the
+    database did not take the change in time, the user is asked to try again."""
+    if isinstance(event.exception, Busy):
+        logger.warning("update %s: the database was busy: try again", event.update.update_id)
     text = describe_error(event.exception, i18n.current_locale)  # type: ignore[arg-type]
     await _tell(event, bot, text)
 
