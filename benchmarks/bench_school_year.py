@@ -132,6 +132,7 @@ def bench_ten_minutes(folder: Path) -> None:
         "DEFAULT_LOCALE": "ru",
         "BOT_USERNAME": "school_bot",
         "BACKUP_DIRS": f"{folder / 'backup-a'},{folder / 'backup-b'}",
+        "BACKUP_KEY": "bench-" + "k" * 40,
     }
     examples = ROOT / "examples"
     steps = [

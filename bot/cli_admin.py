@@ -1,5 +1,6 @@
 """The journal administrator's console commands: imports, access, periods, the audit log,
-exports and reports, backups. Registered into ``schoolbot`` by ``bot.cli.build_parser``."""
+exports and reports (backups: ``bot.cli_backup``). Registered into ``schoolbot`` by
+``bot.cli.build_parser``."""
 
 from __future__ import annotations
 
@@ -11,10 +12,11 @@ from typing import Any
 
 from tqdm import tqdm
 
+from bot import cli_backup
+from bot.batches import console_reads
 from bot.cli import CliError, _Context
 from bot.import_text import ENTITIES, describe_problem, tally_lines
-from bot.messages import N_
-from core.access import SYSTEM
+from core.access import CONSOLE
 from core.import_apply import ImportReport, ImportService, Progress
 from core.model import MarkValue, PersonRole
 from core.people import find_person
@@ -95,7 +97,7 @@ async def cmd_import_roster(ctx: _Context, args: argparse.Namespace) -> None:
     await _import(
         ctx,
         args,
-        lambda s, bar: s.roster(SYSTEM, tables, apply=not args.dry_run, progress=bar),
+        lambda s, bar: s.roster(CONSOLE, tables, apply=not args.dry_run, progress=bar),
         ctx._("Roster"),
     )
 
@@ -105,7 +107,7 @@ async def cmd_import_timetable(ctx: _Context, args: argparse.Namespace) -> None:
     await _import(
         ctx,
         args,
-        lambda s, bar: s.timetable(SYSTEM, tables, apply=not args.dry_run, progress=bar),
+        lambda s, bar: s.timetable(CONSOLE, tables, apply=not args.dry_run, progress=bar),
         ctx._("Timetable"),
     )
 
@@ -118,97 +120,14 @@ async def cmd_import_oneroster(ctx: _Context, args: argparse.Namespace) -> None:
         ctx,
         args,
         lambda s, bar: s.oneroster(
-            SYSTEM, tables, apply=not args.dry_run, school=args.school, progress=bar
+            CONSOLE, tables, apply=not args.dry_run, school=args.school, progress=bar
         ),
         "OneRoster",
     )
 
 
-BACKUP_PROBLEMS = {
-    "no_schema": N_("The database has no schema: run schoolbot db upgrade first."),
-    "no_manifest": N_("{path} is not a backup: there is no SHA256SUMS or manifest.json."),
-    "missing_file": N_("The backup is incomplete: {file} is missing."),
-    "checksum_mismatch": N_("The backup is damaged: {file} does not match its SHA-256."),
-    "row_count_mismatch": N_("The backup is damaged: {file} has {found} rows, not {expected}."),
-    "bad_format": N_("This backup format ({value}) is not known to this version."),
-    "unknown_revision": N_("The backup's schema {revision} is newer than this program."),
-    "unknown_table": N_("The backup has a table this program does not know: {table}."),
-    "not_empty": N_("The database is not empty; restore only into an empty database."),
-}
-
-
-def _backup_error(ctx: _Context, exc: Exception) -> CliError:
-    template = BACKUP_PROBLEMS.get(getattr(exc, "code", ""), "{error}")
-    facts = {**getattr(exc, "facts", {}), "error": exc}
-    return CliError(ctx._(template).format(**facts))
-
-
-async def cmd_backup(ctx: _Context, args: argparse.Namespace) -> None:
-    from storage.backup import BackupError, backup, verify
-
-    if args.backup_command == "verify":
-        try:
-            info = verify(args.dir)
-        except BackupError as exc:
-            raise _backup_error(ctx, exc) from exc
-        print(
-            ctx._(
-                "The backup is intact: {rows} rows in {tables} tables, schema {revision}."
-            ).format(rows=info.total, tables=len(info.rows), revision=info.revision)
-        )
-        return
-    if args.out is None:
-        raise CliError(ctx._("Please give --out DIR (or: backup verify DIR)."))
-    database = await ctx.database()
-    try:
-        info = await backup(database, args.out, ctx.clock.now())
-    except BackupError as exc:
-        raise _backup_error(ctx, exc) from exc
-    finally:
-        await database.dispose()
-    print(
-        ctx._("Backup written to {path}: {rows} rows in {tables} tables, SHA-256 checked.").format(
-            path=info.path, rows=info.total, tables=len(info.rows)
-        )
-    )
-
-
-async def cmd_restore(ctx: _Context, args: argparse.Namespace) -> None:
-    from storage.backup import BackupError, restore
-
-    try:
-        info = await restore(args.dir, ctx.settings.database_url)
-    except BackupError as exc:
-        raise _backup_error(ctx, exc) from exc
-    print(
-        ctx._("Restored {rows} rows in {tables} tables from {path}.").format(
-            rows=info.total, tables=len(info.rows), path=info.path
-        )
-    )
-
-
 def register(sub: argparse._SubParsersAction) -> None:
-    bk = sub.add_parser(
-        "backup",
-        help="an online backup with a SHA-256 manifest; backup verify DIR checks one",
-        description="Writes DIR/schoolbot-<time>/ while the bot keeps running: every table "
-        "(a consistent snapshot), SHA256SUMS and, on SQLite, a copy made with SQLite's backup "
-        "API. Scheduled backups go to BACKUP_DIRS.",
-    )
-    bk.add_argument("--out", type=Path, metavar="DIR", help="the folder to write the backup in")
-    bk.set_defaults(handler=cmd_backup, backup_command=None)
-    bk_sub = bk.add_subparsers(dest="backup_command", metavar="ACTION")
-    ver = bk_sub.add_parser("verify", help="check a backup's files against its SHA-256 sums")
-    ver.add_argument("dir", type=Path, metavar="DIR", help="a schoolbot-<time> folder")
-    ver.set_defaults(handler=cmd_backup)
-    rs = sub.add_parser(
-        "restore",
-        help="restore a backup into an empty database (DATABASE_URL)",
-        description="Verifies the backup, then creates the schema and every row in one "
-        "transaction; refuses a database that is not empty.",
-    )
-    rs.add_argument("dir", type=Path, metavar="DIR", help="a schoolbot-<time> folder")
-    rs.set_defaults(handler=cmd_restore)
+    cli_backup.register(sub)
     register_more(sub)
 
     imp = sub.add_parser(
@@ -264,10 +183,11 @@ def _write_bytes(ctx: _Context, path: Path, data: bytes) -> None:
 
 
 async def _reports(ctx: _Context):
+    """The database and the reports, whose reads are on record: close ``reports.reads``."""
     from core.reports import ReportService
 
     database = await ctx.database()
-    return database, ReportService(database.uow, ctx.clock)
+    return database, ReportService(database.uow, ctx.clock, console_reads(database.uow, ctx.clock))
 
 
 async def cmd_export(ctx: _Context, args: argparse.Namespace) -> None:
@@ -276,16 +196,17 @@ async def cmd_export(ctx: _Context, args: argparse.Namespace) -> None:
     database, reports = await _reports(ctx)
     try:
         if args.export_command == "journal":
-            export = await reports.journal(SYSTEM, args.class_name, args.period)
+            export = await reports.journal(CONSOLE, args.class_name, args.period)
             out: Path = args.out
             path = out if out.suffix.lower() == ".xlsx" else out / export.file_name
             _write_bytes(ctx, path, report_xlsx(export, ctx.locale))
         else:
             async with database.uow(readonly=True) as uow:
                 student = await find_person(uow, PersonRole.STUDENT, args.student)
-            table = await reports.statement(SYSTEM, student)
+            table = await reports.statement(CONSOLE, student)
             _write_bytes(ctx, args.out, report_xlsx(table, ctx.locale))
     finally:
+        await reports.reads.close()  # type: ignore[attr-defined]
         await database.dispose()
 
 
@@ -325,20 +246,21 @@ async def cmd_report(ctx: _Context, args: argparse.Namespace) -> None:
     database, reports = await _reports(ctx)
     try:
         if kind == "marks-summary":
-            table = await reports.marks_summary(SYSTEM, args.class_name, args.period)
+            table = await reports.marks_summary(CONSOLE, args.class_name, args.period)
         elif kind == "results":
-            table = await reports.class_results(SYSTEM, args.class_name, args.period)
+            table = await reports.class_results(CONSOLE, args.class_name, args.period)
         elif kind == "attendance":
-            table = await reports.attendance_summary(SYSTEM, args.class_name, args.start, args.end)
+            table = await reports.attendance_summary(CONSOLE, args.class_name, args.start, args.end)
         elif kind == "monthly":
-            table = await reports.monthly_attendance(SYSTEM, args.class_name, *args.month)
+            table = await reports.monthly_attendance(CONSOLE, args.class_name, *args.month)
         elif kind == "quality":
-            table = await reports.journal_quality(SYSTEM, args.period)
+            table = await reports.journal_quality(CONSOLE, args.period)
         elif kind == "guardians":
-            table = await reports.guardians_activity(SYSTEM, args.class_name)
+            table = await reports.guardians_activity(CONSOLE, args.class_name)
         else:
-            table = await reports.movement(SYSTEM, args.start, args.end)
+            table = await reports.movement(CONSOLE, args.start, args.end)
     finally:
+        await reports.reads.close()  # type: ignore[attr-defined]
         await database.dispose()
     _write_bytes(ctx, args.out, report_xlsx(table, ctx.locale))
 
@@ -377,7 +299,7 @@ async def cmd_period(ctx: _Context, args: argparse.Namespace) -> None:
         service = SchoolAdminService(database.uow, ctx.clock)
         if args.period_command == "move":
             _, plan = await service.move_period(
-                SYSTEM, period.id, args.start, args.end, args.reason
+                CONSOLE, period.id, args.start, args.end, args.reason
             )
             print(
                 ctx._("{period} now runs {dates}.").format(
@@ -388,19 +310,26 @@ async def cmd_period(ctx: _Context, args: argparse.Namespace) -> None:
 
             print("\n".join(plan_lines(plan, ctx._, ctx.locale)))
         elif args.period_command == "close":
-            await service.close_period(SYSTEM, period.id)
+            await service.close_period(CONSOLE, period.id)
             print(ctx._("Closed: {period}.").format(period=name(period)))
         else:
-            await service.reopen_period(SYSTEM, period.id, args.reason)
+            await service.reopen_period(CONSOLE, period.id, args.reason)
             print(ctx._("Open again: {period}.").format(period=name(period)))
     finally:
         await database.dispose()
 
 
 async def cmd_audit(ctx: _Context, args: argparse.Namespace) -> None:
+    """The audit log of a student or a teacher, or who looked at a student (``--reads``), in
+    words; reading it is itself on record (channel ``console``)."""
+    from bot import audit_text
+    from core.access_admin import AccessAdminService
     from core.admin import AdminService
 
+    if args.reads and not args.student:
+        raise CliError(ctx._("--reads needs --student."))
     database = await ctx.database()
+    reads = console_reads(database.uow, ctx.clock)
     try:
         async with database.uow(readonly=True) as uow:
             student = teacher = None
@@ -408,17 +337,33 @@ async def cmd_audit(ctx: _Context, args: argparse.Namespace) -> None:
                 student = await find_person(uow, PersonRole.STUDENT, args.student)
             if args.teacher:
                 teacher = await find_person(uow, PersonRole.STAFF, args.teacher)
-        entries = await AdminService(database.uow, ctx.clock).audit(
-            SYSTEM, student_id=student, staff_id=teacher
-        )
+        log = AdminService(database.uow, ctx.clock, reads)
+        if args.reads:
+            entries = await log.looked(CONSOLE, student)  # type: ignore[arg-type]
+        else:
+            entries = await log.audit(CONSOLE, student_id=student, staff_id=teacher)
+        staff_list = await AccessAdminService(database.uow, ctx.clock).staff_list(CONSOLE)
     finally:
+        await reads.close()
         await database.dispose()
     if not entries:
-        print(ctx._("The audit log has no entries here."))
+        print(
+            ctx._("Nobody on the staff has looked at this student's data yet.")
+            if args.reads
+            else ctx._("The audit log has no entries here.")
+        )
+    staff = {s.staff_id: s.name for s in staff_list}
     for e in entries:
         at = e.at.astimezone(ctx.clock.tz).strftime("%d.%m.%Y %H:%M")
-        reason = f" — {e.reason}" if e.reason else ""
-        print(f"{at}  {e.action}  {e.entity} {e.entity_id or ''}  {e.before} → {e.after}{reason}")
+        what = audit_text.action(ctx._, e.action) or e.action
+        by = audit_text.who(ctx._, e, staff) or ctx._(audit_text.THE_SYSTEM)
+        where = f" [{audit_text.channel(ctx._, e.channel)}]" if e.channel else ""
+        line = f"{at}  {by}{where}  {what}"
+        if not e.is_read and (e.before or e.after):
+            line += f": {e.before or '—'} → {e.after or '—'}"
+        if e.reason and not e.reason.startswith("account:"):
+            line += f" — {e.reason}"
+        print(line)
 
 
 async def cmd_correct(ctx: _Context, args: argparse.Namespace) -> None:
@@ -530,4 +475,7 @@ def register_more(sub: argparse._SubParsersAction) -> None:
     who = au.add_mutually_exclusive_group(required=True)
     who.add_argument("--student", help="a student's id (K-02 or the database's)")
     who.add_argument("--teacher", help="a staff member's id (T-004 or the database's)")
+    au.add_argument(
+        "--reads", action="store_true", help="who looked at the student's data (with --student)"
+    )
     au.set_defaults(handler=cmd_audit)

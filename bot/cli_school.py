@@ -11,7 +11,7 @@ from pathlib import Path
 from bot.cli import CliError, _Context
 from bot.cli_admin import print_report, read_files
 from bot.school_text import plan_lines, status_lines, turnover_lines
-from core.access import SYSTEM
+from core.access import CONSOLE
 from core.lessons import horizon
 from core.model import PersonRole
 from core.people import StudentService, class_named, find_person
@@ -49,7 +49,7 @@ async def _lesson(ctx: _Context, database, args: argparse.Namespace):  # type: i
                     )
                 )
     admin = SchoolAdminService(database.uow, ctx.clock)
-    return admin, await admin.find_lesson(SYSTEM, cls.id, args.date, args.slot, group)  # type: ignore[arg-type]
+    return admin, await admin.find_lesson(CONSOLE, cls.id, args.date, args.slot, group)  # type: ignore[arg-type]
 
 
 async def cmd_lessons(ctx: _Context, args: argparse.Namespace) -> None:
@@ -59,7 +59,7 @@ async def cmd_lessons(ctx: _Context, args: argparse.Namespace) -> None:
         if action == "make":
             start, end = horizon(ctx.clock.today())
             plan = await SchoolAdminService(database.uow, ctx.clock).make_lessons(
-                SYSTEM, args.start or start, args.end or end
+                CONSOLE, args.start or start, args.end or end
             )
             print("\n".join(plan_lines(plan, ctx._, ctx.locale)))
             return
@@ -80,7 +80,7 @@ async def cmd_lessons(ctx: _Context, args: argparse.Namespace) -> None:
                     )
                 )
             lesson = await SchoolAdminService(database.uow, ctx.clock).add_lesson(
-                SYSTEM,
+                CONSOLE,
                 cls.id,
                 args.date,
                 args.slot,
@@ -100,7 +100,7 @@ async def cmd_lessons(ctx: _Context, args: argparse.Namespace) -> None:
             async with database.uow(readonly=True) as uow:
                 teacher = await find_person(uow, PersonRole.STAFF, args.teacher)
                 person = await uow.staff.get(teacher)
-            lesson = await admin.substitute(SYSTEM, lesson.id, teacher)
+            lesson = await admin.substitute(CONSOLE, lesson.id, teacher)
             if lesson.substitute_id is None:
                 print(
                     ctx._("Lesson {id}: the timetable's teacher teaches it.").format(id=lesson.id)
@@ -112,14 +112,14 @@ async def cmd_lessons(ctx: _Context, args: argparse.Namespace) -> None:
                     )
                 )
         elif action == "cancel":
-            await admin.cancel_lesson(SYSTEM, lesson.id, args.reason or "")  # type: ignore[arg-type]
+            await admin.cancel_lesson(CONSOLE, lesson.id, args.reason or "")  # type: ignore[arg-type]
             print(ctx._("Lesson {id} is cancelled.").format(id=lesson.id))
         elif action == "restore":
-            await admin.restore_lesson(SYSTEM, lesson.id)  # type: ignore[arg-type]
+            await admin.restore_lesson(CONSOLE, lesson.id)  # type: ignore[arg-type]
             print(ctx._("Lesson {id} will take place.").format(id=lesson.id))
         else:
             moved = await admin.move_lesson(
-                SYSTEM,
+                CONSOLE,
                 lesson.id,
                 args.to_date,
                 args.to_slot,
@@ -142,7 +142,7 @@ async def cmd_student(ctx: _Context, args: argparse.Namespace) -> None:
             student = await uow.students.get(student_id)
         on = args.on or ctx.clock.today()
         await StudentService(database.uow, ctx.clock).move(
-            SYSTEM, student_id, args.to, on, tuple(args.subgroups or ())
+            CONSOLE, student_id, args.to, on, tuple(args.subgroups or ())
         )
     finally:
         await database.dispose()
@@ -160,7 +160,7 @@ async def cmd_year(ctx: _Context, args: argparse.Namespace) -> None:
     database = await ctx.database()
     try:
         done = await YearService(database.uow, ctx.clock).new_year(
-            SYSTEM, args.name, tables, last_grade=args.last_grade, apply=not args.dry_run
+            CONSOLE, args.name, tables, last_grade=args.last_grade, apply=not args.dry_run
         )
     finally:
         await database.dispose()
@@ -173,9 +173,7 @@ async def cmd_year(ctx: _Context, args: argparse.Namespace) -> None:
 async def cmd_status(ctx: _Context, args: argparse.Namespace) -> None:
     database = await ctx.database()
     try:
-        status = await StatusService(database.uow, ctx.clock).status(
-            SYSTEM, ctx.settings.backup_places
-        )
+        status = await StatusService(database.uow, ctx.clock).status(CONSOLE, ctx.settings.backups)
     finally:
         await database.dispose()
     print("\n".join(status_lines(status, ctx._, ctx.locale)))

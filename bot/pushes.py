@@ -62,6 +62,40 @@ class Pushes:
             await self._task
 
 
+def backup_jobs(settings: Settings, clock: Clock) -> list[tuple[str, Any, Any]]:
+    """Rule 12: backups on two media, nightly (which covers "weekly and at each period's end"),
+    and a restore drill every Sunday; both refuse to run without BACKUP_KEY (a warning now and
+    each time they are due)."""
+    from apscheduler.triggers.cron import CronTrigger
+
+    from storage.backup import BackupError, key_of, run_scheduled_backup, run_scheduled_drill
+
+    try:
+        keyed = key_of(settings) is not None
+    except BackupError:
+        keyed = False
+    if not keyed:
+        logger.warning(
+            "BACKUP_DIRS is set but BACKUP_KEY is not (or is too short): scheduled backups and "
+            "restore drills will not run; create a key with `schoolbot backup key new`"
+        )
+
+    async def nightly_backup() -> int:
+        return len(await run_scheduled_backup(settings))
+
+    async def weekly_drill() -> None:
+        await run_scheduled_drill(settings)  # logs its result and records it for the status
+
+    return [
+        ("backup", nightly_backup, CronTrigger(hour=2, minute=30, timezone=clock.tz)),
+        (
+            "backup drill",
+            weekly_drill,
+            CronTrigger(day_of_week="sun", hour=3, minute=30, timezone=clock.tz),
+        ),
+    ]
+
+
 def build_pushes(
     settings: Settings,
     database: Database,
@@ -90,16 +124,6 @@ def build_pushes(
         wake = delivery.wake if delivery is not None else (lambda: None)
         extra = []
         if settings.backup_dirs:
-            from apscheduler.triggers.cron import CronTrigger
-
-            from storage.backup import run_scheduled_backup
-
-            async def nightly_backup() -> int:
-                return len(await run_scheduled_backup(settings))
-
-            # rule 12: backups on two media; nightly covers "weekly and at each period's end"
-            extra.append(
-                ("backup", nightly_backup, CronTrigger(hour=2, minute=30, timezone=clock.tz))
-            )
+            extra += backup_jobs(settings, clock)
         jobs = JobScheduler(Jobs(database.uow, clock, wake), lock, clock.tz, extra)
     return Pushes(delivery, jobs)

@@ -10,6 +10,7 @@ from html import escape
 
 from babel.dates import format_date
 
+from bot.backup_text import drill_lines
 from bot.import_text import KEPT_WHY
 from bot.messages import N_
 from core.lessons import KeptLesson, Plan
@@ -37,6 +38,12 @@ FINDINGS: dict[str, str] = {
         "Backups are not made: set BACKUP_DIRS to two folders on different disks (rule 12)."
     ),
     "one_backup_place": N_("Backups go to one place only; the regulations ask for two media."),
+    "no_backup_key": N_(
+        "Backups are not made: BACKUP_KEY is not set or too short (it signs and encrypts them)."
+    ),
+    "no_drill": N_("No restore drill on record yet; the scheduler runs one every week."),
+    "drill_failed": N_("The restore drill of {day} failed ({backup}): {what}"),
+    "drill_stale": N_("The last restore drill was on {day} ({backup}); they should run weekly."),
     "period_marks_missing": N_(
         "Period over: {period}; period marks still missing: {missing} (due by {closes})."
     ),
@@ -95,11 +102,23 @@ def status_lines(status: SchoolStatus, _: Gettext, locale: str, html: bool = Fal
         return f"<code>{escape(command)}</code>" if html else command
 
     head = _day(status.today, locale)
+    drill = status.drill
+    drilled = []
+    if drill is not None and drill.ok:
+        drilled.append(
+            "✅ "
+            + text(
+                _(
+                    "Restore drill of {day}: {backup} restored, every table's row count matches."
+                ).format(day=_day(drill.ran_at, locale), backup=drill.backup)
+            )
+        )
     if not status.findings:
         return [
             text(
                 _("{day}: the school is ready to work ({year}).").format(day=head, year=status.year)
-            )
+            ),
+            *drilled,
         ]
     lines = [
         text(_("{day}: what the school still lacks ({year}):").format(day=head, year=status.year))
@@ -108,10 +127,12 @@ def status_lines(status: SchoolStatus, _: Gettext, locale: str, html: bool = Fal
         facts = {k: _day(v, locale) if isinstance(v, date) else v for k, v in f.facts.items()}
         if "kind" in facts and "number" in facts:
             facts["period"] = terms.period(_, locale, str(facts["kind"]), int(facts["number"]))  # type: ignore[call-overload]
+        if f.code == "drill_failed" and drill is not None:
+            facts["what"] = "; ".join(drill_lines(drill, _))
         mark = "⛔" if f.blocker else "⚠️"
         lines.append(f"{mark} " + text(_(FINDINGS[f.code]).format(**facts)))
         lines.append("   → " + code(f.fix))
-    return lines
+    return lines + drilled
 
 
 def turnover_lines(t: Turnover, _: Gettext) -> list[str]:

@@ -7,7 +7,7 @@ command that fixes it; the front-ends word it in the reader's language. Nothing 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 from core import access, rules
 from core.access import Viewer
@@ -29,10 +29,35 @@ class Finding:
 
 
 @dataclass(frozen=True, slots=True)
+class Drill:
+    """A restore drill: the newest backup restored into a scratch database (rule 12)."""
+
+    ran_at: datetime
+    backup: str  # the backup folder's name; "" when none was found
+    ok: bool
+    problem: str = ""  # why the backup was refused (a backup problem's code), or "counts_differ"
+    facts: dict[str, object] = field(default_factory=dict)
+    differences: tuple[tuple[str, int, int], ...] = ()  # (table, in the manifest, restored)
+
+
+@dataclass(frozen=True, slots=True)
+class Backups:
+    """What the front-end knows of the scheduled backups: BACKUP_DIRS, BACKUP_KEY, the drill."""
+
+    places: int = 0
+    keyed: bool = False
+    drill: Drill | None = None
+
+
+DRILL_STALE = timedelta(days=15)  # weekly drills: two missed in a row
+
+
+@dataclass(frozen=True, slots=True)
 class SchoolStatus:
     today: date
     year: str
     findings: tuple[Finding, ...]
+    drill: Drill | None = None  # the last restore drill, shown when it went well
 
     @property
     def ready(self) -> bool:
@@ -49,8 +74,8 @@ class StatusService:
     uow: UnitOfWorkFactory
     clock: Clock
 
-    async def status(self, viewer: Viewer, backup_places: int = 0) -> SchoolStatus:
-        """``backup_places``: how many folders the scheduled backups go to (``BACKUP_DIRS``)."""
+    async def status(self, viewer: Viewer, backups: Backups | None = None) -> SchoolStatus:
+        """``backups``: the scheduled backups' places, key and last drill (rule 12)."""
         access.require_private(viewer)
         access.require_administration(viewer)
         today = self.clock.today()
@@ -63,11 +88,31 @@ class StatusService:
             await self._calendar(uow, year.id, year.school_id, today, found)  # type: ignore[arg-type]
             await self._people(uow, year.id, today, found)  # type: ignore[arg-type]
             await self._finals(uow, year.id, year.school_id, today, found)  # type: ignore[arg-type]
-        if backup_places == 0:
+        backups = backups or Backups()
+        self._backups(backups, found)
+        return SchoolStatus(today, year.name, tuple(found), backups.drill)
+
+    def _backups(self, backups: Backups, found: list[Finding]) -> None:
+        if backups.places == 0:
             found.append(Finding("no_backups", "BACKUP_DIRS=/backups/a,/mnt/b"))
-        elif backup_places == 1:
+            return
+        if backups.places == 1:
             found.append(Finding("one_backup_place", "BACKUP_DIRS=/backups/a,/mnt/b", False))
-        return SchoolStatus(today, year.name, tuple(found))
+        if not backups.keyed:  # the scheduled backup refuses to run unsigned
+            found.append(Finding("no_backup_key", "schoolbot backup key new"))
+            return
+        drill = backups.drill
+        if drill is None:
+            found.append(Finding("no_drill", "schoolbot backup drill", False))
+            return
+        facts: dict[str, object] = {
+            "day": drill.ran_at.astimezone(self.clock.tz).date(),
+            "backup": drill.backup or "—",
+        }
+        if not drill.ok:
+            found.append(Finding("drill_failed", "schoolbot backup drill", True, facts))
+        elif self.clock.now() - drill.ran_at > DRILL_STALE:
+            found.append(Finding("drill_stale", "schoolbot backup drill", False, facts))
 
     async def _calendar(
         self, uow: UnitOfWork, year_id: int, school_id: int, today: date, found: list[Finding]

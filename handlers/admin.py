@@ -105,7 +105,7 @@ async def menu_text(
 ) -> str:
     """What the school still lacks (the administration only: the core refuses the rest),
     then the menu's question."""
-    status = await StatusService(imports.uow, clock).status(viewer, settings.backup_places)
+    status = await StatusService(imports.uow, clock).status(viewer, settings.backups)
     lines = status_lines(status, _, locale(), html=True)
     return "\n".join(lines) + "\n\n" + _("Administration. What would you like to do?")
 

@@ -10,10 +10,22 @@ import pytest
 from sqlalchemy import select
 
 from core import model as m
-from storage.backup import SUMS, BackupError, backup, prune, restore, run_scheduled_backup, verify
+from storage.backup import (
+    SUMS,
+    BackupError,
+    BackupKey,
+    backup,
+    prune,
+    restore,
+    run_scheduled_backup,
+    verify,
+)
 from storage.db import Database
 from storage.tables import metadata
 from tests.admin.conftest import NOW, TZ
+
+SECRET = "k" * 43  # BACKUP_KEY
+KEY = BackupKey(SECRET)
 
 
 async def everything(db: Database) -> dict[str, list[dict]]:
@@ -83,15 +95,17 @@ async def journal(school: Database) -> Database:
 async def test_backup_verify_restore_gives_the_same_data(
     journal: Database, tmp_path: Path, db_url: str
 ) -> None:
-    info = await backup(journal, tmp_path / "backups", datetime(2026, 11, 18, 21, 0, tzinfo=TZ))
+    info = await backup(
+        journal, tmp_path / "backups", KEY, datetime(2026, 11, 18, 21, 0, tzinfo=TZ)
+    )
     assert info.path.name == "schoolbot-20261118-180000"
     assert info.rows["students"] == 7 and info.rows["marks"] == 2
     sums = (info.path / SUMS).read_text().splitlines()
-    assert any(line.endswith("  data/marks.jsonl.gz") for line in sums)
+    assert any(line.endswith("  data/marks.jsonl.gz.fernet") for line in sums)
     assert any(line.endswith("  manifest.json") for line in sums)
     if journal.is_sqlite:
-        assert (info.path / "database.sqlite3").is_file()
-    assert verify(info.path).rows == info.rows
+        assert (info.path / "database.sqlite3.fernet").is_file()
+    assert verify(info.path, KEY).rows == info.rows
     before = await everything(journal)
     target_url = f"sqlite+aiosqlite:///{tmp_path / 'restored.db'}" if journal.is_sqlite else None
     if target_url is None:  # PostgreSQL: restore into the emptied test database
@@ -100,7 +114,7 @@ async def test_backup_verify_restore_gives_the_same_data(
 
         await reset_database(db_url)
         target_url = db_url
-    await restore(info.path, target_url)
+    await restore(info.path, target_url, KEY)
     restored = Database.connect(target_url)
     try:
         assert await everything(restored) == before
@@ -115,26 +129,26 @@ async def test_backup_verify_restore_gives_the_same_data(
 async def test_restore_refuses_a_database_that_is_not_empty(
     journal: Database, tmp_path: Path
 ) -> None:
-    info = await backup(journal, tmp_path)
+    info = await backup(journal, tmp_path, KEY)
     with pytest.raises(BackupError) as refused:
-        await restore(info.path, str(journal.url.render_as_string(hide_password=False)))
+        await restore(info.path, str(journal.url.render_as_string(hide_password=False)), KEY)
     assert refused.value.code == "not_empty"
 
 
 async def test_verify_finds_a_changed_or_missing_file(journal: Database, tmp_path: Path) -> None:
-    info = await backup(journal, tmp_path)
+    info = await backup(journal, tmp_path, KEY, encrypt=False)
     data = info.path / "data" / "students.jsonl.gz"
     content = gzip.decompress(data.read_bytes()).replace("Иванов".encode(), "Петров".encode())
     data.write_bytes(gzip.compress(content))
     with pytest.raises(BackupError) as refused:
-        verify(info.path)
+        verify(info.path, KEY)
     assert (refused.value.code, refused.value.facts) == (
         "checksum_mismatch",
         {"file": "data/students.jsonl.gz"},
     )
     data.unlink()
     with pytest.raises(BackupError) as refused:
-        verify(info.path)
+        verify(info.path, KEY)
     assert refused.value.code == "missing_file"
 
 
@@ -145,6 +159,7 @@ async def test_the_scheduled_backup_writes_two_places_and_keeps_the_newest(
         database_url = journal.url.render_as_string(hide_password=False)
         backup_dirs = f"{tmp_path / 'a'}, {tmp_path / 'b'}"
         backup_keep = 2
+        backup_key = SECRET
 
     for hour in (1, 2, 3):
         made = await run_scheduled_backup(Conf, datetime(2026, 11, 18, hour, tzinfo=TZ))
@@ -152,7 +167,7 @@ async def test_the_scheduled_backup_writes_two_places_and_keeps_the_newest(
     for place in ("a", "b"):
         names = sorted(p.name for p in (tmp_path / place).iterdir())
         assert names == ["schoolbot-20261117-230000", "schoolbot-20261118-000000"]
-        verify(tmp_path / place / names[-1])
+        verify(tmp_path / place / names[-1], KEY)
     assert prune(tmp_path / "a", 1) == [tmp_path / "a" / "schoolbot-20261117-230000"]
 
 
@@ -175,6 +190,7 @@ async def test_the_backup_after_a_period_ends_is_kept_for_good(
         database_url = journal.url.render_as_string(hide_password=False)
         backup_dirs = f"{tmp_path / 'a'}, {tmp_path / 'b'}"
         backup_keep = 1
+        backup_key = SECRET
         school_timezone = "Europe/Moscow"
 
     night_after = closed + timedelta(hours=2, minutes=20)
@@ -188,4 +204,4 @@ async def test_the_backup_after_a_period_ends_is_kept_for_good(
     for place in ("a", "b"):
         names = sorted(p.name for p in (tmp_path / place).iterdir())
         assert len(names) == 2 and names[0].endswith(f"-period{first.number}")
-        verify(tmp_path / place / names[0])
+        verify(tmp_path / place / names[0], KEY)

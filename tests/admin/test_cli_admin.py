@@ -35,6 +35,7 @@ def env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
     monkeypatch.setenv("DATABASE_URL", f"sqlite+aiosqlite:///{tmp_path / 'school.db'}")
     monkeypatch.setenv("SCHOOLBOT_NOW", "2026-11-18T10:00:00")
     monkeypatch.setenv("DEFAULT_LOCALE", "ru")
+    monkeypatch.setenv("BACKUP_KEY", "k" * 43)
     assert main(["db", "upgrade"]) == 0
     return tmp_path
 
