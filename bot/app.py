@@ -15,6 +15,7 @@ from aiogram.fsm.storage.base import BaseStorage
 from aiogram.fsm.storage.memory import MemoryStorage
 
 from bot.attempts import AttemptLimiter, MemoryAttempts
+from bot.batches import ReadAudit
 from bot.config import Settings
 from bot.i18n import SchoolI18n, ViewerI18nMiddleware
 from bot.inline_filters import inline_sync_filters
@@ -52,6 +53,7 @@ class Services:
     reports: ReportService
     imports: ImportService
     audit_log: AdminService
+    read_audit: ReadAudit  # staff's reads, written in batches; flushed when the bot stops
 
     def as_kwargs(self) -> dict[str, Any]:
         return {name: getattr(self, name) for name in self.__slots__}  # type: ignore[attr-defined]
@@ -63,10 +65,12 @@ def build_services(
     clock: Clock | None = None,
     attempts: AttemptLimiter | None = None,
     viewer_ttl: float = 30.0,
+    read_audit: ReadAudit | None = None,
 ) -> Services:
     clock = clock or settings.clock()
     accounts = AccountService(uow, clock)
-    diary = DiaryService(uow, clock)  # its calendars serve the teacher's screens too
+    reads = read_audit or ReadAudit(AdminService(uow, clock).record_reads)
+    diary = DiaryService(uow, clock, reads=reads)  # its calendars serve the teacher's too
     return Services(
         settings=settings,
         clock=clock,
@@ -79,10 +83,11 @@ def build_services(
         messaging=MessagingService(uow, clock),
         viewers=ViewerCache(accounts, ttl=viewer_ttl, on_change=diary.people.clear),
         attempts=attempts or MemoryAttempts(),
-        access_admin=AccessAdminService(uow, clock),
-        reports=ReportService(uow, clock),
+        access_admin=AccessAdminService(uow, clock, reads),
+        reports=ReportService(uow, clock, reads),
         imports=ImportService(uow, clock),
-        audit_log=AdminService(uow, clock),
+        audit_log=AdminService(uow, clock, reads),
+        read_audit=reads,
     )
 
 
@@ -94,6 +99,7 @@ def build_dispatcher(services: Services, storage: BaseStorage | None = None) -> 
     last_seen = LastSeen(services.access_admin.record_seen, services.clock.now)
     dp["last_seen"] = last_seen
     dp.shutdown.register(last_seen.close)  # what is waiting is written when the bot stops
+    dp.shutdown.register(services.read_audit.close)
     dp.update.outer_middleware(ViewerMiddleware(services.viewers, last_seen))
     ViewerI18nMiddleware(SchoolI18n(services.settings.default_locale)).setup(dp)
     dp.include_router(error_router())

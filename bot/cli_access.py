@@ -8,9 +8,10 @@ from pathlib import Path
 
 from babel.dates import format_datetime
 
+from bot.batches import console_reads
 from bot.cli import CliError, _Context, _positive
 from bot.messages import N_
-from core.access import SYSTEM
+from core.access import CONSOLE
 from core.invites import DEFAULT_TTL_DAYS
 from core.model import PersonRole
 from core.people import find_person
@@ -43,9 +44,9 @@ async def cmd_invites(ctx: _Context, args: argparse.Namespace) -> None:
     try:
         service = AccessAdminService(database.uow, ctx.clock)
         if args.staff:
-            lines = await service.staff_sheet(SYSTEM, args.days)
+            lines = await service.staff_sheet(CONSOLE, args.days)
         else:
-            lines = await service.class_sheet(SYSTEM, args.class_name, args.days)
+            lines = await service.class_sheet(CONSOLE, args.class_name, args.days)
     finally:
         await database.dispose()
     if not lines:  # --staff only: a class without students is refused above
@@ -72,7 +73,7 @@ async def cmd_revoke(ctx: _Context, args: argparse.Namespace) -> None:
     database = await ctx.database()
     try:
         if args.invite is not None:
-            await InviteService(database.uow, ctx.clock).revoke(SYSTEM, args.invite)
+            await InviteService(database.uow, ctx.clock).revoke(CONSOLE, args.invite)
             print(ctx._("Invite {id} is revoked.").format(id=args.invite))
             return
         if args.role is None or args.id is None:
@@ -80,7 +81,7 @@ async def cmd_revoke(ctx: _Context, args: argparse.Namespace) -> None:
         role = PersonRole(args.role)
         async with database.uow(readonly=True) as uow:
             person = await find_person(uow, role, args.id)
-        n = await AccessAdminService(database.uow, ctx.clock).revoke_person(SYSTEM, role, person)
+        n = await AccessAdminService(database.uow, ctx.clock).revoke_person(CONSOLE, role, person)
     finally:
         await database.dispose()
     print(ctx._("Access revoked: {n} accounts unlinked, unused codes revoked.").format(n=n))
@@ -90,9 +91,12 @@ async def cmd_linked(ctx: _Context, args: argparse.Namespace) -> None:
     from core.access_admin import AccessAdminService
 
     database = await ctx.database()
+    reads = console_reads(database.uow, ctx.clock)  # who read the list is on record
     try:
-        lines = await AccessAdminService(database.uow, ctx.clock).linked(SYSTEM, args.class_name)
+        service = AccessAdminService(database.uow, ctx.clock, reads)
+        lines = await service.linked(CONSOLE, args.class_name)
     finally:
+        await reads.close()
         await database.dispose()
     if not lines:
         print(ctx._("Nobody is linked here yet."))
@@ -112,7 +116,8 @@ async def cmd_chart(ctx: _Context, args: argparse.Namespace) -> None:
 
     database = await ctx.database()
     try:
-        data = await AccessAdminService(database.uow, ctx.clock).class_year(SYSTEM, args.class_name)
+        service = AccessAdminService(database.uow, ctx.clock)
+        data = await service.class_year(CONSOLE, args.class_name)
     finally:
         await database.dispose()
     draw = results_png if args.kind == "results" else attendance_png

@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from bot.messages import N_
+from core import redaction
 from core.clock import Clock, make_clock
+from core.status import Backups
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///schoolbot.db"
+# A setting named like this is a secret even when it is a plain string (BACKUP_KEY, ...).
+SECRET_NAME = re.compile(r"token|secret|password|key$")
 
 
 class Settings(BaseSettings):
@@ -36,6 +42,8 @@ class Settings(BaseSettings):
     delivery_rate: int = Field(default=30, ge=0)
     backup_dirs: str = ""  # comma-separated folders for scheduled backups (two places)
     backup_keep: int = 14  # newest backups kept in each folder
+    backup_key: SecretStr | None = None  # signs (and encrypts) backups: schoolbot backup key new
+    backup_encrypt: bool = True  # Fernet at rest, with a key derived from BACKUP_KEY
 
     @field_validator("school_timezone")
     @classmethod
@@ -60,6 +68,20 @@ class Settings(BaseSettings):
             datetime.fromisoformat(value)
         return value or None
 
+    @field_validator("telegram_api_url")
+    @classmethod
+    def _http_url(cls, value: str | None) -> str | None:
+        if not value:
+            return None
+        try:
+            parts = urlsplit(value)
+            ok = parts.scheme in ("http", "https") and bool(parts.hostname) and parts.port != 0
+        except ValueError:
+            ok = False
+        if not ok:  # the value is not repeated: a token may be in it
+            raise ValueError(N_("it must be an http:// or https:// address with a host"))
+        return value.rstrip("/")
+
     @field_validator("bot_username")
     @classmethod
     def _username(cls, value: str | None) -> str | None:
@@ -73,13 +95,28 @@ class Settings(BaseSettings):
             return N_("BOT_TOKEN is missing or malformed (expected 123456:ABC...)")
         return None
 
-    @property
-    def backup_places(self) -> int:
-        """How many folders the scheduled backups go to (``BACKUP_DIRS``, as the backup reads
-        it)."""
-        from storage.backup import backup_places
+    def guard_secrets(self) -> None:
+        """From here on no log line, printed error or stored error shows a secret of these
+        settings: every ``SecretStr`` (the bot tokens, the webhook secret, keys), any value
+        named like a secret, and the passwords in every ``*_URL``."""
+        values: list[str] = []
+        urls: list[str] = []
+        for name in type(self).model_fields:
+            value = getattr(self, name)
+            if isinstance(value, SecretStr):
+                values.append(value.get_secret_value())
+            elif isinstance(value, str) and SECRET_NAME.search(name):
+                values.append(value)
+            if name.endswith("_url") and isinstance(value, str):
+                urls.append(value)
+        redaction.protect(values, urls)
 
-        return backup_places(self)
+    @property
+    def backups(self) -> Backups:
+        """The scheduled backups' places, key and last restore drill, as the backup reads them."""
+        from storage.backup import backup_state
+
+        return backup_state(self)
 
     def clock(self) -> Clock:
         return make_clock(self.school_timezone, self.schoolbot_now)

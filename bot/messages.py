@@ -56,6 +56,7 @@ ERROR_MESSAGES: dict[str, str] = {
     "not_absent": N_("The student was not absent."),
     "already_superseded": N_("This mark has already been corrected."),
     "invite_invalid": N_("This code does not work: it is wrong, used or expired."),
+    "invite_days_refused": N_("An invite code can be valid for 1 to {max_days} days, not {days}."),
     "consent_required": N_("Please first agree to the processing of personal data: send /start."),
     "unknown_class": N_("There is no class {class_name} in the school this year."),
     "class_ambiguous": N_("Please name the class with its letter: {classes}."),
@@ -93,6 +94,7 @@ ERROR_MESSAGES: dict[str, str] = {
         "The student left the school on {left_on}. Until {readable_until} only the final marks "
         "can be seen: /finals."
     ),
+    "busy": N_("The journal is busy right now, nothing was changed. Please try again in a minute."),
 }
 
 # Why a student cannot be moved to another class so (core.people); the import tells the same.

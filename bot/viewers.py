@@ -11,7 +11,6 @@ not use this cache: they check the links when they are sent.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import time
 from collections import OrderedDict
@@ -23,6 +22,7 @@ from aiogram import BaseMiddleware
 from aiogram.enums import ChatType
 from aiogram.types import Chat, TelegramObject, User
 
+from bot.batches import Batcher, seen_writer
 from core.access import Viewer
 from core.accounts import AccountService
 
@@ -88,13 +88,9 @@ class ViewerCache:
             self._items.pop((external_id, private), None)
 
 
-class LastSeen:
-    """When each account last used the bot, written in batches off the answer's path.
-
-    An account is due at most once an hour; due accounts wait here and are written together in
-    one transaction ``delay`` seconds after the first of them (or at once when ``batch`` are
-    waiting, or when the bot stops), so no update waits for a write.
-    """
+class LastSeen(Batcher[tuple[int, datetime]]):
+    """When each account last used the bot, written in batches off the answer's path
+    (``bot.batches``). An account is due at most once an hour."""
 
     def __init__(
         self,
@@ -105,20 +101,11 @@ class LastSeen:
         batch: int = 500,
         size: int = 50_000,
     ) -> None:
-        self.record = record
+        super().__init__(seen_writer(record), "accounts as seen", delay, batch)
         self.now = now
         self.every = every
-        self.delay = delay
-        self.batch = batch
         self.size = size
         self._written: dict[int, float] = {}
-        self._pending: dict[int, datetime] = {}
-        self._timer: asyncio.TimerHandle | None = None
-        self._tasks: set[asyncio.Task[None]] = set()
-
-    @property
-    def pending(self) -> int:
-        return len(self._pending)
 
     def seen(self, account_id: int) -> None:
         now = time.monotonic()
@@ -128,34 +115,7 @@ class LastSeen:
         if len(self._written) >= self.size:
             self._written.clear()
         self._written[account_id] = now
-        self._pending[account_id] = self.now()
-        if len(self._pending) >= self.batch:
-            self._spawn()
-        elif self._timer is None:
-            self._timer = asyncio.get_running_loop().call_later(self.delay, self._spawn)
-
-    def _spawn(self) -> None:
-        task = asyncio.get_running_loop().create_task(self.flush())
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
-
-    async def flush(self) -> None:
-        """Write what is waiting now; also called when the bot stops."""
-        if self._timer is not None:
-            self._timer.cancel()
-            self._timer = None
-        batch, self._pending = self._pending, {}
-        if not batch:
-            return
-        try:
-            await self.record(batch)
-        except Exception:  # a missed "last seen" must never spoil anything else
-            logger.warning("could not record %d accounts as seen", len(batch), exc_info=True)
-
-    async def close(self) -> None:
-        await self.flush()
-        if self._tasks:
-            await asyncio.gather(*self._tasks, return_exceptions=True)
+        self.put((account_id, self.now()), key=account_id)
 
 
 class ViewerMiddleware(BaseMiddleware):

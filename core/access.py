@@ -41,6 +41,8 @@ class Viewer:
     private_chat: bool = True
     locale: str = "ru"
     system: bool = False  # the console and scheduled jobs
+    # where the viewer acts from: a messenger's name or "console" (the audit log; no right)
+    channel: str = field(default="", compare=False, hash=False)
     names: dict[str, str] = field(default_factory=dict, compare=False, hash=False)
 
     @property
@@ -78,6 +80,7 @@ class Viewer:
 
 
 SYSTEM = Viewer(system=True)
+CONSOLE = Viewer(system=True, channel="console")  # the administrator at ``schoolbot``
 
 # What a subject teacher reads of a student: all subjects (None) or just these.
 SubjectScope = frozenset[int] | None

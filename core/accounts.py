@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import time
+from datetime import datetime, time
 from typing import Any
 
+from core import audit
 from core.access import FINALS_KEPT_AFTER_LEAVING, TeachingRef, Viewer, require_private
 from core.clock import Clock
 from core.errors import AccessDenied, NotFound, ValidationFailed
@@ -50,7 +51,7 @@ class AccountService:
         async with self.uow(readonly=True) as uow:
             account, links = await uow.accounts.by_external_with_links(messenger, str(external_id))
             if account is None:
-                return Viewer(private_chat=private)
+                return Viewer(private_chat=private, channel=messenger)
             facts: dict[str, Any] = {}
             names: dict[str, str] = {}
             for link in links:
@@ -71,6 +72,7 @@ class AccountService:
             return Viewer(
                 account_id=account.id,
                 private_chat=private,
+                channel=messenger,
                 locale=account.locale,
                 names=names,
                 **facts,
@@ -143,12 +145,12 @@ class AccountService:
             for link in pending:
                 link.consent_at = now
                 await uow.audit.add(
-                    AuditEntry(
-                        at=now,
-                        actor_id=None,
-                        action="guardian.consent",
-                        entity="guardian_link",
-                        entity_id=link.id,
+                    audit.change(
+                        viewer,
+                        now,
+                        "guardian.consent",
+                        "guardian_link",
+                        link.id,
                         student_id=link.student_id,
                         after=now.isoformat(),
                         reason=f"account:{viewer.account_id}",
@@ -166,8 +168,32 @@ class AccountService:
                 return 0
             links = await uow.account_links.active_for_account(account.id)  # type: ignore[arg-type]
             now = self.clock.now()
+            who = Viewer(account_id=account.id, channel=messenger)
             for link in links:
                 link.unlinked_at = now
+                role = _link_role(link.role)
+                await uow.audit.add(
+                    audit.change(
+                        who,
+                        now,
+                        "account.logout",
+                        role.value,
+                        link.person_id,
+                        student_id=link.person_id if role == PersonRole.STUDENT else None,
+                    )
+                )
+                if role == PersonRole.GUARDIAN:  # /logout is how consent is withdrawn
+                    for child in await uow.guardian_links.for_guardian(link.person_id):
+                        await uow.audit.add(
+                            audit.change(
+                                who,
+                                now,
+                                "guardian.withdraw",
+                                "guardian_link",
+                                child.id,
+                                student_id=child.student_id,
+                            )
+                        )
             if links:
                 await uow.commit()
             return len(links)
@@ -192,6 +218,11 @@ class AccountService:
                 )
             elif account.locale == locale:
                 return account
+            else:
+                who = Viewer(account_id=account.id, channel=messenger)
+                await uow.audit.add(
+                    _setting(who, self.clock.now(), "locale", account.locale, locale)
+                )
             account.locale = locale
             await uow.commit()
             return account
@@ -219,7 +250,11 @@ class AccountService:
             quiet_to = fields.get("quiet_to", account.quiet_to)
             if (quiet_from is None) != (quiet_to is None):
                 raise ValidationFailed("quiet_hours", "both_or_neither")
+            now = self.clock.now()
             for name, value in fields.items():
+                old = getattr(account, name)
+                if old != value:
+                    await uow.audit.add(_setting(viewer, now, name, old, value))
                 setattr(account, name, value)
             await uow.commit()
             return account
@@ -247,3 +282,24 @@ class AccountService:
                 if account is not None:
                     found[link.account_id] = account
             return list(found.values())
+
+
+def _setting(viewer: Viewer, at: datetime, name: str, before: object, after: object) -> AuditEntry:
+    """A setting changed by the account's owner, with the old and the new value."""
+
+    def text(value: object) -> str:
+        if value is None:
+            return ""
+        if isinstance(value, bool):
+            return "on" if value else "off"
+        return value.isoformat() if hasattr(value, "isoformat") else str(value)
+
+    return audit.change(
+        viewer,
+        at,
+        f"settings.{name}",
+        "account",
+        viewer.account_id,
+        before=text(before),
+        after=text(after),
+    )

@@ -17,8 +17,9 @@ from fractions import Fraction
 from time import monotonic
 from typing import Generic, NamedTuple, TypeVar
 
-from core import access, grading
+from core import access, audit, grading
 from core.access import SubjectScope, Viewer
+from core.audit import NO_READS, ReadLog
 from core.calendar import Calendars, PeriodView, SchoolCalendar, WorkTypeView, YearView
 from core.clock import Clock
 from core.errors import AccessDenied, NotFound, ValidationFailed
@@ -441,16 +442,24 @@ class DiaryService:
     clock: Clock
     calendars: Calendars = field(default_factory=Calendars, compare=False, repr=False)
     people: StudentCache = field(default_factory=StudentCache, compare=False, repr=False)
+    reads: ReadLog = field(default=NO_READS, compare=False, repr=False)  # staff's, on record
 
     async def _ref(self, uow: UnitOfWork, year_id: int) -> SchoolCalendar:
         return await self.calendars.get(uow, year_id)
 
     async def _see(
-        self, uow: UnitOfWork, viewer: Viewer, student_id: int, *, finals: bool = False
+        self,
+        uow: UnitOfWork,
+        viewer: Viewer,
+        student_id: int,
+        what: str,
+        *,
+        finals: bool = False,
     ) -> _Seen:
         """The student as this viewer may see them, in their class of the diary's day (today,
         or their last day for one who left). ``finals``: the final marks only, which the
-        family of a student who left still reads for a while."""
+        family of a student who left still reads for a while. A look by staff at ``what``
+        (a screen) goes on record."""
         access.require_private(viewer)
         if viewer.is_anonymous:
             raise AccessDenied("read_student")
@@ -461,6 +470,9 @@ class DiaryService:
         student, class_ = place.student, place.class_
         scope = access.student_subjects(viewer, student_id, class_.id, place.subgroup_ids)  # type: ignore[arg-type]
         access.require_enrolled(viewer, student, self.clock.today(), finals=finals)
+        audit.note_read(
+            self.reads, viewer, self.clock.now(), what, "student", student_id, student_id
+        )
         return _Seen(student, class_, place.subgroup_ids, scope, _card(student, class_))
 
     async def _place(self, uow: UnitOfWork, viewer: Viewer, student_id: int) -> _Place:
@@ -515,7 +527,7 @@ class DiaryService:
         """Marks by subject with the weighted average and the forecast (003 reg.3 §3); with
         ``latest``, that many of the period's marks newest work first too."""
         async with self.uow(readonly=True) as uow:
-            seen = await self._see(uow, viewer, student_id)
+            seen = await self._see(uow, viewer, student_id, "diary.marks")
             ref = await self._ref(uow, seen.class_.year_id)
             period = ref.pick_period(period_id, self._reference_day(seen.student))
             taught = self.people.taught(seen.class_.id, period.id, seen.subgroup_ids)
@@ -582,7 +594,7 @@ class DiaryService:
         if not 1 <= limit <= MAX_LATEST:
             raise ValidationFailed("limit", "out_of_range")
         async with self.uow(readonly=True) as uow:
-            seen = await self._see(uow, viewer, student_id)
+            seen = await self._see(uow, viewer, student_id, "diary.latest")
             marks = await uow.marks.latest(student_id, limit, seen.scope)
             marks = [m for m in marks if m.current and seen.shows(m.subject_id)]
             if not marks:
@@ -612,7 +624,7 @@ class DiaryService:
         year (the certificate)."""
         today = self.clock.today()
         async with self.uow(readonly=True) as uow:
-            seen = await self._see(uow, viewer, student_id, finals=True)
+            seen = await self._see(uow, viewer, student_id, "diary.finals", finals=True)
             student = seen.student
             years = tuple(
                 YearView(y.id, y.name, y.starts_on, y.ends_on)  # type: ignore[arg-type]
@@ -660,7 +672,7 @@ class DiaryService:
         """Absences and lateness with totals by reason and subject (000 §4.4)."""
         today = self.clock.today()
         async with self.uow(readonly=True) as uow:
-            seen = await self._see(uow, viewer, student_id)
+            seen = await self._see(uow, viewer, student_id, "diary.attendance")
             ref = await self._ref(uow, seen.class_.year_id)
             period = ref.pick_period(period_id, self._reference_day(seen.student))
             # Lessons held so far while the student was enrolled.
@@ -720,7 +732,7 @@ class DiaryService:
             record = await uow.attendance.get(attendance_id)
             if record is None or record.kind != AttendanceKind.ABSENT:
                 raise NotFound("attendance", attendance_id)
-            seen = await self._see(uow, viewer, record.student_id)
+            seen = await self._see(uow, viewer, record.student_id, "diary.absence")
             if not seen.shows(record.subject_id):
                 raise NotFound("attendance", attendance_id)
             ref = await self._ref(uow, seen.class_.year_id)
@@ -745,7 +757,7 @@ class DiaryService:
         day's in the order of that day's lessons."""
         _check_range(start, end)
         async with self.uow(readonly=True) as uow:
-            seen = await self._see(uow, viewer, student_id)
+            seen = await self._see(uow, viewer, student_id, "diary.homework")
             items = []
             stays = await self._stays(uow, seen, start, end)
             for class_id, first, last, groups in stays:
@@ -800,7 +812,7 @@ class DiaryService:
         """The student's own lessons, the class's and their subgroups', with holidays."""
         _check_range(start, end)
         async with self.uow(readonly=True) as uow:
-            seen = await self._see(uow, viewer, student_id)
+            seen = await self._see(uow, viewer, student_id, "diary.timetable")
             lessons = []
             for class_id, first, last, groups in await self._stays(uow, seen, start, end):
                 lessons += [

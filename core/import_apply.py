@@ -16,7 +16,7 @@ import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from core import access
+from core import access, audit
 from core.access import Viewer
 from core.clock import Clock
 from core.importing import calendar, marks, people, timetable
@@ -116,7 +116,7 @@ class ImportService:
                     await uow.audit.add(
                         AuditEntry(
                             at=self.clock.now(),
-                            actor_id=viewer.staff_id,
+                            **audit.actor(viewer),  # type: ignore[arg-type]
                             action=f"import.{report.kind}",
                             entity="import",
                             entity_id=None,

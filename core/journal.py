@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
-from core import access, rules
+from core import access, audit, rules
 from core.access import Viewer
 from core.clock import Clock
 from core.errors import (
@@ -122,6 +122,11 @@ async def _class_facts(uow: UnitOfWork, class_id: int) -> _Facts:
     if school is None:
         raise NotFound("school", year.school_id)
     return _Facts(cls, year, school, await uow.periods.for_year(year.id))  # type: ignore[arg-type]
+
+
+def _homework_text(text: str, due_on: date) -> str:
+    """Homework as the audit log keeps it: the text and the day it is due."""
+    return f"{text} ({due_on.isoformat()})"
 
 
 async def _lesson(uow: UnitOfWork, lesson_id: int) -> Lesson:
@@ -284,7 +289,7 @@ class JournalService:
             await uow.audit.add(
                 AuditEntry(
                     at=now,
-                    actor_id=viewer.staff_id,
+                    **audit.actor(viewer),  # type: ignore[arg-type]
                     action="attendance.set",
                     entity="lesson",
                     entity_id=lesson.id,
@@ -372,7 +377,7 @@ class JournalService:
             await uow.audit.add(
                 AuditEntry(
                     at=now,
-                    actor_id=viewer.staff_id,
+                    **audit.actor(viewer),  # type: ignore[arg-type]
                     action="attendance.reason",
                     entity="attendance",
                     entity_id=record.id,
@@ -475,6 +480,17 @@ class JournalService:
             rules.ensure_topic_time(lesson, self.clock.today())
             rules.ensure_open(lesson.day, facts.periods)
             if lesson.topic != topic:
+                await uow.audit.add(
+                    audit.change(
+                        viewer,
+                        self.clock.now(),
+                        "lesson.topic",
+                        "lesson",
+                        lesson.id,
+                        before=lesson.topic,
+                        after=topic,
+                    )
+                )
                 lesson.topic = topic
                 await uow.commit()
             return lesson
@@ -529,6 +545,7 @@ class JournalService:
                 raise ValidationFailed("due_on", "before_lesson")
             author = _actor(viewer, lesson.conducted_by)
             homework = await uow.homework.for_lesson(lesson_id)
+            before = "" if homework is None else _homework_text(homework.text, homework.due_on)
             if homework is None:
                 homework = await uow.homework.add(
                     Homework(
@@ -558,6 +575,17 @@ class JournalService:
                 homework.author_id = author
                 homework.updated_at = now
                 changed = True
+            await uow.audit.add(
+                audit.change(
+                    viewer,
+                    now,
+                    "lesson.homework",
+                    "lesson",
+                    lesson_id,
+                    before=before,
+                    after=_homework_text(text, due_on),
+                )
+            )
             uow.emit(
                 HomeworkSet(
                     homework.id,  # type: ignore[arg-type]
@@ -703,7 +731,7 @@ class JournalService:
             await uow.audit.add(
                 AuditEntry(
                     at=now,
-                    actor_id=viewer.staff_id,
+                    **audit.actor(viewer),  # type: ignore[arg-type]
                     action="mark.correct",
                     entity="mark",
                     entity_id=old.id,
@@ -844,7 +872,7 @@ class JournalService:
             await uow.audit.add(
                 AuditEntry(
                     at=now,
-                    actor_id=viewer.staff_id,
+                    **audit.actor(viewer),  # type: ignore[arg-type]
                     action="final.replace",
                     entity="final_mark",
                     entity_id=old.id,
@@ -899,6 +927,17 @@ class JournalService:
                     text,
                     author_id=_actor(viewer, lesson.conducted_by),
                     created_at=self.clock.now(),
+                )
+            )
+            await uow.audit.add(
+                audit.change(
+                    viewer,
+                    remark.created_at,
+                    f"remark.{kind.value}",
+                    "remark",
+                    remark.id,
+                    student_id=student_id,
+                    after=text,
                 )
             )
             uow.emit(RemarkAdded(remark.id, student_id, kind.value))  # type: ignore[arg-type]

@@ -539,6 +539,9 @@ class AuditEntry:
     before: str = ""
     after: str = ""
     reason: str = ""
+    account_id: int | None = None  # the account that acted (a parent has no staff id)
+    channel: str = ""  # from where: a messenger's name, "console"; "" for the system
+    is_read: bool = False  # a look at someone's data, not a change
     id: int | None = None
 
 
@@ -587,17 +590,6 @@ class AccountLink:
     person_id: int
     linked_at: datetime
     unlinked_at: datetime | None = None
-    id: int | None = None
-
-
-@dataclass(eq=False)
-class OutboxMessage:
-    """A domain event written in the transaction that caused it."""
-
-    event: str
-    payload: str  # JSON
-    created_at: datetime
-    status: str = "new"
     id: int | None = None
 
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from core import access
+from core import access, audit
 from core.access import Viewer
 from core.clock import Clock
 from core.errors import NotFound, TransferRefused, UnknownClass
@@ -161,7 +161,7 @@ class StudentService:
             await uow.audit.add(
                 AuditEntry(
                     at=self.clock.now(),
-                    actor_id=viewer.staff_id,
+                    **audit.actor(viewer),  # type: ignore[arg-type]
                     action="student.move",
                     entity="student",
                     entity_id=student.id,

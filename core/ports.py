@@ -332,7 +332,9 @@ class RemarkRepo(Repository[Remark], Protocol):
 
 
 class AuditRepo(Repository[AuditEntry], Protocol):
-    async def for_student(self, student_id: int) -> list[AuditEntry]: ...
+    async def for_student(self, student_id: int, reads: bool | None = None) -> list[AuditEntry]:
+        """Entries whose student this is: the reads (True), the changes (False) or all."""
+        ...
 
     async def for_actor(self, staff_id: int) -> list[AuditEntry]: ...
 

@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import calendar
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from core import access, rules
+from core import access, audit, rules
 from core.access import Viewer
+from core.audit import NO_READS, ReadLog
 from core.clock import Clock
 from core.errors import AccessDenied, NotFound, ValidationFailed
 from core.model import (
@@ -118,6 +120,17 @@ class ReportService:
 
     uow: UnitOfWorkFactory
     clock: Clock
+    reads: ReadLog = NO_READS  # every report read by staff or at the console is on record
+
+    def _noted(
+        self, viewer: Viewer, what: str, class_id: int | None, students: Iterable[Student]
+    ) -> None:
+        """One read per student on the report (whose data it shows), or one for the school."""
+        at = self.clock.now()
+        entity = "class" if class_id is not None else "school"
+        ids = [s.id for s in students]
+        for student_id in ids or [None]:
+            audit.note_read(self.reads, viewer, at, f"report.{what}", entity, class_id, student_id)
 
     # -- lookups ---------------------------------------------------------------------------
 
@@ -189,6 +202,7 @@ class ReportService:
             assert year is not None
             p = await self._period(uow, year, period)
             students = await self._roster(uow, cls, p.starts_on, p.ends_on)
+            self._noted(viewer, "journal", cls.id, students)
             # the lessons held so far: the ones made ahead from the timetable are not yet
             held = min(p.ends_on, self.clock.today())
             lessons = [
@@ -292,6 +306,7 @@ class ReportService:
             year = await uow.years.get(cls.year_id)
             p = await self._period(uow, year, period)  # type: ignore[arg-type]
             students, subjects, finals = await self._finals_grid(uow, cls, year, p)  # type: ignore[arg-type]
+            self._noted(viewer, "marks_summary", cls.id, students)
             rows = tuple(
                 (n, student_name(s), *(finals.get((s.id, sid)) for sid, _ in subjects))  # type: ignore[arg-type]
                 for n, s in enumerate(students, start=1)
@@ -316,6 +331,7 @@ class ReportService:
             year = await uow.years.get(cls.year_id)
             p = await self._period(uow, year, period)  # type: ignore[arg-type]
             students, subjects, finals = await self._finals_grid(uow, cls, year, p)  # type: ignore[arg-type]
+            self._noted(viewer, "results", cls.id, students)
             rows = []
             counts = {"excellent": 0, "good": 0, "one_three": 0, "failing": 0, "not_assessed": 0}
             for s in students:
@@ -382,6 +398,7 @@ class ReportService:
         async with self.uow(readonly=True) as uow:
             cls = await self._class(uow, viewer, class_name)
             students = await self._roster(uow, cls, start, end)
+            self._noted(viewer, kind, cls.id, students)
             records = await uow.attendance.for_class(cls.id, start, end)  # type: ignore[arg-type]
             tally: dict[int, dict[str, int]] = defaultdict(lambda: defaultdict(int))
             for r in records:
@@ -428,6 +445,7 @@ class ReportService:
         async with self.uow(readonly=True) as uow:
             cls = await self._class(uow, viewer, class_name)
             students = await self._roster(uow, cls, start, end)
+            self._noted(viewer, "monthly_attendance", cls.id, students)
             missed: dict[tuple[int, int], int] = defaultdict(int)
             for r in await uow.attendance.for_class(cls.id, start, end):  # type: ignore[arg-type]
                 if r.kind == AttendanceKind.ABSENT:
@@ -452,6 +470,7 @@ class ReportService:
         async with self.uow(readonly=True) as uow:
             year = await self._year(uow)
             p = await self._period(uow, year, period)
+            self._noted(viewer, "quality", None, ())  # counts per teacher, no child named
             end = min(p.ends_on, self.clock.today())
             staff = {s.id: s.full_name for s in await uow.staff.list_all()}
             subjects = {s.id: s.name for s in await uow.subjects.list_all()}
@@ -542,6 +561,7 @@ class ReportService:
             cls = await self._class(uow, viewer, class_name)
             today = self.clock.today()
             students = await uow.students.in_class(cls.id, on=today)  # type: ignore[arg-type]
+            self._noted(viewer, "guardians", cls.id, students)
             links = [x for x in await uow.account_links.list_all() if x.unlinked_at is None]
             linked = {(x.role, x.person_id): x.linked_at for x in links}
             accounts = {a.id: a for a in await uow.accounts.many([x.account_id for x in links])}
@@ -590,11 +610,14 @@ class ReportService:
             return classes[class_id].name if class_id in classes else ""
 
         rows = []
+        shown: set[int] = set()  # whose names the report shows
         for s in students.values():
             if s.arrived_on and start <= s.arrived_on <= end:
                 rows.append((s.arrived_on, "arrived", s.full_name, name(s.class_id)))
+                shown.add(s.id)  # type: ignore[arg-type]
             if s.left_on and start <= s.left_on <= end:
                 rows.append((s.left_on, "left", s.full_name, name(s.class_id)))
+                shown.add(s.id)  # type: ignore[arg-type]
         # a transfer: a class left the day before another began, within one school year
         after: dict[int, list[tuple[date, int]]] = {}
         for h in history:
@@ -612,7 +635,9 @@ class ReportService:
                 continue  # a new school year, or they left
             move = f"{name(h.class_id)} → {name(to)}"
             rows.append((day, "transferred", s.full_name, move))
+            shown.add(h.student_id)
         rows.sort(key=lambda r: (r[0], r[1], r[2]))
+        self._noted(viewer, "movement", None, [students[i] for i in sorted(shown)])
         return Table(
             "movement",
             "",
@@ -632,6 +657,7 @@ class ReportService:
             access.require_private(viewer)
             if not (viewer.administers or (cls and cls.id in viewer.class_teacher_of)):
                 raise AccessDenied("report")
+            self._noted(viewer, "statement", student.class_id, [student])
             year = await uow.years.get(cls.year_id)  # type: ignore[union-attr]
             periods = await uow.periods.for_year(year.id)  # type: ignore[union-attr, arg-type]
             marks = await uow.marks.for_student(student_id, year.starts_on, year.ends_on)  # type: ignore[union-attr]

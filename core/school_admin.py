@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from core import access, rules
+from core import access, audit, rules
 from core.access import Viewer
 from core.clock import Clock
 from core.errors import (
@@ -283,7 +283,7 @@ class SchoolAdminService:
         await uow.audit.add(
             AuditEntry(
                 at=self.clock.now(),
-                actor_id=viewer.staff_id,
+                **audit.actor(viewer),  # type: ignore[arg-type]
                 action=f"lesson.{change}",
                 entity="lesson",
                 entity_id=lesson.id,
@@ -507,7 +507,7 @@ class SchoolAdminService:
         await uow.audit.add(
             AuditEntry(
                 at=self.clock.now(),
-                actor_id=viewer.staff_id,
+                **audit.actor(viewer),  # type: ignore[arg-type]
                 action=action,
                 entity="period",
                 entity_id=period.id,

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from enum import StrEnum
 
-from core import access, rules
+from core import access, audit, rules
 from core.access import Viewer
 from core.calendar import ClassFacts, PeriodView, SchoolCalendar, WorkTypeView
 from core.clock import Clock
@@ -640,6 +640,11 @@ class TeacherService:
             if r.student_id in students
         ]
         items.sort(key=lambda x: (x.day, x.student.last_name, x.student.first_name, x.slot or 0))
+        now = self.clock.now()
+        for student_id in sorted(students):  # whose absences the class teacher read
+            audit.note_read(
+                self.diary.reads, viewer, now, "class.absences", "class", class_id, student_id
+            )
         return ClassAbsences(class_id, cls.name, start, end, tuple(items))
 
 

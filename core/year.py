@@ -16,7 +16,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from core import access
+from core import access, audit
 from core.access import Viewer
 from core.clock import Clock
 from core.importing import calendar
@@ -80,7 +80,7 @@ class YearService:
                     await uow.audit.add(
                         AuditEntry(
                             at=self.clock.now(),
-                            actor_id=viewer.staff_id,
+                            **audit.actor(viewer),  # type: ignore[arg-type]
                             action="year.new",
                             entity="year",
                             entity_id=ctx.year.id,

@@ -14,6 +14,7 @@ from aiogram.types import BufferedInputFile, CallbackQuery
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 
+from bot import audit_text
 from bot.keyboards import inline
 from bot.messages import N_
 from core.access import Viewer
@@ -53,43 +54,19 @@ LABELS = {
     "mv": N_("Student movement"),
 }
 
-# The audit log's actions and values, in words (the log itself keeps codes).
-ACTIONS = {
-    "mark.correct": N_("Mark corrected"),
-    "attendance.set": N_("Attendance changed"),
-    "attendance.reason": N_("Absence reason set"),
-    "final.replace": N_("Period mark replaced"),
-    "guardian.consent": N_("Consent to data processing given"),
-    "access.revoke": N_("Access taken away"),
-    "student.move": N_("Moved to another class"),
-    "student.left": N_("Left the school"),
-    "student.return": N_("Came back to the school"),
-    "student.graduated": N_("Graduated"),
-    "class.teacher": N_("Class teacher changed"),
-    "guardian_link.end": N_("Parent no longer listed"),
-    "guardian_link.restore": N_("Parent listed again"),
-    "teaching.end": N_("Teaching ended"),
-    "holiday.add": N_("Holiday added"),
-    "holiday.remove": N_("Holiday removed"),
-    "school.week": N_("School week changed"),
-    "work_type.weight": N_("Work type weight changed"),
-    "year.new": N_("New school year started"),
-    "period.close": N_("Period closed"),
-    "period.reopen": N_("Period reopened"),
-    "period.move": N_("Period dates moved"),
-    "lesson": N_("Lesson changed"),
-    "import": N_("File imported"),
-}
+# The audit log's values in words (the log itself keeps codes; actions: bot.audit_text).
 VALUES = {
     "present": N_("present"),
     "absent": N_("absent"),
     "late": N_("late"),
     "open": N_("open"),
     "closed": N_("closed"),
+    "on": N_("on"),
+    "off": N_("off"),
 }
 
 
-class ReportCb(CallbackData, prefix="rp1"):
+class ReportCb(CallbackData, prefix="rr1"):
     kind: str
     cls: int = 0
     period: int = 0  # a period's number; 0: not chosen yet
@@ -101,7 +78,7 @@ class ChartCb(CallbackData, prefix="cg1"):
 
 
 class AuditCb(CallbackData, prefix="au1"):
-    who: str = ""  # s student, t teacher
+    who: str = ""  # s student, t teacher, r who looked at the student
     cls: int = 0
     person: int = 0
     page: int = 0
@@ -324,12 +301,19 @@ def _value(raw: str, clock: Clock) -> str:
     return at.astimezone(clock.tz).strftime("%d.%m.%Y %H:%M")
 
 
-def _entry(e: AuditEntry, clock: Clock, actors: dict[int, str]) -> str:
+def _entry(e: AuditEntry, clock: Clock, actors: dict[int, str] | None) -> str:
+    """One line: when, what, who (``actors``: staff names; None in a teacher's own log) and
+    from where, the old and the new value, the reason."""
     at = e.at.astimezone(clock.tz).strftime("%d.%m.%Y %H:%M")
-    what = ACTIONS.get(e.action) or ACTIONS.get(e.action.split(".")[0])
-    line = f"{at} " + (_(what) if what else f"<code>{escape(e.action)}</code>")
-    if e.actor_id in actors:
-        line += f" ({escape(actors[e.actor_id])})"  # type: ignore[index]
+    what = audit_text.action(_, e.action)
+    line = f"{at} " + (what or f"<code>{escape(e.action)}</code>")
+    by = [name for name in [audit_text.who(_, e, actors or {})] if name and actors is not None]
+    if e.channel:
+        by.append(audit_text.channel(_, e.channel))
+    if by:
+        line += f" ({escape(', '.join(by))})"
+    if e.is_read:
+        return line
     if e.before or e.after:
         line += f": {_value(e.before, clock)} → {_value(e.after, clock)}"
     if e.reason and not e.reason.startswith("account:"):  # the consent's account: no reading
@@ -353,7 +337,7 @@ async def on_audit(
     callback_data: CallbackData,
 ) -> None:
     cb = callback_data if isinstance(callback_data, AuditCb) else AuditCb()
-    if cb.who not in ("s", "t"):
+    if cb.who not in ("s", "t", "r"):
         await access_admin.year_periods(viewer)  # the administration only
         rows = [
             [(_("A student's log"), AuditCb(who="s"))],
@@ -368,12 +352,12 @@ async def on_audit(
         rows.append(_back(AuditCb()))
         await show(query, _("Which teacher?"), inline(rows))
         return
-    if cb.who == "s" and not cb.cls:
+    if cb.who in ("s", "r") and not cb.cls:
         rows = await _class_rows(viewer, access_admin, lambda c: AuditCb(who="s", cls=c))
         rows.append(_back(AuditCb()))
         await show(query, _("Which class?"), inline(rows))
         return
-    if cb.who == "s" and not cb.person:
+    if cb.who in ("s", "r") and not cb.person:
         students = await access_admin.class_students(viewer, cb.cls)
         today = clock.today()
         rows = [
@@ -385,22 +369,39 @@ async def on_audit(
         return
     if cb.who == "s":
         entries = await audit_log.audit(viewer, student_id=cb.person)
+    elif cb.who == "r":
+        entries = await audit_log.looked(viewer, cb.person)
     else:
         entries = await audit_log.audit(viewer, staff_id=cb.person)
-    actors = {s.staff_id: s.name for s in await access_admin.staff_list(viewer)}
+    actors: dict[int, str] | None = {
+        s.staff_id: s.name for s in await access_admin.staff_list(viewer)
+    }
     if cb.who == "t":
-        actors = {}  # the teacher's own log: their name is the heading's
+        actors = None  # the teacher's own log: their name is the heading's
     pages = max(1, -(-len(entries) // AUDIT_PAGE))
     page = min(max(cb.page, 0), pages - 1)
     shown = entries[page * AUDIT_PAGE : (page + 1) * AUDIT_PAGE]
-    head = _("<b>Audit log</b>, page {page} of {pages}").format(page=page + 1, pages=pages)
-    body = "\n".join(_entry(e, clock, actors) for e in shown)
-    body = body or _("The audit log has no entries here.")
+    if cb.who == "r":
+        head = _("<b>👀 Who looked</b>, page {page} of {pages}").format(page=page + 1, pages=pages)
+        empty = _("Nobody on the staff has looked at this student's data yet.")
+    else:
+        head = _("<b>Audit log</b>, page {page} of {pages}").format(page=page + 1, pages=pages)
+        empty = _("The audit log has no entries here.")
+    body = "\n".join(_entry(e, clock, actors) for e in shown) or empty
     nav = []
     here = {"who": cb.who, "cls": cb.cls, "person": cb.person}
     if page > 0:
         nav.append(("◀", AuditCb(**here, page=page - 1)))
     if page < pages - 1:
         nav.append(("▶", AuditCb(**here, page=page + 1)))
-    back = AuditCb(who="t") if cb.who == "t" else AuditCb(who="s", cls=cb.cls)
-    await show(query, f"{head}\n{body}", inline([nav, _back(back)]))
+    rows = [nav]
+    if cb.who == "s":
+        rows.append([(_("👀 Who looked"), AuditCb(who="r", cls=cb.cls, person=cb.person))])
+    if cb.who == "t":
+        back = AuditCb(who="t")
+    elif cb.who == "r":
+        back = AuditCb(who="s", cls=cb.cls, person=cb.person)
+    else:
+        back = AuditCb(who="s", cls=cb.cls)
+    rows.append(_back(back))
+    await show(query, f"{head}\n{body}", inline(rows))

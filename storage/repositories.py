@@ -49,6 +49,9 @@ _IN_CHUNK = 10_000
 
 _STATEMENTS: dict[tuple[type, str], Select[Any]] = {}
 
+# Ids are 32-bit integers (PostgreSQL's integer); callback data may carry any number.
+MIN_ID, MAX_ID = -(2**31), 2**31 - 1
+
 
 class SqlRepository(Generic[E]):
     entity: ClassVar[type]
@@ -60,6 +63,8 @@ class SqlRepository(Generic[E]):
     # -- the Repository protocol
 
     async def get(self, entity_id: int) -> E | None:
+        if not MIN_ID <= entity_id <= MAX_ID:
+            return None  # a forged button's id: no row has it, and PostgreSQL would refuse it
         return await self.session.get(self.entity, entity_id)
 
     async def add(self, entity: E) -> E:
@@ -925,9 +930,17 @@ class Audit(SqlRepository[m.AuditEntry]):
     entity = m.AuditEntry
     table = t.audit_log
 
-    async def for_student(self, student_id: int) -> list[m.AuditEntry]:
-        stmt = self._stmt("for_student", lambda c: self._select(c.student_id == P("student_id")))
-        return await self._list(stmt, student_id=student_id)
+    async def for_student(self, student_id: int, reads: bool | None = None) -> list[m.AuditEntry]:
+        if reads is None:
+            stmt = self._stmt(
+                "for_student", lambda c: self._select(c.student_id == P("student_id"))
+            )
+            return await self._list(stmt, student_id=student_id)
+        stmt = self._stmt(
+            "for_student_kind",
+            lambda c: self._select(c.student_id == P("student_id"), c.is_read == P("reads")),
+        )
+        return await self._list(stmt, student_id=student_id, reads=reads)
 
     async def for_actor(self, staff_id: int) -> list[m.AuditEntry]:
         stmt = self._stmt("for_actor", lambda c: self._select(c.actor_id == P("staff_id")))

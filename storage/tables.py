@@ -19,6 +19,7 @@ from sqlalchemy import (
     Text,
     Time,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.ext.mutable import MutableList
 from sqlalchemy.orm import registry
@@ -413,7 +414,10 @@ audit_log = Table(
     Column("before", Text, nullable=False, default="", server_default=""),
     Column("after", Text, nullable=False, default="", server_default=""),
     Column("reason", Text, nullable=False, default="", server_default=""),
-    Index(None, "student_id"),
+    Column("account_id", Integer, nullable=True),  # no foreign key: the log outlives rows
+    _str("channel", default="", length=16),
+    Column("is_read", Boolean, nullable=False, default=False, server_default=false()),
+    Index(None, "student_id", "is_read", "at"),  # "who looked at this child"
     Index(None, "actor_id"),
 )
 
@@ -466,22 +470,6 @@ account_links = Table(
     _ts("unlinked_at", nullable=True),
     Index(None, "account_id"),
     Index(None, "role", "person_id"),
-)
-
-outbox = Table(
-    "outbox",
-    metadata,
-    _id(),
-    _str("event", length=64),
-    Column("payload", Text, nullable=False),
-    _ts("created_at"),
-    _str("status", "new", length=16),
-    # For the delivery worker:
-    Column("attempts", Integer, nullable=False, default=0, server_default="0"),
-    _ts("available_at", nullable=True),
-    _ts("leased_until", nullable=True),
-    Column("last_error", Text, nullable=False, default="", server_default=""),
-    Index(None, "status", "id"),
 )
 
 broadcasts = Table(
@@ -552,6 +540,13 @@ deliveries = Table(
     Column("attempts", Integer, nullable=False, default=0, server_default="0"),
     _ts("leased_until", nullable=True),
     _str("lease_owner", "", length=64),
+    # Fencing (storage.delivery_queue): bumped by every claim; a result is written only by
+    # the claim that holds the row (or that started its send).
+    Column("lease_token", Integer, nullable=False, default=0, server_default="0"),
+    Column("sending_token", Integer, nullable=True),  # a send started, its outcome not known
+    _ts("doubt_at", nullable=True),  # a later claim found it so: it waits for the sender
+    # sends whose outcome was unknown (a timeout, a sender gone): the one allowed repeat
+    Column("unknown_sends", Integer, nullable=False, default=0, server_default="0"),
     Column("last_error", Text, nullable=False, default="", server_default=""),
     _ts("sent_at", nullable=True),
     _str("message_ref", "", length=64),
@@ -585,7 +580,8 @@ access_changes = Table(
     info={"backup": False},
 )
 
-# The entity each table holds; the unmapped outbox columns belong to the delivery worker.
+# The entity each table holds; the unmapped columns belong to the delivery worker alone.
+_WORKER_ONLY = ("lease_token", "sending_token", "doubt_at", "unknown_sends")
 MAPPINGS: tuple[tuple[type, Table, tuple[str, ...]], ...] = (
     (m.School, schools, ()),
     (m.WorkType, work_types, ()),
@@ -615,10 +611,9 @@ MAPPINGS: tuple[tuple[type, Table, tuple[str, ...]], ...] = (
     (m.Account, accounts, ()),
     (m.Invite, invites, ()),
     (m.AccountLink, account_links, ()),
-    (m.OutboxMessage, outbox, ("attempts", "available_at", "leased_until", "last_error")),
     (m.Broadcast, broadcasts, ()),
     (m.Letter, letters, ()),
-    (m.Delivery, deliveries, ()),
+    (m.Delivery, deliveries, _WORKER_ONLY),
 )
 
 _mapped = False

@@ -14,7 +14,7 @@ PROJECT = {"core", "storage", "notifications", "handlers", "bot", "locales"}
 # What each layer may import besides the standard library and itself.
 ALLOWED: dict[str, set[str]] = {
     "core": {"pydantic"},
-    "storage": {"core", "sqlalchemy", "aiosqlite", "alembic", "faker", "openpyxl"},
+    "storage": {"core", "sqlalchemy", "aiosqlite", "alembic", "faker", "openpyxl", "cryptography"},
     "notifications": {"core", "storage", "apscheduler", "locales", "babel", "redis"},
     "handlers": {"core", "bot", "aiogram", "locales", "babel", "magic_filter"},
 }

@@ -60,7 +60,16 @@ class ImportContext:
 
     def audit(self, action: str, entity: str, entity_id: int | None, **kw: str | int) -> None:
         self._audits.append(
-            AuditEntry(self.now, self.viewer.staff_id, action, entity, entity_id, **kw)  # type: ignore[arg-type]
+            AuditEntry(
+                self.now,
+                self.viewer.staff_id,
+                action,
+                entity,
+                entity_id,
+                account_id=self.viewer.account_id,
+                channel=self.viewer.channel,
+                **kw,  # type: ignore[arg-type]
+            )
         )
 
     async def write_audit(self) -> None:

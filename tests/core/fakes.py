@@ -444,8 +444,10 @@ class Remarks(FakeRepo[m.Remark]):
 
 
 class Audit(FakeRepo[m.AuditEntry]):
-    async def for_student(self, student_id):
-        return self._where(lambda e: e.student_id == student_id)
+    async def for_student(self, student_id, reads=None):
+        return self._where(
+            lambda e: e.student_id == student_id and (reads is None or e.is_read == reads)
+        )
 
     async def for_actor(self, staff_id):
         return self._where(lambda e: e.actor_id == staff_id)

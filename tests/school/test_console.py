@@ -26,6 +26,7 @@ def console(school: ImportedSchool, monkeypatch: pytest.MonkeyPatch, capsys):  #
     monkeypatch.setenv("SCHOOLBOT_NOW", school.clock.now().replace(tzinfo=None).isoformat())
     monkeypatch.setenv("DEFAULT_LOCALE", "ru")
     monkeypatch.delenv("BACKUP_DIRS", raising=False)
+    monkeypatch.delenv("BACKUP_KEY", raising=False)
 
     async def run(*args: str) -> tuple[int, str, str]:
         code = await asyncio.to_thread(main, list(args))
@@ -54,7 +55,11 @@ async def test_status_says_what_is_missing_and_how_to_fix_it(
     assert "schoolbot invites --class 5А --out codes-5А" in out  # nor have the parents codes
     assert "Орлова Н.И.," in out and ".." not in out
     monkeypatch.setenv("BACKUP_DIRS", f"{tmp_path / 'a'},{tmp_path / 'b'}")
+    code, out, _ = await console("status")
+    assert code == 1 and "schoolbot backup key new" in out  # unsigned backups are not made
+    monkeypatch.setenv("BACKUP_KEY", "k" * 43)
     code, out, err = await console("status")
+    assert "⚠️ Пробного восстановления ещё не было" in out  # the weekly drill has not run yet
     # the first quarter is over, its window too, and its marks were never set here: the
     # school works on, told to close it (the nightly job would)
     assert code == 0 and "BACKUP_DIRS" not in out and "⚠️ Период закончился: I четверть" in out
@@ -213,7 +218,7 @@ async def test_people_by_the_schools_own_ids(school: ImportedSchool, console) ->
         five = next(c for c in await uow.classes.list_all() if c.name == "5А")
     assert (student.class_id, student.class_since) == (five.id, date(2026, 12, 7))
     code, out, _ = await console("audit", "--student", "K-02")
-    assert code == 0 and "student.move" in out
+    assert code == 0 and "Переведён(а) в другой класс: 7А → 5А" in out
     for args in (
         ("student", "move", "--id", "K-99", "--to", "5А"),
         ("student", "move", "--id", "K-01", "--to", "9Я"),

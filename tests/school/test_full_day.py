@@ -416,7 +416,7 @@ async def evening_administrator(day: Day) -> None:
         await t.click(button, user=ADMIN)
     log = day.sees(ADMIN)
     assert (
-        "03.12.2026 12:35 Исправлена отметка (Смирнова Анна Петровна): 4 → 5 — "
+        "03.12.2026 12:35 Исправлена отметка (Смирнова Анна Петровна, Telegram): 4 → 5 — "
         "Перепроверила: задача 3 решена верно"
     ) in log, log
     day.nothing_went_wrong("17:00 the administrator")

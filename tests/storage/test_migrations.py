@@ -49,7 +49,6 @@ TABLES = {
     "invites",
     "accounts",
     "account_links",
-    "outbox",
     "broadcasts",
     "letters",
     "deliveries",
@@ -80,7 +79,6 @@ INDEXES = [
     ("class_history", ["student_id"], False),
     ("subgroup_members", ["subgroup_id", "student_id"], True),
     ("classes", ["year_id", "grade", "letter"], True),
-    ("outbox", ["status", "id"], False),
     ("deliveries", ["status", "due_at"], False),
     ("deliveries", ["account_id", "status"], False),
     ("deliveries", ["dedup_key"], True),
@@ -227,4 +225,4 @@ def test_map_entities_is_idempotent() -> None:
     from core import model as m
 
     assert inspect(m.Mark).local_table is metadata.tables["marks"]
-    assert "attempts" not in inspect(m.OutboxMessage).attrs
+    assert "lease_token" not in inspect(m.Delivery).attrs  # the worker's own
