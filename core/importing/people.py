@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections import defaultdict
 from datetime import date, timedelta
 
-from core.errors import DomainError
+from core.errors import DomainError, TransferRefused
 from core.importing.context import ImportContext, update
 from core.imports import ClassKey, RosterData, StaffRow, StudentRow, Where
 from core.model import (
@@ -204,7 +204,7 @@ async def _move(ctx: ImportContext, student: Student, row: StudentRow, cls: Clas
     before = next((c.name for c in ctx.classes.values() if c.id == student.class_id), "")
     try:
         await move_student(ctx.uow, student, cls, on)
-    except DomainError as refused:
+    except TransferRefused as refused:  # a lost connection or a busy journal fails the import
         ctx.error(row.where, f"transfer_{refused.facts['why']}", **_facts(refused, cls))
         return
     ctx.audit(
