@@ -782,10 +782,12 @@ class JournalService:
         kind: FinalKind,
         value: MarkValue,
         period_id: int | None = None,
+        reason: str = "",
     ) -> FinalMark:
-        """Rule 6: by the subject's teacher, from the window's opening to 2 days after the end."""
+        """Rule 6: by the subject's teacher, from the window's opening to 2 days after the end;
+        a mark already set is changed only with a reason (rule 4: no silent correction)."""
         (final,) = await self.set_final_marks(
-            viewer, subject_id, kind, [(student_id, value)], period_id
+            viewer, subject_id, kind, [(student_id, value)], period_id, reason
         )
         return final
 
@@ -796,16 +798,21 @@ class JournalService:
         kind: FinalKind,
         values: Sequence[tuple[int, MarkValue]],
         period_id: int | None = None,
+        reason: str = "",
     ) -> list[FinalMark]:
         """Several students' final marks of a subject in one transaction: all are set or, when
-        one is refused, none (the teacher's «confirm the proposed marks»)."""
+        one is refused, none (the teacher's «confirm the proposed marks»). Changing a mark
+        already set needs ``reason``, kept in the audit log."""
         if kind == FinalKind.PERIOD and period_id is None:
             raise ValidationFailed("period_id", "required")
         if kind != FinalKind.PERIOD and period_id is not None:
             raise ValidationFailed("period_id", "not_allowed")
+        reason = rules.clean_reason(reason, required=False)
         async with self.uow() as uow:
             done = [
-                await self._final_in(uow, viewer, student_id, subject_id, kind, value, period_id)
+                await self._final_in(
+                    uow, viewer, student_id, subject_id, kind, value, period_id, reason
+                )
                 for student_id, value in values
             ]
             await uow.commit()
@@ -820,6 +827,7 @@ class JournalService:
         kind: FinalKind,
         value: MarkValue,
         period_id: int | None,
+        reason: str,
     ) -> FinalMark:
         student = await uow.students.get(student_id)
         if student is None:
@@ -867,6 +875,8 @@ class JournalService:
         ]
         if current and current[0].value == value:
             return current[0]
+        if current:
+            rules.clean_reason(reason)  # a period mark changed after it was set says why
         for old in current:
             old.superseded_at = now
             await uow.audit.add(
@@ -879,6 +889,7 @@ class JournalService:
                     student_id=student_id,
                     before=old.value.value,
                     after=value.value,
+                    reason=reason,
                 )
             )
         final = await uow.finals.add(

@@ -43,6 +43,7 @@ class Input(StatesGroup):
     pick = State()  # «which Иванов?» / «which lesson?» for /att and /mark
     comment = State()  # a mark's comment before its value is tapped
     reason = State()  # the reason of a correction
+    final_reason = State()  # the reason a period mark already set is changed
     topic = State()
     homework = State()
     remark = State()

@@ -7,8 +7,9 @@ from html import escape
 from typing import Any
 
 from aiogram import F, Router
+from aiogram.dispatcher.event.bases import SkipHandler
 from aiogram.fsm.context import FSMContext
-from aiogram.types import CallbackQuery, InlineKeyboardMarkup
+from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import gettext as _
 
 from bot.keyboards import FinalCb, LessonAnswerCb, LessonCb, inline
@@ -24,6 +25,7 @@ from handlers import render as r
 from handlers.live_keyboards import WRITES, live_keyboards
 
 router = Router(name=__name__)
+router.message.filter(F.chat.type == "private")
 router.callback_query.filter(F.message.chat.type == "private")
 router.callback_query.middleware(live_keyboards)
 
@@ -189,12 +191,71 @@ async def on_final_value(
     viewer: Viewer,
     teacher: TeacherService,
     journal: JournalService,
+    state: FSMContext,
+    clock: Clock,
 ) -> None:
     cb = callback_data
     value = ui.mark_value(cb.value)
     if value is None:
         await ui.out_of_date(query)
         return
+    sheet = await teacher.period_sheet(viewer, cb.lesson)
+    row = next((x for x in sheet.rows if x.student.id == cb.student), None)
+    if row is not None and row.final is not None and row.final != value:
+        # a period mark already set changes only with a reason (rule 4: no silent correction)
+        change = t.mark_change(row.final, value)
+        await ui.begin(
+            state,
+            ui.Input.final_reason,
+            clock,
+            lesson=cb.lesson,
+            period=cb.period,
+            subject=cb.subject,
+            student=cb.student,
+            value=value.value,
+            name=row.student.short_name,
+            change=change,
+        )
+        text = _(
+            "{name}, {period}: {change}.\nThe period mark is already set. Please write the "
+            "reason for changing it: it stays in the journal's history."
+        ).format(
+            name=escape(row.student.full_name),
+            period=r.period(sheet.period.kind, sheet.period.number),
+            change=change,
+        )
+        await ui.show(query, text, inline([ui.cancel_row(cb.lesson)]))
+        return
     await journal.set_final_mark(viewer, cb.student, cb.subject, FinalKind.PERIOD, value, cb.period)
     sheet = await teacher.period_sheet(viewer, cb.lesson)
     await ui.show(query, t.sheet_text(sheet), sheet_keyboard(sheet), _("Saved."))
+
+
+@router.message(ui.Input.final_reason, F.text & ~F.text.startswith("/"))
+async def got_final_reason(
+    message: Message,
+    viewer: Viewer,
+    teacher: TeacherService,
+    journal: JournalService,
+    state: FSMContext,
+    clock: Clock,
+) -> None:
+    data = await ui.pending(state, clock, ui.Input.final_reason)
+    if data is None:
+        raise SkipHandler
+    await journal.set_final_mark(
+        viewer,
+        data["student"],
+        data["subject"],
+        FinalKind.PERIOD,
+        MarkValue(data["value"]),
+        data["period"],
+        reason=message.text or "",
+    )
+    await ui.finish(state)
+    sheet = await teacher.period_sheet(viewer, data["lesson"])
+    done = _("Changed: {name}, {change}. The previous mark stays in the history.").format(
+        name=escape(data["name"]), change=data["change"]
+    )
+    text = done + "\n\n" + t.sheet_text(sheet)
+    await ui.show(message, text, sheet_keyboard(sheet), state=state, lesson=data["lesson"])

@@ -1064,15 +1064,16 @@ async def test_replacing_a_final_mark_keeps_the_old_one(small, journal, teacher)
     small.clock.set(at(date(2026, 12, 20)))
     args = (teacher, small.ivanov.id, small.maths.id, FinalKind.PERIOD)
     first = await journal.set_final_mark(*args, MarkValue.THREE, small.q2.id)
-    second = await journal.set_final_mark(*args, MarkValue.FOUR, small.q2.id)
+    second = await journal.set_final_mark(*args, MarkValue.FOUR, small.q2.id, "пересдал тему")
     assert row(small.store, "finals", first.id).superseded_at == at(date(2026, 12, 20))
     assert second.superseded_at is None
     (entry,) = rows(small.store, "audit")
-    assert (entry.action, entry.entity_id, entry.before, entry.after) == (
+    assert (entry.action, entry.entity_id, entry.before, entry.after, entry.reason) == (
         "final.replace",
         first.id,
         "3",
         "4",
+        "пересдал тему",
     )
     assert len(small.store.events(FinalMarkSet)) == 2
 
