@@ -5,9 +5,9 @@ Use cases call these with facts loaded from storage and the injected clock's tim
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import date, datetime, time, timedelta, tzinfo
-from typing import Protocol
+from typing import Any, Protocol
 
 from core.errors import (
     FinalWindowClosed,
@@ -26,7 +26,7 @@ from core.errors import (
     SubstitutionTooLate,
     ValidationFailed,
 )
-from core.model import Lesson, LessonStatus, MarkValue, Period, School
+from core.model import AbsenceReason, Lesson, LessonStatus, MarkValue, Period, School
 
 # 003 reg.2 §2.1.2: homework no later than 2 hours after the class's last lesson.
 HOMEWORK_GRACE = timedelta(hours=2)
@@ -253,3 +253,23 @@ def clean_reason(reason: str, required: bool = True) -> str:
     if len(reason) > MAX_REASON:
         raise ValidationFailed("reason", "too_long")
     return reason
+
+
+# Rule 8 (000 §4.4: the class teacher «оповещает родителей ... неуспевающих обучающихся,
+# пропускающих занятия по неуважительной причине»; 000 §7.2; 003 reg.2 §2.2.2): parents are
+# told of failing marks and of unexcused absences, whatever they chose in /settings.
+FAILING_VALUES = frozenset(v.value for v in MarkValue if v.failing)
+# The pushes about a mark, and the payload keys that hold it: a correction from a failing mark
+# (the family was told of it) or to one.
+_MARK_PUSHES = {"mark": ("value",), "final": ("value",), "mark_corrected": ("old", "new")}
+
+
+def required_push(kind: str, payload: Mapping[str, Any]) -> bool:
+    """Whether a guardian must get this push even with its kind switched off: a failing mark
+    (1, 2, «незачёт», «н/а»: ordinary, corrected to or from one, or a period mark) or an
+    absence the class teacher recorded as unexcused (Н). An absence with no reason yet is not
+    one: the class teacher sets the reason daily (003 reg.2 §2.2.1), and then this rule
+    applies. Quiet hours still hold these pushes back until the morning."""
+    if kind == "reason":
+        return payload.get("reason") == AbsenceReason.UNEXCUSED.value
+    return any(payload.get(key) in FAILING_VALUES for key in _MARK_PUSHES.get(kind, ()))

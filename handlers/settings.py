@@ -49,7 +49,20 @@ def _quiet_key(account: Account) -> str:
     return "custom"
 
 
-def settings_view(account: Account) -> tuple[str, object]:
+def _required_locked() -> str:
+    return "🔒 " + _("Failing marks and unexcused absences: always sent")
+
+
+def _required_why() -> str:
+    """Why a guardian cannot switch these off (rule 8: ``core.rules.required_push``)."""
+    return "🔒 " + _(
+        "The school must tell parents of absences without a good reason and of failing "
+        "marks, so these notifications cannot be switched off."
+    )
+
+
+def settings_view(account: Account, guardian: bool = False) -> tuple[str, object]:
+    """The screen; a guardian also sees the pushes the regulation requires, locked on."""
     modes = {"each": _("each at once"), "digest": _("once a day"), "off": _("do not send")}
     quiet = (
         f"{account.quiet_from:%H:%M}–{account.quiet_to:%H:%M}"
@@ -66,11 +79,13 @@ def settings_view(account: Account) -> tuple[str, object]:
             ),
             _("Homework: {state}").format(state=_on(account.notify_homework)),
             _("Absences: {state}").format(state=_on(account.notify_attendance)),
+            *([_required_locked()] if guardian else []),
             _("Period marks even in quiet hours: {state}").format(
                 state=_on(account.notify_anytime_finals)
             ),
             _("Evening digest at {time}").format(time=f"{account.digest_at:%H:%M}"),
             "",
+            *([_required_why()] if guardian else []),
             _("During quiet hours notifications wait and come together in the morning."),
         ]
     )
@@ -107,6 +122,7 @@ def settings_view(account: Account) -> tuple[str, object]:
                     SettingCb(field="att", value=str(int(not account.notify_attendance))),
                 )
             ],
+            *([[(_required_locked(), SettingCb(field="req", value="on"))]] if guardian else []),
             [
                 (
                     _("Period marks at any time: {state}").format(
@@ -134,8 +150,12 @@ async def cmd_settings(message: Message, viewer: Viewer, accounts: AccountServic
             _("Please sign in first: send the invite code you received from the school.")
         )
         return
-    text, markup = settings_view(await accounts.account(viewer))
+    text, markup = settings_view(await accounts.account(viewer), _guardian(viewer))
     await message.answer(text, reply_markup=markup)
+
+
+def _guardian(viewer: Viewer) -> bool:
+    return viewer.guardian_id is not None
 
 
 def _fields(cb: SettingCb) -> dict:
@@ -167,6 +187,10 @@ async def on_setting(
     if viewer.account_id is None:
         await query.answer(_("Please sign in first."), show_alert=True)
         return
+    if callback_data.field == "req":
+        # the locked switch: pressed, or forged to turn it off, it says why and changes nothing
+        await query.answer(_required_why(), show_alert=True)
+        return
     if callback_data.field == "lang":
         if callback_data.value not in ("ru", "en"):
             raise ValidationFailed("locale", "unsupported")
@@ -174,7 +198,7 @@ async def on_setting(
         viewers.forget(str(query.from_user.id))
         fresh = await viewers.get(str(query.from_user.id), True)
         with i18n.use_locale(account.locale):
-            await _refresh(query, account)
+            await _refresh(query, account, viewer)
             if isinstance(query.message, Message):
                 menu = kb.main_menu(fresh, len(fresh.children))
                 await query.message.answer(
@@ -183,11 +207,11 @@ async def on_setting(
                 await set_chat_commands(bot, query.message.chat.id, fresh, account.locale)
         return
     account = await accounts.update_settings(viewer, **_fields(callback_data))
-    await _refresh(query, account)
+    await _refresh(query, account, viewer)
 
 
-async def _refresh(query: CallbackQuery, account: Account) -> None:
-    text, markup = settings_view(account)
+async def _refresh(query: CallbackQuery, account: Account, viewer: Viewer) -> None:
+    text, markup = settings_view(account, _guardian(viewer))
     if isinstance(query.message, Message):
         try:
             await query.message.edit_text(text, reply_markup=markup)

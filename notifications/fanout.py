@@ -4,8 +4,10 @@ the unit of work in the transaction that emitted the event (``core.ports.EventFa
 Who hears about a child is ``notifications.recipients`` (the scheduled jobs ask it too):
 guardians through a consented link and an active account link, one row per account and child;
 students about themselves; staff about their own work. The account's settings decide what is
-sent at all (marks each / in the daily digest / off, homework, attendance). Quiet hours are
-applied when sending, so a setting changed in between still counts.
+sent at all (marks each / in the daily digest / off, homework, attendance), except what the
+regulation requires (``core.rules.required_push``: failing marks, unexcused absences), which
+reaches the child's guardians whatever they chose (``_Plan.hearing``). Quiet hours are applied
+when sending, so a setting changed in between still counts.
 
 Bursts coalesce: rows of one account and child share a group key and wait a short window on
 the wall clock, and the worker sends each group as one message. A later change that makes an
@@ -46,6 +48,7 @@ from core.model import (
     Student,
 )
 from core.ports import UnitOfWork
+from core.rules import required_push
 from notifications.recipients import Recipient, Recipients
 
 logger = logging.getLogger(__name__)
@@ -136,6 +139,29 @@ class _Plan:
     ) -> list[Recipient]:
         return await self.recipients.family(student_ids, with_students=with_student)
 
+    # --- who hears ---
+
+    @staticmethod
+    def hearing(
+        recipients: Sequence[Recipient],
+        kind: str,
+        data: dict[str, Any],
+        on: Callable[[Account], bool],
+    ) -> list[Recipient]:
+        """Who gets this push: those whose settings (``on``) let it through and, when the
+        regulation requires it (rule 8, ``core.rules.required_push``), also the guardians of
+        each child none of whose consented guardians has it on: all of them, not one picked
+        at random, since each of them switched it off alike and any could be the one at home.
+        A guardian who has it on is enough for the others' choice to stand."""
+        if not required_push(kind, data):
+            return [r for r in recipients if on(r.account)]
+        told = {r.student_id for r in recipients if r.role == PersonRole.GUARDIAN and on(r.account)}
+        return [
+            r
+            for r in recipients
+            if on(r.account) or (r.role == PersonRole.GUARDIAN and r.student_id not in told)
+        ]
+
     # --- rows ---
 
     def add(
@@ -183,9 +209,8 @@ class _Plan:
         person_id: int,
         student_id: int,
     ) -> None:
-        """A mark or a correction, as the account wants marks: each, in the digest, or not."""
-        if account.notify_marks == "off":
-            return
+        """A mark or a correction, as the account wants marks: each, or in the digest. Only
+        for those ``hearing`` it: one with marks off hears a required one at once."""
         if account.notify_marks == "digest":
             self.add(
                 account,
@@ -232,6 +257,14 @@ class _Plan:
             await self.uow.deliveries.add_all(fresh)
 
 
+def _marks_on(account: Account) -> bool:
+    return account.notify_marks != "off"
+
+
+def _attendance_on(account: Account) -> bool:
+    return account.notify_attendance
+
+
 def _who(student: Student, cls: ClassGroup) -> dict[str, Any]:
     return {"student": student.short_name, "class": cls.name}
 
@@ -247,7 +280,8 @@ async def _mark_given(plan: _Plan, e: MarkGiven) -> None:
     data = await _mark_data(plan, facts, mark.id, e.subject_id, e.value, e.work_type_id)  # type: ignore[arg-type]
     data["day"] = mark.day.isoformat()
     data["comment"] = mark.comment
-    for account, role, person, sid in await plan.family([e.student_id]):
+    family = await plan.family([e.student_id])
+    for account, role, person, sid in plan.hearing(family, "mark", data, _marks_on):
         plan.add_mark_row(account, "mark", data, role, person, sid)
 
 
@@ -277,7 +311,16 @@ async def _mark_corrected(plan: _Plan, e: MarkCorrected) -> None:
     if facts is None or old is None:
         return
     new = await plan.uow.marks.get(e.new_mark_id) if e.new_mark_id else None
-    for account, role, person, sid in await plan.family([e.student_id]):
+    family = await plan.family([e.student_id])
+    # a correction to or from a failing mark is required; a never-pushed mark, if it is one
+    hears = {
+        kind: {(r.account.id, r.student_id) for r in plan.hearing(family, kind, facts_, _marks_on)}
+        for kind, facts_ in (
+            ("mark", {"value": e.new_value}),
+            ("mark_corrected", {"old": e.old_value, "new": e.new_value}),
+        )
+    }
+    for account, role, person, sid in family:
         unsent = []
         for group in (f"marks:{sid}", f"digest:{sid}"):
             unsent += await plan.supersede(
@@ -287,7 +330,7 @@ async def _mark_corrected(plan: _Plan, e: MarkCorrected) -> None:
             )
         if unsent:
             # The old mark was never pushed: push the new one as if just given.
-            if new is not None:
+            if new is not None and (account.id, sid) in hears["mark"]:
                 data = await _mark_data(
                     plan, facts, new.id, e.subject_id, new.value.value, new.work_type_id
                 )  # type: ignore[arg-type]
@@ -303,7 +346,8 @@ async def _mark_corrected(plan: _Plan, e: MarkCorrected) -> None:
             "reason": e.reason,
             "day": old.day.isoformat(),
         }
-        plan.add_mark_row(account, "mark_corrected", data, role, person, sid)
+        if (account.id, sid) in hears["mark_corrected"]:
+            plan.add_mark_row(account, "mark_corrected", data, role, person, sid)
 
 
 async def _final_set(plan: _Plan, e: FinalMarkSet) -> None:
@@ -353,18 +397,17 @@ async def _attendance(plan: _Plan, e: AttendanceRecorded) -> None:
     else:
         kind = "late"
         data["minutes"] = record.minutes_late
-    for account, _, gid, sid in guardians:
-        if account.notify_attendance:
-            plan.add(
-                account,
-                kind,
-                data,
-                role=PersonRole.GUARDIAN,
-                person_id=gid,
-                student_id=sid,
-                group=group,
-                window=plan.windows.attendance,
-            )
+    for account, _, gid, sid in plan.hearing(guardians, kind, data, _attendance_on):
+        plan.add(
+            account,
+            kind,
+            data,
+            role=PersonRole.GUARDIAN,
+            person_id=gid,
+            student_id=sid,
+            group=group,
+            window=plan.windows.attendance,
+        )
 
 
 async def _reason_set(plan: _Plan, e: AbsenceReasonSet) -> None:
@@ -394,18 +437,17 @@ async def _reason_set(plan: _Plan, e: AbsenceReasonSet) -> None:
         "slot": lesson.slot if lesson else None,
         "reason": e.reason,
     }
-    for account, _, gid, sid in guardians:
-        if account.notify_attendance:
-            plan.add(
-                account,
-                "reason",
-                data,
-                role=PersonRole.GUARDIAN,
-                person_id=gid,
-                student_id=sid,
-                group=group,
-                window=plan.windows.reason,
-            )
+    for account, _, gid, sid in plan.hearing(guardians, "reason", data, _attendance_on):
+        plan.add(
+            account,
+            "reason",
+            data,
+            role=PersonRole.GUARDIAN,
+            person_id=gid,
+            student_id=sid,
+            group=group,
+            window=plan.windows.reason,
+        )
 
 
 async def _students_of(

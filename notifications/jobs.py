@@ -480,6 +480,58 @@ class Jobs:
                 )
         return written
 
+    async def weekly_failing(self) -> int:
+        """To each class teacher: the students with failing marks this week (rule 8; 000 §4.4:
+        the class teacher «оповещает родителей неуспевающих обучающихся»). A mark counts in the
+        week it is given: a written work marked a few days late too (rule 3)."""
+        now = self.clock.now()
+        today = now.date()
+        monday = today - timedelta(days=today.weekday())
+        since = monday - timedelta(days=rules.WRITTEN_MARK_DAYS_SENIOR)
+        written = 0
+        async with self.uow() as uow:
+            facts = await self._year(uow)
+            if facts is None:
+                return 0
+            _, classes = facts
+            names = {s.id: s.name for s in await uow.subjects.list_all()}
+            for cls in classes:
+                if cls.class_teacher_id is None or not rules.graded(cls.grade):
+                    continue
+                students = {
+                    s.id: s.short_name
+                    for s in await uow.students.in_class(cls.id, on=today)  # type: ignore[arg-type]
+                }
+                marks = [
+                    x
+                    for x in await uow.marks.for_students(list(students), since, today)
+                    if x.value.failing
+                    and (x.day >= monday or x.created_at.astimezone(self.clock.tz).date() >= monday)
+                ]
+                if not marks:
+                    continue
+                marks.sort(key=lambda x: (students[x.student_id], x.day))
+                items = {
+                    cls.class_teacher_id: [
+                        [
+                            students[x.student_id],
+                            x.day.isoformat(),
+                            names.get(x.subject_id, ""),
+                            x.value.value,
+                        ]
+                        for x in marks
+                    ]
+                }
+                written += await self._staff_rows(
+                    uow,
+                    "failing",
+                    items,
+                    now,
+                    f"failing:{{account}}:{cls.id}:{today}",
+                    {"class": cls.name},
+                )
+        return written
+
 
 def _by_reason(absences: Sequence[AttendanceRecord]) -> dict[str, int]:
     """Absences by reason; "" for those with no reason recorded yet (not the same as Н)."""

@@ -327,6 +327,8 @@ def _single(c: _Ctx, item: Item) -> Rendered:
         return Rendered(_finals_missing(c, d))
     if kind == "reconcile":
         return Rendered(_reconcile(c, d))
+    if kind == "failing":
+        return Rendered(_failing(c, d))
     return Rendered(c._("🔔 There is news in the diary: open /start."))
 
 
@@ -552,6 +554,20 @@ def _reconcile(c: _Ctx, d: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def _failing(c: _Ctx, d: dict[str, Any]) -> str:
+    lines = [
+        c._("📉 Weekly list, {class_name}: failing marks this week").format(
+            class_name=_e(d.get("class"))
+        )
+    ]
+    for student, day, subject, value in d.get("items") or []:
+        lines.append(
+            f"• {_e(student)}: <b>{mark_value(c, value)}</b>, {_e(subject)}, "
+            f"{c.day(day, weekday=False)}"
+        )
+    return "\n".join(lines)
+
+
 # --- several deliveries as one message -----------------------------------------------------
 
 
@@ -634,7 +650,15 @@ def render(items: Sequence[Item], locale: str, group_key: str = "") -> Rendered:
     lines = [head]
     rest: list[str] = []
     for item in items:
-        if item.kind in ("evening", "summary", "remind", "finals_missing", "reconcile", "letter"):
+        if item.kind in (
+            "evening",
+            "summary",
+            "remind",
+            "finals_missing",
+            "reconcile",
+            "failing",
+            "letter",
+        ):
             rest.append(_single(c, item).text)
             continue
         prefix = (

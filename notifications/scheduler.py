@@ -184,6 +184,11 @@ class JobScheduler:
             jobs.weekly_reconciliation,
             CronTrigger(day_of_week="fri", hour=16, minute=0, timezone=tz),
         )
+        self._add(
+            "weekly_failing",
+            jobs.weekly_failing,
+            CronTrigger(day_of_week="fri", hour=16, minute=5, timezone=tz),
+        )
         for name, job, trigger in self.extra:
             self._add(name, job, trigger)
         self._scheduler.add_job(

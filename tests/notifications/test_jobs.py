@@ -176,6 +176,7 @@ async def test_the_scheduler_registers_its_jobs_and_stops_cleanly(net: Net) -> N
             "teacher_reminders",
             "finals_missing",
             "weekly_reconciliation",
+            "weekly_failing",
             "school_calendar",
             "lock",
         }
