@@ -548,9 +548,7 @@ class DeliveryWorker:
                 await self._results.join()
         except TimeoutError:
             logger.warning("stopping with unrecorded delivery outcomes: their leases expire")
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
+        await _stop(tasks)
         await self._flush_progress()
 
     # --- broadcast progress --------------------------------------------------------------------
@@ -588,6 +586,23 @@ class DeliveryWorker:
             logger.info("progress of broadcast %s not updated: %s", broadcast_id, exc)
         except Exception:
             logger.exception("progress of broadcast %s not updated", broadcast_id)
+
+
+async def _stop(tasks: list[asyncio.Task[None]], tries: int = 50) -> None:
+    """Cancels the worker's loops and waits for them to end. A loop whose cancellation was
+    swallowed below it (a database driver's own cancel handling can turn it into an ordinary
+    error, which the loop logs and goes on) is cancelled again, not waited for forever."""
+    pending = set(tasks)
+    for _ in range(tries):
+        for task in pending:
+            task.cancel()
+        done, pending = await asyncio.wait(pending, timeout=0.1)
+        for task in done:
+            if not task.cancelled():
+                task.exception()  # retrieved: an error on the way out is not news
+        if not pending:
+            return
+    logger.warning("delivery loops still running after stop: %s", [t.get_name() for t in pending])
 
 
 async def _first(waiters: list[Awaitable[object]], timeout: float) -> None:  # noqa: ASYNC109

@@ -292,6 +292,36 @@ async def test_the_progress_message_follows_the_broadcast(net: Net) -> None:
     assert [b.data for b in net.sender.to(IVANOV)[0].buttons[0]][1:] == []  # no reply for students
 
 
+async def test_stopping_ends_a_loop_whose_cancellation_was_swallowed(net: Net) -> None:
+    """A database driver can turn a cancellation into an ordinary error, which the progress
+    loop logs and goes on from: the worker stopped waiting for it forever (the fuzz campaign
+    hung so on PostgreSQL under load). It is cancelled again."""
+    worker = net.worker()
+    class_teacher = await net.viewer(505)
+    await net.messaging.send_broadcast(
+        class_teacher, net.s.c7.id, m.Audience.BOTH, "Завтра экскурсия"
+    )
+    real = worker.queue.progress_message
+    calls = 0
+
+    async def swallowing(broadcast_id: int):  # type: ignore[no-untyped-def]
+        nonlocal calls
+        calls += 1
+        if calls > 1:
+            return await real(broadcast_id)
+        try:
+            await asyncio.sleep(1000)
+        except asyncio.CancelledError:
+            pass  # swallowed, as a driver may
+        return None
+
+    worker.queue.progress_message = swallowing  # type: ignore[method-assign]
+    async with asyncio.timeout(20):
+        await worker.run_until_idle()
+    assert calls == 1  # the progress loop was in the swallowing call when it was stopped
+    assert len(net.sender.to(MOTHER)) == 1  # and the broadcast went
+
+
 async def test_a_chat_paused_by_flood_control_still_gets_one_message_a_second(net: Net) -> None:
     """The 429 puts the chat's queue back; claimed again, its messages are still spaced."""
     worker = net.worker(WorkerSettings(rate=None, per_chat=0.2, poll=0.02, lease=30))
