@@ -40,7 +40,7 @@ from sqlalchemy.ext.asyncio import (
 from sqlalchemy.pool import StaticPool
 from sqlalchemy.util import await_only
 
-from core.errors import Busy
+from core.errors import Busy, NotFound
 from core.ports import EventFanout
 from storage.sqlite_inloop import connect_in_loop
 from storage.tables import map_entities
@@ -101,9 +101,22 @@ def sqlite_busy(error: BaseException) -> bool:
     return "database is locked" in str(error) or "database table is locked" in str(error)
 
 
+def out_of_range(error: BaseException | None) -> bool:
+    """An argument PostgreSQL's integer columns cannot hold (asyncpg refuses it before the
+    query is sent): an id typed or forged beyond 32 bits, which no row can have."""
+    seen = 0
+    while error is not None and seen < 8:
+        if isinstance(error, OverflowError) or "out of int32 range" in str(error):
+            return True
+        error, seen = error.__cause__ or error.__context__, seen + 1
+    return False
+
+
 def _raise_busy(engine: AsyncEngine) -> None:
     @event.listens_for(engine.sync_engine, "handle_error")
     def _on_error(context: ExceptionContext) -> None:
+        if out_of_range(context.original_exception):
+            raise NotFound("record", None) from context.sqlalchemy_exception
         if is_busy(context):
             # Raised here, SQLAlchemy still invalidates a lost connection; the session's
             # transaction is rolled back by whoever owns it, as with any error.

@@ -8,12 +8,14 @@ from aiogram.methods import AnswerCallbackQuery
 
 from bot.keyboards import ChildCb, DiaryCb, FixCb, LessonCb, RollCb, View
 from core.model import PersonRole
+from handlers.admin_reports import AuditCb
 from storage.db import Database
 from tests.support.recording import TgUser
 from tests.support.school import open_school
 
 MOTHER = TgUser(9201, "Ольга")  # U-101
 TEACHER = TgUser(9202, "Анна")  # T-004
+DIRECTOR = TgUser(9203, "Ирина")  # T-001, the administration
 
 
 async def test_a_button_with_an_id_beyond_32_bits_is_simply_not_found(
@@ -36,3 +38,20 @@ async def test_a_button_with_an_id_beyond_32_bits_is_simply_not_found(
     assert len(answers) == 5 * len(big)
     refusals = ("Ничего не найдено", "нет доступа", "устарела")
     assert all(any(r in a for r in refusals) for a in answers), answers
+
+
+async def test_the_audit_log_of_a_person_beyond_32_bits_is_not_found(
+    database: Database, tmp_path: Path
+) -> None:
+    """The audit screen queried the log by a forged id without loading the person first:
+    PostgreSQL refused the argument (FUZZ_SEED=20261203, case 5972). Any statement with such an
+    argument is now «not found», in one place (storage/db.py)."""
+    school = await open_school(database, tmp_path / "files")
+    await school.link(DIRECTOR, PersonRole.ADMIN, "T-001")
+    for n in (2**31, 10**18):
+        for who in ("t", "s"):
+            cb = AuditCb(who=who, cls=n, person=n)
+            await school.tester.click(cb, user=DIRECTOR, forged=True)
+    answers = [c.text or "" for c in school.tester.sent(AnswerCallbackQuery)][-4:]
+    assert len(answers) == 4
+    assert all("пошло не так" not in a for a in answers), answers
