@@ -582,10 +582,16 @@ class DeliveryWorker:
                 chat, ref, progress_text(c, data), progress_buttons(c, broadcast_id)
             )
             self.stats["progress_edits"] += 1
-        except (BadRequest, Blocked, Transient, RetryLater) as exc:
-            logger.info("progress of broadcast %s not updated: %s", broadcast_id, exc)
-        except Exception:
-            logger.exception("progress of broadcast %s not updated", broadcast_id)
+        except Exception as exc:
+            task = asyncio.current_task()
+            if task is not None and task.cancelling():
+                # stopping: an error raised while the cancel unwound (a connection closed on
+                # the way out) is the cancel; the last flush makes this edit
+                raise asyncio.CancelledError from exc
+            if isinstance(exc, (BadRequest, Blocked, Transient, RetryLater)):
+                logger.info("progress of broadcast %s not updated: %s", broadcast_id, exc)
+            else:
+                logger.exception("progress of broadcast %s not updated", broadcast_id)
 
 
 async def _stop(tasks: list[asyncio.Task[None]], tries: int = 50) -> None:
