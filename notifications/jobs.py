@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 import logging
 from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -434,9 +434,66 @@ class Jobs:
 
     async def weekly_reconciliation(self) -> int:
         """To each class teacher: the week's absences still without a reason (rule 7)."""
+
+        async def lines(uow: Any, cls: ClassGroup, names: dict[int, str], today: date) -> list:
+            monday = today - timedelta(days=today.weekday())
+            records = [
+                r
+                for r in await uow.attendance.for_class(cls.id, monday, today)
+                if r.kind == AttendanceKind.ABSENT and r.reason is None
+            ]
+            if not records:
+                return []
+            students = {
+                s.id: s.short_name
+                for s in await uow.students.many(sorted({r.student_id for r in records}))
+            }
+            return [
+                [students.get(r.student_id, ""), r.day.isoformat(), names.get(r.subject_id, "")]
+                for r in sorted(records, key=lambda r: (students.get(r.student_id, ""), r.day))
+            ]
+
+        return await self._weekly_to_class_teachers("reconcile", lines)
+
+    async def weekly_failing(self) -> int:
+        """To each class teacher: the students with failing marks this week (rule 8; 000 §4.4:
+        the class teacher «оповещает родителей неуспевающих обучающихся»). A mark counts in the
+        week it is given: a written work marked a few days late too (rule 3)."""
+
+        async def lines(uow: Any, cls: ClassGroup, names: dict[int, str], today: date) -> list:
+            if not rules.graded(cls.grade):
+                return []
+            monday = today - timedelta(days=today.weekday())
+            since = monday - timedelta(days=rules.WRITTEN_MARK_DAYS_SENIOR)
+            students = {s.id: s.short_name for s in await uow.students.in_class(cls.id, on=today)}
+            marks = [
+                x
+                for x in await uow.marks.for_students(list(students), since, today)
+                if x.value.failing
+                and (x.day >= monday or x.created_at.astimezone(self.clock.tz).date() >= monday)
+            ]
+            marks.sort(key=lambda x: (students[x.student_id], x.day))
+            return [
+                [
+                    students[x.student_id],
+                    x.day.isoformat(),
+                    names.get(x.subject_id, ""),
+                    x.value.value,
+                ]
+                for x in marks
+            ]
+
+        return await self._weekly_to_class_teachers("failing", lines)
+
+    async def _weekly_to_class_teachers(
+        self,
+        kind: str,
+        lines_of: Callable[[Any, ClassGroup, dict[int, str], date], Awaitable[list]],
+    ) -> int:
+        """One list a class to its class teacher, once a day at most: ``lines_of(uow, class,
+        subject names, today)`` gives its lines; a class with none gets nothing."""
         now = self.clock.now()
         today = now.date()
-        monday = today - timedelta(days=today.weekday())
         written = 0
         async with self.uow() as uow:
             facts = await self._year(uow)
@@ -447,89 +504,16 @@ class Jobs:
             for cls in classes:
                 if cls.class_teacher_id is None:
                     continue
-                records = [
-                    r
-                    for r in await uow.attendance.for_class(cls.id, monday, today)  # type: ignore[arg-type]
-                    if r.kind == AttendanceKind.ABSENT and r.reason is None
-                ]
-                if not records:
-                    continue
-                students = {
-                    s.id: s.short_name
-                    for s in await uow.students.many(sorted({r.student_id for r in records}))
-                }
-                items = {
-                    cls.class_teacher_id: [
-                        [
-                            students.get(r.student_id, ""),
-                            r.day.isoformat(),
-                            names.get(r.subject_id, ""),
-                        ]
-                        for r in sorted(
-                            records, key=lambda r: (students.get(r.student_id, ""), r.day)
-                        )
-                    ]
-                }
-                written += await self._staff_rows(
-                    uow,
-                    "reconcile",
-                    items,
-                    now,
-                    f"reconcile:{{account}}:{cls.id}:{today}",
-                    {"class": cls.name},
-                )
-        return written
-
-    async def weekly_failing(self) -> int:
-        """To each class teacher: the students with failing marks this week (rule 8; 000 §4.4:
-        the class teacher «оповещает родителей неуспевающих обучающихся»). A mark counts in the
-        week it is given: a written work marked a few days late too (rule 3)."""
-        now = self.clock.now()
-        today = now.date()
-        monday = today - timedelta(days=today.weekday())
-        since = monday - timedelta(days=rules.WRITTEN_MARK_DAYS_SENIOR)
-        written = 0
-        async with self.uow() as uow:
-            facts = await self._year(uow)
-            if facts is None:
-                return 0
-            _, classes = facts
-            names = {s.id: s.name for s in await uow.subjects.list_all()}
-            for cls in classes:
-                if cls.class_teacher_id is None or not rules.graded(cls.grade):
-                    continue
-                students = {
-                    s.id: s.short_name
-                    for s in await uow.students.in_class(cls.id, on=today)  # type: ignore[arg-type]
-                }
-                marks = [
-                    x
-                    for x in await uow.marks.for_students(list(students), since, today)
-                    if x.value.failing
-                    and (x.day >= monday or x.created_at.astimezone(self.clock.tz).date() >= monday)
-                ]
-                if not marks:
-                    continue
-                marks.sort(key=lambda x: (students[x.student_id], x.day))
-                items = {
-                    cls.class_teacher_id: [
-                        [
-                            students[x.student_id],
-                            x.day.isoformat(),
-                            names.get(x.subject_id, ""),
-                            x.value.value,
-                        ]
-                        for x in marks
-                    ]
-                }
-                written += await self._staff_rows(
-                    uow,
-                    "failing",
-                    items,
-                    now,
-                    f"failing:{{account}}:{cls.id}:{today}",
-                    {"class": cls.name},
-                )
+                found = await lines_of(uow, cls, names, today)
+                if found:
+                    written += await self._staff_rows(
+                        uow,
+                        kind,
+                        {cls.class_teacher_id: found},
+                        now,
+                        f"{kind}:{{account}}:{cls.id}:{today}",
+                        {"class": cls.name},
+                    )
         return written
 
 
