@@ -29,8 +29,6 @@ router.message.filter(F.chat.type == "private")
 router.callback_query.filter(F.message.chat.type == "private")
 router.callback_query.middleware(live_keyboards)
 
-TYPED = F.text & ~F.text.startswith("/")
-
 
 @router.callback_query(LessonCb.filter(F.view == "x"))
 async def on_corrections(
@@ -119,7 +117,7 @@ async def on_fix_value(
     await ui.show(query, text, inline([ui.cancel_row(cb.lesson)]))
 
 
-@router.message(ui.Input.reason, TYPED)
+@router.message(ui.Input.reason, ui.TYPED)
 async def got_reason(
     message: Message, viewer: Viewer, journal: JournalService, state: FSMContext, clock: Clock
 ) -> None:

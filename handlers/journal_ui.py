@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from aiogram import F
 from aiogram.exceptions import TelegramBadRequest
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
@@ -37,6 +38,10 @@ GRADES = (MarkValue.FIVE, MarkValue.FOUR, MarkValue.THREE, MarkValue.TWO, MarkVa
 OTHERS = (MarkValue.PASS, MarkValue.FAIL, MarkValue.NOT_ASSESSED, MarkValue.EXEMPT)
 FINAL_GRADES = (MarkValue.FIVE, MarkValue.FOUR, MarkValue.THREE, MarkValue.TWO)
 ICONS = {AttendanceKind.ABSENT: "❌ ", AttendanceKind.LATE: "⏰ "}
+
+
+# A form's typed answer: text, not a command (a command leaves the form).
+TYPED = F.text & ~F.text.startswith("/")
 
 
 class Input(StatesGroup):

@@ -29,7 +29,6 @@ router.message.filter(F.chat.type == "private")
 router.callback_query.filter(F.message.chat.type == "private")
 router.callback_query.middleware(live_keyboards)
 
-TYPED = F.text & ~F.text.startswith("/")
 MAX_FILES = 10
 
 
@@ -75,7 +74,7 @@ async def on_topic(
     await ui.show(query, "\n".join(lines), inline([ui.cancel_row(card.lesson.id)]))
 
 
-@router.message(ui.Input.topic, TYPED)
+@router.message(ui.Input.topic, ui.TYPED)
 async def got_topic(
     message: Message,
     viewer: Viewer,
@@ -131,7 +130,7 @@ async def on_homework(
     await ui.show(query, "\n".join(lines), homework_keyboard(lesson))
 
 
-@router.message(ui.Input.homework, TYPED | F.photo | F.document)
+@router.message(ui.Input.homework, ui.TYPED | F.photo | F.document)
 async def got_homework(message: Message, state: FSMContext, clock: Clock) -> None:
     data = await ui.pending(state, clock, ui.Input.homework)
     if data is None:
@@ -265,7 +264,7 @@ async def on_remark_kind(
     )
 
 
-@router.message(ui.Input.remark, TYPED)
+@router.message(ui.Input.remark, ui.TYPED)
 async def got_remark(
     message: Message,
     viewer: Viewer,

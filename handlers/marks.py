@@ -32,8 +32,6 @@ router.message.filter(F.chat.type == "private")
 router.callback_query.filter(F.message.chat.type == "private")
 router.callback_query.middleware(live_keyboards)
 
-TYPED = F.text & ~F.text.startswith("/")
-
 
 # -- the marks flow: work type → student → value -----------------------------------------------
 
@@ -119,7 +117,7 @@ async def on_mark_student(
     )
 
 
-@router.message(ui.Input.comment, TYPED)
+@router.message(ui.Input.comment, ui.TYPED)
 async def got_comment(
     message: Message, viewer: Viewer, teacher: TeacherService, state: FSMContext, clock: Clock
 ) -> None:

@@ -231,7 +231,7 @@ async def on_final_value(
     await ui.show(query, t.sheet_text(sheet), sheet_keyboard(sheet), _("Saved."))
 
 
-@router.message(ui.Input.final_reason, F.text & ~F.text.startswith("/"))
+@router.message(ui.Input.final_reason, ui.TYPED)
 async def got_final_reason(
     message: Message,
     viewer: Viewer,
