@@ -24,7 +24,6 @@ from core.importing.context import ImportContext
 from core.importing.report import ENTITIES, ImportReport, Progress, Tally
 from core.imports import RosterData, TimetableData, parse_roster, parse_timetable
 from core.lessons import Plan, horizon, plan_lessons
-from core.model import AuditEntry
 from core.ports import UnitOfWorkFactory
 from core.tabular import Problem, Problems, SourceTable
 
@@ -114,12 +113,12 @@ class ImportService:
                     await ctx.write_audit()
                 if apply and not problems.errors:
                     await uow.audit.add(
-                        AuditEntry(
-                            at=self.clock.now(),
-                            **audit.actor(viewer),  # type: ignore[arg-type]
-                            action=f"import.{report.kind}",
-                            entity="import",
-                            entity_id=None,
+                        audit.change(
+                            viewer,
+                            self.clock.now(),
+                            f"import.{report.kind}",
+                            "import",
+                            None,
                             after=json.dumps(
                                 {e: vars(t) for e, t in report.rows()}, ensure_ascii=False
                             ),

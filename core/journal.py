@@ -38,7 +38,6 @@ from core.model import (
     Attachment,
     AttendanceKind,
     AttendanceRecord,
-    AuditEntry,
     ClassGroup,
     FinalKind,
     FinalMark,
@@ -287,12 +286,12 @@ class JournalService:
             after = record
         if before != "present":
             await uow.audit.add(
-                AuditEntry(
-                    at=now,
-                    **audit.actor(viewer),  # type: ignore[arg-type]
-                    action="attendance.set",
-                    entity="lesson",
-                    entity_id=lesson.id,
+                audit.change(
+                    viewer,
+                    now,
+                    "attendance.set",
+                    "lesson",
+                    lesson.id,
                     student_id=student_id,
                     before=before,
                     after=_attendance_state(after),
@@ -375,12 +374,12 @@ class JournalService:
         now = self.clock.now()
         if record.reason is not None:
             await uow.audit.add(
-                AuditEntry(
-                    at=now,
-                    **audit.actor(viewer),  # type: ignore[arg-type]
-                    action="attendance.reason",
-                    entity="attendance",
-                    entity_id=record.id,
+                audit.change(
+                    viewer,
+                    now,
+                    "attendance.reason",
+                    "attendance",
+                    record.id,
                     student_id=record.student_id,
                     before=record.reason.value,
                     after=reason.value,
@@ -729,12 +728,12 @@ class JournalService:
             old.superseded_at = now
             old.superseded_by = new.id if new else None
             await uow.audit.add(
-                AuditEntry(
-                    at=now,
-                    **audit.actor(viewer),  # type: ignore[arg-type]
-                    action="mark.correct",
-                    entity="mark",
-                    entity_id=old.id,
+                audit.change(
+                    viewer,
+                    now,
+                    "mark.correct",
+                    "mark",
+                    old.id,
                     student_id=old.student_id,
                     before=old.value.value,
                     after=new_value.value if new_value else "",
@@ -880,12 +879,12 @@ class JournalService:
         for old in current:
             old.superseded_at = now
             await uow.audit.add(
-                AuditEntry(
-                    at=now,
-                    **audit.actor(viewer),  # type: ignore[arg-type]
-                    action="final.replace",
-                    entity="final_mark",
-                    entity_id=old.id,
+                audit.change(
+                    viewer,
+                    now,
+                    "final.replace",
+                    "final_mark",
+                    old.id,
                     student_id=student_id,
                     before=old.value.value,
                     after=value.value,

@@ -19,7 +19,6 @@ from core.access import Viewer
 from core.clock import Clock
 from core.errors import NotFound, TransferRefused, UnknownClass
 from core.model import (
-    AuditEntry,
     ClassGroup,
     ClassMembership,
     PersonRole,
@@ -159,12 +158,12 @@ class StudentService:
                 wanted.append(groups[norm_name(name)])
             await join_subgroups(uow, student, wanted, on)  # type: ignore[arg-type]
             await uow.audit.add(
-                AuditEntry(
-                    at=self.clock.now(),
-                    **audit.actor(viewer),  # type: ignore[arg-type]
-                    action="student.move",
-                    entity="student",
-                    entity_id=student.id,
+                audit.change(
+                    viewer,
+                    self.clock.now(),
+                    "student.move",
+                    "student",
+                    student.id,
                     student_id=student.id,
                     before=current.name if current else "",
                     after=f"{target.name} {on.isoformat()}",

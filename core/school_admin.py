@@ -30,7 +30,6 @@ from core.errors import (
 from core.events import LessonChanged, PeriodClosedEvent
 from core.lessons import MAX_SPAN_DAYS, Plan, horizon, plan_lessons
 from core.model import (
-    AuditEntry,
     Bell,
     ClassGroup,
     Lesson,
@@ -281,12 +280,12 @@ class SchoolAdminService:
     ) -> None:
         """Audits the change, tells the class and its teachers (``to``: where it moved)."""
         await uow.audit.add(
-            AuditEntry(
-                at=self.clock.now(),
-                **audit.actor(viewer),  # type: ignore[arg-type]
-                action=f"lesson.{change}",
-                entity="lesson",
-                entity_id=lesson.id,
+            audit.change(
+                viewer,
+                self.clock.now(),
+                f"lesson.{change}",
+                "lesson",
+                lesson.id,
                 before=before,
                 after=after,
                 reason=reason,
@@ -505,12 +504,12 @@ class SchoolAdminService:
         reason: str = "",
     ) -> None:
         await uow.audit.add(
-            AuditEntry(
-                at=self.clock.now(),
-                **audit.actor(viewer),  # type: ignore[arg-type]
-                action=action,
-                entity="period",
-                entity_id=period.id,
+            audit.change(
+                viewer,
+                self.clock.now(),
+                action,
+                "period",
+                period.id,
                 before=before,
                 after=after,
                 reason=reason,

@@ -23,7 +23,7 @@ from core.importing import calendar
 from core.importing.context import ImportContext
 from core.importing.report import ImportReport
 from core.imports import parse_roster, year_bounds
-from core.model import AuditEntry, ClassGroup, ClassMembership, SchoolYear, Subgroup, SubgroupMember
+from core.model import ClassGroup, ClassMembership, SchoolYear, Subgroup, SubgroupMember
 from core.ports import UnitOfWork, UnitOfWorkFactory
 from core.tabular import Problem, SourceTable
 
@@ -78,12 +78,12 @@ class YearService:
                 if not problems.errors:
                     await ctx.write_audit()
                     await uow.audit.add(
-                        AuditEntry(
-                            at=self.clock.now(),
-                            **audit.actor(viewer),  # type: ignore[arg-type]
-                            action="year.new",
-                            entity="year",
-                            entity_id=ctx.year.id,
+                        audit.change(
+                            viewer,
+                            self.clock.now(),
+                            "year.new",
+                            "year",
+                            ctx.year.id,
                             before=done.previous,
                             after=name,
                             reason=f"classes={len(done.classes)} promoted={done.promoted} "
