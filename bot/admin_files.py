@@ -30,14 +30,17 @@ def read_upload(name: str, data: bytes) -> tuple[list[SourceTable], list[Problem
         return [], exc.problems
 
 
-def report_xlsx(report: Table | JournalExport, locale: str) -> bytes:
-    """The report as a workbook in ``locale``, its periods named as every screen names them."""
-    from storage.exports import journal_xlsx, table_xlsx
+def report_xlsx(report: Table | JournalExport | tuple[Table, ...], locale: str) -> bytes:
+    """The report as a workbook in ``locale``, its periods named as every screen names them;
+    several tables: one sheet each."""
+    from storage.exports import journal_xlsx, table_xlsx, tables_xlsx
 
     gettext = translations(locale).gettext
     period_name = partial(terms.period, gettext, locale)
     if isinstance(report, JournalExport):
         return journal_xlsx(report, gettext, period_name)
+    if isinstance(report, tuple):
+        return tables_xlsx(report, gettext, period_name)
     return table_xlsx(report, gettext, period_name)
 
 

@@ -14,6 +14,7 @@ from aiogram.enums import ParseMode
 from aiogram.fsm.storage.base import BaseStorage
 from aiogram.fsm.storage.memory import MemoryStorage
 
+from bot.archive import Archiver
 from bot.attempts import AttemptLimiter, MemoryAttempts
 from bot.batches import ReadAudit
 from bot.config import Settings
@@ -26,11 +27,15 @@ from core.accounts import AccountService
 from core.admin import AdminService
 from core.clock import Clock
 from core.diary import DiaryService
+from core.finals_ack import FinalAckService
 from core.import_apply import ImportService
 from core.invites import InviteService
 from core.journal import JournalService
+from core.journal_remarks import JournalRemarkService
+from core.letters import LetterService
 from core.messaging import MessagingService
 from core.ports import UnitOfWorkFactory
+from core.printouts import PrintoutService
 from core.reports import ReportService
 from core.school_admin import SchoolAdminService
 from core.teacher import TeacherService
@@ -47,13 +52,18 @@ class Services:
     school_admin: SchoolAdminService
     teacher: TeacherService
     messaging: MessagingService
+    letters: LetterService
     viewers: ViewerCache
     attempts: AttemptLimiter
     access_admin: AccessAdminService
     reports: ReportService
+    final_acks: FinalAckService
     imports: ImportService
     audit_log: AdminService
+    journal_remarks: JournalRemarkService  # the deputy's remarks on a journal
     read_audit: ReadAudit  # staff's reads, written in batches; flushed when the bot stops
+    printouts: PrintoutService  # rule 8 on paper
+    archive: Archiver  # rule 12: what a close puts into the archive
 
     def as_kwargs(self) -> dict[str, Any]:
         return {name: getattr(self, name) for name in self.__slots__}  # type: ignore[attr-defined]
@@ -81,13 +91,18 @@ def build_services(
         school_admin=SchoolAdminService(uow, clock),
         teacher=TeacherService(uow, clock, diary),
         messaging=MessagingService(uow, clock),
+        letters=LetterService(uow, clock, reads),
         viewers=ViewerCache(accounts, ttl=viewer_ttl, on_change=diary.people.clear),
         attempts=attempts or MemoryAttempts(),
         access_admin=AccessAdminService(uow, clock, reads),
         reports=ReportService(uow, clock, reads),
+        final_acks=FinalAckService(uow, clock, reads),
         imports=ImportService(uow, clock),
         audit_log=AdminService(uow, clock, reads),
+        journal_remarks=JournalRemarkService(uow, clock, reads),
         read_audit=reads,
+        printouts=PrintoutService(uow, clock, reads, diary.calendars),
+        archive=Archiver(uow, clock),
     )
 
 

@@ -302,11 +302,15 @@ def build_parser() -> argparse.ArgumentParser:
     )
     invite.set_defaults(handler=cmd_invite)
 
-    from bot import cli_access, cli_admin, cli_school
+    from bot import cli_access, cli_admin, cli_archive, cli_school
 
     cli_admin.register(sub)
     cli_access.register(sub)
     cli_school.register(sub)
+    cli_archive.register(sub)
+    from bot import cli_printouts
+
+    cli_printouts.register(sub)
     return parser
 
 

@@ -229,19 +229,33 @@ def _date(text: str):
         raise argparse.ArgumentTypeError("use YYYY-MM-DD") from None
 
 
-REPORTS = ("marks-summary", "results", "attendance", "monthly", "quality", "guardians", "movement")
+REPORTS = (
+    "marks-summary",
+    "results",
+    "attendance",
+    "monthly",
+    "quality",
+    "guardians",
+    "movement",
+    "preliminary",
+    "substitutions",
+    "corrections",
+)
 
 
 async def cmd_report(ctx: _Context, args: argparse.Namespace) -> None:
     from bot.admin_files import report_xlsx
+    from core.control import ControlReports
 
     kind = args.kind
-    needs_class = kind not in ("quality", "movement")
+    needs_class = kind not in ("quality", "movement", "preliminary", "substitutions", "corrections")
     if needs_class and not args.class_name:
         raise CliError(ctx._("This report needs --class."))
     if kind == "monthly" and args.month is None:
         raise CliError(ctx._("This report needs --month YYYY-MM."))
-    if kind in ("attendance", "movement") and (args.start is None or args.end is None):
+    if kind in ("attendance", "movement", "substitutions") and (
+        args.start is None or args.end is None
+    ):
         raise CliError(ctx._("This report needs --from and --to."))
     database, reports = await _reports(ctx)
     try:
@@ -257,6 +271,12 @@ async def cmd_report(ctx: _Context, args: argparse.Namespace) -> None:
             table = await reports.journal_quality(CONSOLE, args.period)
         elif kind == "guardians":
             table = await reports.guardians_activity(CONSOLE, args.class_name)
+        elif kind == "corrections":
+            table = await reports.corrections(CONSOLE, args.period)
+        elif kind == "preliminary":
+            table = await ControlReports(reports).preliminary(CONSOLE, args.class_name, args.period)
+        elif kind == "substitutions":
+            table = await ControlReports(reports).substitutions(CONSOLE, args.start, args.end)
         else:
             table = await reports.movement(CONSOLE, args.start, args.end)
     finally:
@@ -312,6 +332,9 @@ async def cmd_period(ctx: _Context, args: argparse.Namespace) -> None:
         elif args.period_command == "close":
             await service.close_period(CONSOLE, period.id)
             print(ctx._("Closed: {period}.").format(period=name(period)))
+            from bot.cli_archive import write_archive
+
+            await write_archive(ctx, database)  # rule 12: its journals, per class
         else:
             await service.reopen_period(CONSOLE, period.id, args.reason)
             print(ctx._("Open again: {period}.").format(period=name(period)))
@@ -437,7 +460,9 @@ def register_more(sub: argparse._SubParsersAction) -> None:
         description="marks-summary (class x subjects of period marks), results (excellent, "
         "good, failing, quality %%), attendance (--from/--to), monthly (--month), quality "
         "(journal quality per teacher), guardians (linked and consented), movement "
-        "(arrivals and departures, --from/--to).",
+        "(arrivals and departures, --from/--to), preliminary (students at risk of a 2 or of "
+        "н/а and near a better mark; every class unless --class), substitutions (lessons given "
+        "by a substitute and cancelled, --from/--to).",
     )
     rp.add_argument("kind", choices=REPORTS)
     rp.add_argument("--class", dest="class_name", help="e.g. 7А")

@@ -162,6 +162,10 @@ async def cmd_year(ctx: _Context, args: argparse.Namespace) -> None:
         done = await YearService(database.uow, ctx.clock).new_year(
             CONSOLE, args.name, tables, last_grade=args.last_grade, apply=not args.dry_run
         )
+        if done.report.applied:  # rule 12: the finished year's summary sheets
+            from bot.cli_archive import write_archive
+
+            await write_archive(ctx, database)
     finally:
         await database.dispose()
     if done.report.errors:

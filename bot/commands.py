@@ -34,7 +34,8 @@ TEACHER = [
 ABSENCES = ("absences", N_("Absences in my class and their reasons"))
 INVITES = ("invites", N_("Invite codes for students and parents"))
 ADMIN = ("admin", N_("Administration: imports, periods, reports, access"))
-WRITE = ("write", N_("Write to the class teacher"))
+WRITE = ("write", N_("Write to a teacher, the class teacher or the administration"))
+LETTERS = ("letters", N_("Letters waiting for your answer; write to parents"))
 BROADCAST = ("broadcast", N_("A message to a class's parents and students"))
 
 logger = logging.getLogger(__name__)
@@ -49,13 +50,14 @@ def commands_for(viewer: Viewer) -> list[tuple[str, str]]:
         items += DIARY
     if len(viewer.children) > 1:
         items.append(CHILDREN)
-    if viewer.children:
+    if viewer.student_id or viewer.children:
         items.append(WRITE)
     if viewer.is_staff:
         if has_lessons(viewer):
             items += TEACHER
         if viewer.class_teacher_of:
             items.append(ABSENCES)
+        items.append(LETTERS)
         if broadcasts(viewer):
             items.append(BROADCAST)
         if hands_out_codes(viewer):

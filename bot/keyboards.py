@@ -76,7 +76,8 @@ CLASS_ABSENCES = __("🚫 Class absences")
 INVITES = __("🔑 Invite codes")
 ADMIN = __("🛠 Administration")
 BROADCAST = __("📣 Message the class")
-WRITE = __("✉️ To the class teacher")
+WRITE = __("✉️ Write")
+LETTERS = __("✉️ Letters")
 
 
 # What a person can do today decides what help, the keyboard and the command menu offer.
@@ -111,13 +112,13 @@ def main_menu(viewer: Viewer, children: int) -> ReplyKeyboardMarkup | None:
         rows += [[str(MARKS), str(HOMEWORK)], [str(TIMETABLE), str(ATTENDANCE)]]
         rows += [[str(FINALS), str(PROGRESS)]]
         family = [str(CHILDREN)] if children > 1 else []
-        if viewer.children:
-            family.append(str(WRITE))
+        family.append(str(WRITE))  # a parent or the student writes to the child's teachers
         rows.append(family)
     if viewer.is_staff:
         rows.append([str(TODAY)] if has_lessons(viewer) else [])
         if viewer.class_teacher_of:
             rows[-1].append(str(CLASS_ABSENCES))
+        rows.append([str(LETTERS)])
         rows.append([str(BROADCAST)] if broadcasts(viewer) else [])
         if hands_out_codes(viewer):
             rows[-1].append(str(INVITES))

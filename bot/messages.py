@@ -65,6 +65,10 @@ ERROR_MESSAGES: dict[str, str] = {
         "The school has no work type «{token}». Please use one of these: {known}."
     ),
     "no_class_teacher": N_("The class has no class teacher yet; please contact the school."),
+    "letter_refused": N_(
+        "You cannot write to them about this child: letters go between a family and the "
+        "child's teachers, the class teacher and the school administration. Nothing was sent."
+    ),
     "substitution_too_late": N_(
         "A substitute is recorded before the lesson, or on its day before anything is written "
         "in it; for the lesson of {lesson_day} it is too late."
@@ -95,6 +99,12 @@ ERROR_MESSAGES: dict[str, str] = {
         "can be seen: /finals."
     ),
     "busy": N_("The journal is busy right now, nothing was changed. Please try again in a minute."),
+    "remark_teacher_refused": N_(
+        "This teacher does not keep that part of the journal: a remark goes to the subject's "
+        "teacher in the class, the lesson's teacher or the class teacher."
+    ),
+    "remark_due_refused": N_("The date to fix it by must be from {earliest} to {latest}."),
+    "remark_text_refused": N_("Please write the remark: up to {limit} characters."),
 }
 
 # Why a student cannot be moved to another class so (core.people); the import tells the same.

@@ -53,3 +53,8 @@ class WriteChildCb(CallbackData, prefix="wc1"):
 
 class CancelFormCb(CallbackData, prefix="fc1"):
     form: str  # broadcast, letter
+
+
+class FinalAckCb(CallbackData, prefix="fa1"):
+    student: int
+    period: int

@@ -76,7 +76,8 @@ def backup_jobs(settings: Settings, clock: Clock) -> list[tuple[str, Any, Any]]:
         keyed = False
     if not keyed:
         logger.warning(
-            "BACKUP_DIRS is set but BACKUP_KEY is not (or is too short): scheduled backups and "
+            "backups are on (BACKUP_DIRS, or beside the database) but BACKUP_KEY is not set "
+            "(or is too short): scheduled backups and "
             "restore drills will not run; create a key with `schoolbot backup key new`"
         )
 
@@ -109,12 +110,15 @@ def build_pushes(
     owner = new_owner()
     delivery = None
     if worker:
+        from bot.push_files import push_files
+
         delivery = DeliveryWorker(
             DeliveryQueue(database),
             TelegramSender(bot),
             clock,
             worker_settings(settings),
             owner=owner,
+            files=push_files(database.uow, clock),
         )
         if isinstance(database.fanout, Fanout):
             database.fanout.on_commit(delivery.wake)
@@ -123,7 +127,10 @@ def build_pushes(
         lock: Lock = RedisLock(redis, owner) if redis is not None else DatabaseLock(database, owner)
         wake = delivery.wake if delivery is not None else (lambda: None)
         extra = []
-        if settings.backup_dirs:
-            extra += backup_jobs(settings, clock)
+        from bot.archive import archive_jobs
+        from storage.backup import backup_dirs
+
+        if backup_dirs(settings):  # on by default (rule 12); BACKUP_DIRS=off turns them off
+            extra += backup_jobs(settings, clock) + archive_jobs(settings, database.uow, clock)
         jobs = JobScheduler(Jobs(database.uow, clock, wake), lock, clock.tz, extra)
     return Pushes(delivery, jobs)

@@ -35,9 +35,14 @@ FINDINGS: dict[str, str] = {
     ),
     "guardian_codes_missing": N_("Classes where some parents have no invite code yet: {classes}."),
     "no_backups": N_(
-        "Backups are not made: set BACKUP_DIRS to two folders on different disks (rule 12)."
+        "Backups are turned off in the BACKUP_DIRS setting: name two folders on different disks "
+        "there (the regulations ask for two media)."
     ),
     "one_backup_place": N_("Backups go to one place only; the regulations ask for two media."),
+    "one_backup_medium": N_(
+        "The backup places are all on one disk; the regulations ask for two media: put one on "
+        "another disk or a mounted folder."
+    ),
     "no_backup_key": N_(
         "Backups are not made: BACKUP_KEY is not set or too short (it signs and encrypts them)."
     ),

@@ -15,7 +15,12 @@ from aiogram.exceptions import (
     TelegramServerError,
 )
 from aiogram.methods import EditMessageText, SendDocument, SendMessage, SendPhoto, TelegramMethod
-from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup, Message
+from aiogram.types import (
+    BufferedInputFile,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    Message,
+)
 from aiohttp import ServerDisconnectedError
 
 from notifications.sender import BadRequest, Blocked, Buttons, RetryLater, Transient, Unknown
@@ -91,6 +96,19 @@ class TelegramSender:
             SendDocument(
                 chat_id=int(chat_id),
                 document=ref,
+                caption=caption or None,
+                parse_mode=ParseMode.HTML,
+                reply_markup=_markup(buttons),
+            )
+        )
+
+    async def send_file(
+        self, chat_id: str, name: str, data: bytes, caption: str, buttons: Buttons = ()
+    ) -> str:
+        return await self._call(
+            SendDocument(
+                chat_id=int(chat_id),
+                document=BufferedInputFile(data, filename=name),
                 caption=caption or None,
                 parse_mode=ParseMode.HTML,
                 reply_markup=_markup(buttons),

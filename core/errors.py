@@ -242,6 +242,13 @@ class NoClassTeacher(DomainError):
     code = "no_class_teacher"
 
 
+class LetterRefused(DomainError):
+    """Letters go only between the pairs of rule 13 (core/letters.py); the teaching or the
+    link behind a pair has ended, or the recipient was never one."""
+
+    code = "letter_refused"
+
+
 class SubstitutionTooLate(DomainError):
     """Rule 1: a substitute is recorded before the lesson, or on its day before anything is
     written in it (000 §3.9; 003 reg.2 §2.1.1)."""
@@ -342,6 +349,29 @@ class NoSuchLesson(DomainError):
 
     def __init__(self, class_name: str, day: date, slot: int) -> None:
         super().__init__(class_name=class_name, day=day, slot=slot)
+
+
+class RemarkTeacherRefused(DomainError):
+    """A remark on the journal goes to the one who keeps that part of it: the subject's
+    teacher in the class, the lesson's teacher, or the class teacher for the class's journal."""
+
+    code = "remark_teacher_refused"
+
+
+class RemarkDueRefused(DomainError):
+    """The date a remark on the journal is to be fixed by lies outside its window."""
+
+    code = "remark_due_refused"
+
+    def __init__(self, earliest: date, latest: date) -> None:
+        super().__init__(earliest=earliest, latest=latest)
+
+
+class RemarkTextRefused(DomainError):
+    code = "remark_text_refused"
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(limit=limit)
 
 
 class PeriodDatesRefused(DomainError):

@@ -104,11 +104,39 @@ class FinalMarkSet(Event):
 
 
 @dataclass(frozen=True, slots=True)
+class FinalsAckReminded(Event):
+    """A class's guardians who have not acknowledged the period marks are reminded."""
+
+    name: ClassVar[str] = "final.ack_reminded"
+    period_id: int
+    day: str  # the school day of the reminder: one a day per period (the pushes' dedup key)
+    targets: tuple[tuple[int, int], ...]  # (guardian id, student id)
+
+
+@dataclass(frozen=True, slots=True)
 class RemarkAdded(Event):
     name: ClassVar[str] = "remark.added"
     remark_id: int
     student_id: int
     kind: str
+
+
+@dataclass(frozen=True, slots=True)
+class JournalRemarkWritten(Event):
+    """The administration wrote a remark on a teacher's journal: the teacher is told."""
+
+    name: ClassVar[str] = "journal_remark.written"
+    remark_id: int
+    teacher_id: int
+
+
+@dataclass(frozen=True, slots=True)
+class JournalRemarkFixed(Event):
+    """A remark on the journal was marked fixed: its author is told."""
+
+    name: ClassVar[str] = "journal_remark.fixed"
+    remark_id: int
+    author_id: int
 
 
 @dataclass(frozen=True, slots=True)

@@ -104,6 +104,9 @@ class GuardianRow:
     email: str = ""
     students: tuple[tuple[str, Where], ...] = ()  # student source ids, where each was named
     relation: str = "parent"
+    # On paper (rule 8): from a day, True «да» (kept, else from the import's day), False not;
+    # None when the file has no such column (the database keeps what it has).
+    paper: date | bool | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -212,6 +215,11 @@ ALIASES: dict[str, str] = {
     "дети": "students",
     "ученики": "students",
     "кем приходится": "relation",
+    "на бумаге": "paper_since",
+    "на бумаге с": "paper_since",
+    "бумажный дневник": "paper_since",
+    "paper": "paper_since",
+    "paper diary": "paper_since",
     "роли": "roles",
     "роль": "roles",
     "руководитель класса": "class",
@@ -307,6 +315,8 @@ ROLE_NAMES: dict[str, StaffRoleKind] = {
     "завуч": StaffRoleKind.DEPUTY,
     "teacher": StaffRoleKind.TEACHER,
     "учитель": StaffRoleKind.TEACHER,
+    "letters": StaffRoleKind.LETTERS,  # receives the letters to the administration
+    "письма": StaffRoleKind.LETTERS,
 }
 
 PERIOD_KINDS: dict[str, PeriodKind] = {
@@ -628,9 +638,24 @@ def _guardians(r: _Reader) -> list[GuardianRow]:
                     r.optional(row, "email"),
                     tuple((c, where) for c in children),
                     (r.optional(row, "relation") or "parent")[:32],
+                    _paper(r, row) if "paper_since" in r.table.header else None,
                 )
             )
     return out
+
+
+_YES = frozenset({"да", "yes", "+", "true", "1", "д", "y"})
+_NO = frozenset({"", "нет", "no", "-", "false", "0", "н", "n"})
+
+
+def _paper(r: _Reader, row: SourceRow) -> date | bool:
+    """The guardians' «на бумаге» column: a day, «да» (from the import's day) or empty."""
+    text = row.get("paper_since").strip().lower()
+    if text in _YES:
+        return True
+    if text in _NO:
+        return False
+    return r.date(row, "paper_since") or False
 
 
 def _subgroups(r: _Reader) -> list[SubgroupRow]:

@@ -1,8 +1,8 @@
-"""Broadcasts, read receipts and letters between guardians and the class teacher.
+"""Broadcasts, read receipts, and the letters a parent starts from a push.
 
 A class teacher (or the administration) writes to a class's guardians and/or students; each
-recipient gets one delivery and may mark it read. Guardians write to the class teacher about
-their child, answer a broadcast, or explain an absence; the class teacher answers back.
+recipient gets one delivery and may mark it read. Guardians answer a broadcast or explain an
+absence to the class teacher; every other letter, and every answer, is ``core/letters.py``'s.
 Deliveries themselves are written by the fan-out when these use cases commit.
 """
 
@@ -22,9 +22,9 @@ from core.errors import (
     NoClassTeacher,
     NotAbsent,
     NotFound,
-    ValidationFailed,
 )
-from core.events import BroadcastSent, LetterSent
+from core.events import BroadcastSent
+from core.letters import post, text_of
 from core.model import (
     Attachment,
     AttendanceKind,
@@ -41,8 +41,6 @@ from core.ports import UnitOfWork, UnitOfWorkFactory
 
 MAX_BROADCAST = 3500  # a message holds 4096 characters; the header takes some
 MAX_CAPTION = 900  # a photo's or document's caption holds 1024
-MAX_LETTER = 2000
-MAX_ATTACHMENTS = 1
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,28 +104,6 @@ class UnreadLine:
     role: PersonRole
     name: str
     student_names: tuple[str, ...]
-
-
-@dataclass(frozen=True, slots=True)
-class LetterView:
-    letter: Letter
-    student: Student
-    cls: ClassGroup
-    from_name: str
-
-
-def _text(value: str, limit: int, attachments: Sequence[Attachment]) -> str:
-    value = value.strip()
-    if not value and not attachments:
-        raise ValidationFailed("text", "empty")
-    if len(value) > limit:
-        raise ValidationFailed("text", "too_long")
-    if len(attachments) > MAX_ATTACHMENTS:
-        raise ValidationFailed("attachments", "too_many")
-    for item in attachments:
-        if item.kind not in ("photo", "document") or not item.ref:
-            raise ValidationFailed("attachments", "unsupported")
-    return value
 
 
 async def resolve_audience(
@@ -264,7 +240,7 @@ class MessagingService:
     ) -> Broadcast:
         """One delivery per linked recipient, written in this transaction by the fan-out."""
         author = _require_author(viewer, class_id)
-        text = _text(text, MAX_CAPTION if attachments else MAX_BROADCAST, attachments)
+        text = text_of(text, attachments, MAX_CAPTION if attachments else MAX_BROADCAST)
         async with self.uow() as uow:
             cls = await self._class(uow, class_id, subgroup_id)
             view = await resolve_audience(uow, cls, audience, subgroup_id, self.clock.today())
@@ -385,14 +361,6 @@ class MessagingService:
             raise NoClassTeacher(class_id=student.class_id)
         return cls.class_teacher_id
 
-    async def _add_letter(self, uow: UnitOfWork, letter: Letter) -> Letter:
-        letter = await uow.letters.add(letter)
-        uow.emit(
-            LetterSent(letter.id, letter.student_id, letter.to_role.value, letter.to_id)  # type: ignore[arg-type]
-        )
-        await uow.commit()
-        return letter
-
     async def write_to_class_teacher(
         self,
         viewer: Viewer,
@@ -402,7 +370,7 @@ class MessagingService:
         broadcast_id: int | None = None,
     ) -> Letter:
         """A guardian writes to their child's class teacher, or answers a broadcast."""
-        text = _text(text, MAX_LETTER, attachments)
+        text = text_of(text, attachments)
         async with self.uow() as uow:
             student = await self._guardian_child(uow, viewer, student_id)
             if broadcast_id is not None:
@@ -412,8 +380,9 @@ class MessagingService:
                 to_id = broadcast.author_id
             else:
                 to_id = await self._class_teacher(uow, student)
-            return await self._add_letter(
+            return await post(
                 uow,
+                viewer,
                 Letter(
                     student_id,
                     PersonRole.GUARDIAN,
@@ -435,7 +404,7 @@ class MessagingService:
         attachments: Sequence[Attachment] = (),
     ) -> Letter:
         """A guardian explains their child's absence; the class teacher then sets the reason."""
-        text = _text(text, MAX_LETTER, attachments)
+        text = text_of(text, attachments)
         async with self.uow() as uow:
             record = await uow.attendance.get(attendance_id)
             if record is None:
@@ -444,8 +413,9 @@ class MessagingService:
             if record.kind != AttendanceKind.ABSENT:
                 raise NotAbsent(attendance_id=attendance_id)
             to_id = await self._class_teacher(uow, student)
-            return await self._add_letter(
+            return await post(
                 uow,
+                viewer,
                 Letter(
                     student.id,  # type: ignore[arg-type]
                     PersonRole.GUARDIAN,
@@ -456,65 +426,6 @@ class MessagingService:
                     self.clock.now(),
                     attachments=list(attachments),
                     attendance_id=attendance_id,
-                ),
-            )
-
-    def _may_answer(self, viewer: Viewer, letter: Letter, student: Student) -> bool:
-        if letter.to_role == PersonRole.STAFF:
-            return viewer.staff_id is not None and (
-                viewer.staff_id == letter.to_id or student.class_id in viewer.class_teacher_of
-            )
-        return (
-            letter.to_role == PersonRole.GUARDIAN
-            and (student.id, letter.to_id) in viewer.guardianships
-            and student.id in viewer.children
-        )
-
-    async def letter(self, viewer: Viewer, letter_id: int) -> LetterView:
-        """A letter addressed to the viewer, with who wrote it about which child."""
-        access.require_private(viewer)
-        async with self.uow(readonly=True) as uow:
-            letter = await uow.letters.get(letter_id)
-            student = await uow.students.get(letter.student_id) if letter else None
-            if letter is None or student is None or not self._may_answer(viewer, letter, student):
-                raise NotFound("letter", letter_id)
-            cls = await uow.classes.get(student.class_id)
-            assert cls is not None
-            if letter.from_role == PersonRole.GUARDIAN:
-                guardian = await uow.guardians.get(letter.from_id)
-                name = guardian.full_name if guardian else ""
-            else:
-                staff = await uow.staff.get(letter.from_id)
-                name = staff.full_name if staff else ""
-            return LetterView(letter, student, cls, name)
-
-    async def reply(
-        self, viewer: Viewer, letter_id: int, text: str, attachments: Sequence[Attachment] = ()
-    ) -> Letter:
-        """The recipient of a letter answers its sender, about the same child."""
-        text = _text(text, MAX_LETTER, attachments)
-        access.require_private(viewer)
-        async with self.uow() as uow:
-            letter = await uow.letters.get(letter_id)
-            student = await uow.students.get(letter.student_id) if letter else None
-            if letter is None or student is None or not self._may_answer(viewer, letter, student):
-                raise NotFound("letter", letter_id)
-            if letter.to_role == PersonRole.STAFF:
-                from_role, from_id = PersonRole.STAFF, viewer.staff_id
-            else:
-                from_role, from_id = PersonRole.GUARDIAN, letter.to_id
-            return await self._add_letter(
-                uow,
-                Letter(
-                    letter.student_id,
-                    from_role,
-                    from_id,  # type: ignore[arg-type]
-                    letter.from_role,
-                    letter.from_id,
-                    text,
-                    self.clock.now(),
-                    attachments=list(attachments),
-                    reply_to=letter.id,
                 ),
             )
 

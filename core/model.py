@@ -27,6 +27,7 @@ class StaffRoleKind(StrEnum):
     DIRECTOR = "director"
     DEPUTY = "deputy"  # завуч, зам. по УВР
     TEACHER = "teacher"
+    LETTERS = "letters"  # receives the letters parents write to «the administration»
 
 
 class PersonRole(StrEnum):
@@ -348,6 +349,8 @@ class Guardian:
     email: str = ""
     source_id: str | None = None
     id: int | None = None
+    # Refuses electronic access: informed on paper from this day (000 §7.2; 003 reg.2 §2.2.2).
+    paper_since: date | None = None
 
     @property
     def full_name(self) -> str:
@@ -502,6 +505,20 @@ class MarkLine(NamedTuple):
     created_at: datetime
 
 
+class MarkFact(NamedTuple):
+    """A current mark as a school-wide report reads it (the deputy's analysis reads every mark
+    of a period: as tracked entities that took seconds)."""
+
+    student_id: int
+    lesson_id: int
+    subject_id: int
+    value: MarkValue
+    work_type_id: int
+    created_at: datetime
+    source: str
+    id: int
+
+
 class FinalLine(NamedTuple):
     """A current final mark as a view reads it."""
 
@@ -525,6 +542,59 @@ class Remark:
     text: str
     author_id: int
     created_at: datetime
+    id: int | None = None
+
+
+@dataclass(eq=False)
+class JournalRemark:
+    """The administration's remark on how a teacher keeps the journal, to be fixed by a date
+    (003 reg.2 §2.1.7, §2.3.1). About a lesson, a subject in a class, or a class's journal for
+    a period; not a ``Remark``, which a teacher writes to a student's family."""
+
+    teacher_id: int  # Staff.id it is addressed to
+    class_id: int
+    text: str
+    due_on: date
+    author_id: int  # Staff.id
+    created_at: datetime
+    subject_id: int | None = None
+    lesson_id: int | None = None
+    period_id: int | None = None
+    fixed_at: datetime | None = None
+    fixed_by: int | None = None  # Staff.id
+    id: int | None = None
+
+    @property
+    def fixed(self) -> bool:
+        return self.fixed_at is not None
+
+
+@dataclass(eq=False)
+class Printout:
+    """A paper diary printed for a student (rule 8): who printed it, when, for which days.
+    ``printed_by`` is None when the scheduler or the console made it."""
+
+    class_id: int
+    student_id: int
+    period_id: int | None
+    starts_on: date
+    ends_on: date
+    pages: int
+    printed_at: datetime
+    printed_by: int | None = None
+    id: int | None = None
+
+
+@dataclass(eq=False)
+class FinalAck:
+    """A guardian has seen a child's period marks (003 reg.3 §6): once per guardian, child
+    and period, however many pushes carried the button."""
+
+    guardian_id: int
+    student_id: int
+    period_id: int
+    at: datetime
+    account_id: int | None = None  # the account that pressed
     id: int | None = None
 
 
@@ -658,13 +728,14 @@ class Broadcast:
 
 @dataclass(eq=False)
 class Letter:
-    """A message between a guardian and the class teacher about one child (001 §4.8)."""
+    """A message about one child between the family and the staff (001 §4.8; core/letters.py
+    says who may write to whom)."""
 
     student_id: int
-    from_role: PersonRole  # GUARDIAN or STAFF
+    from_role: PersonRole  # GUARDIAN, STUDENT or STAFF
     from_id: int
-    to_role: PersonRole
-    to_id: int
+    to_role: PersonRole  # the same, or ADMIN: the administration
+    to_id: int  # 0 (letters.EVERYONE) to ADMIN, or to GUARDIAN: all the child's guardians
     text: str
     created_at: datetime
     attachments: list[Attachment] = field(default_factory=list)

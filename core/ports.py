@@ -23,6 +23,7 @@ from core.model import (
     ClassGroup,
     ClassMembership,
     Delivery,
+    FinalAck,
     FinalLine,
     FinalMark,
     Guardian,
@@ -30,12 +31,15 @@ from core.model import (
     Holiday,
     Homework,
     Invite,
+    JournalRemark,
     Lesson,
     Letter,
     Mark,
+    MarkFact,
     MarkLine,
     Period,
     PersonRole,
+    Printout,
     Remark,
     School,
     SchoolYear,
@@ -265,6 +269,12 @@ class MarkRepo(Repository[Mark], Protocol):
         """The same marks as ``for_student``, as plain rows for reading."""
         ...
 
+    async def facts_for_students(
+        self, student_ids: Sequence[int], start: date, end: date
+    ) -> list[MarkFact]:
+        """The current marks of these students in [start, end], as plain rows (reports)."""
+        ...
+
     async def corrections(self, student_id: int, start: date, end: date) -> frozenset[int]:
         """Of the student's marks of these days, the ones that replaced a corrected mark."""
         ...
@@ -331,12 +341,32 @@ class RemarkRepo(Repository[Remark], Protocol):
     async def for_lesson(self, lesson_id: int) -> list[Remark]: ...
 
 
+class JournalRemarkRepo(Repository[JournalRemark], Protocol):
+    async def open_for(self, teacher_id: int) -> list[JournalRemark]:
+        """Not yet fixed, addressed to this teacher; by due date."""
+        ...
+
+    async def open_all(self) -> list[JournalRemark]:
+        """Not yet fixed, anyone's; by due date."""
+        ...
+
+    async def between(self, start: datetime, end: datetime) -> list[JournalRemark]:
+        """Written in [start, end); oldest first."""
+        ...
+
+
 class AuditRepo(Repository[AuditEntry], Protocol):
     async def for_student(self, student_id: int, reads: bool | None = None) -> list[AuditEntry]:
         """Entries whose student this is: the reads (True), the changes (False) or all."""
         ...
 
     async def for_actor(self, staff_id: int) -> list[AuditEntry]: ...
+
+    async def changes_between(
+        self, start: datetime, end: datetime, actions: Collection[str]
+    ) -> list[AuditEntry]:
+        """Changes (not reads) with these actions made in [start, end), oldest first."""
+        ...
 
 
 class InviteRepo(Repository[Invite], Protocol):
@@ -411,6 +441,22 @@ class BroadcastRepo(Repository[Broadcast], Protocol):
 class LetterRepo(Repository[Letter], Protocol):
     async def for_student(self, student_id: int) -> list[Letter]: ...
 
+    async def unanswered(self, to_role: PersonRole, to_ids: Sequence[int]) -> list[Letter]:
+        """Letters to these people (of this role) that no letter answers yet, by id."""
+        ...
+
+
+class PrintoutRepo(Repository[Printout], Protocol):
+    async def for_class(self, class_id: int) -> list[Printout]:
+        """Newest first."""
+        ...
+
+
+class FinalAckRepo(Repository[FinalAck], Protocol):
+    async def for_students(self, student_ids: Sequence[int], period_id: int) -> list[FinalAck]:
+        """The acknowledgements of these children's marks for the period, oldest first."""
+        ...
+
 
 class UnitOfWork(Protocol):
     schools: SchoolRepo
@@ -436,6 +482,7 @@ class UnitOfWork(Protocol):
     attendance: AttendanceRepo
     finals: FinalMarkRepo
     remarks: RemarkRepo
+    journal_remarks: JournalRemarkRepo
     audit: AuditRepo
     invites: InviteRepo
     accounts: AccountRepo
@@ -443,6 +490,8 @@ class UnitOfWork(Protocol):
     deliveries: DeliveryRepo
     broadcasts: BroadcastRepo
     letters: LetterRepo
+    final_acks: FinalAckRepo
+    printouts: PrintoutRepo
 
     async def __aenter__(self) -> Self: ...
 

@@ -134,12 +134,16 @@ class ReportService:
 
     # -- lookups ---------------------------------------------------------------------------
 
-    async def _class(self, uow: UnitOfWork, viewer: Viewer, name: str) -> ClassGroup:
-        year = await self._year(uow)
+    async def _class(
+        self, uow: UnitOfWork, viewer: Viewer, name: str, year_id: int | None = None
+    ) -> ClassGroup:
+        """The class of that name in ``year_id`` (default: the current year)."""
+        if year_id is None:
+            year_id = (await self._year(uow)).id
         from core.tabular import parse_class
 
         key = parse_class(name)
-        cls = await uow.classes.by_name(year.id, *key) if key else None  # type: ignore[arg-type]
+        cls = await uow.classes.by_name(year_id, *key) if key else None  # type: ignore[arg-type]
         if cls is None:
             raise NotFound("class", name)
         access.require_private(viewer)
@@ -193,11 +197,14 @@ class ReportService:
 
     # -- the journal's archive copy --------------------------------------------------------
 
-    async def journal(self, viewer: Viewer, class_name: str, period: int | None) -> JournalExport:
+    async def journal(
+        self, viewer: Viewer, class_name: str, period: int | None, year_id: int | None = None
+    ) -> JournalExport:
         """Per subject (and subgroup): students x lesson dates with marks and absences, the
-        topics and homework, the period mark (000 §4.6)."""
+        topics and homework, the period mark (000 §4.6). ``year_id``: a past year's (the
+        archive's copies, ``core.archive``); the current one by default."""
         async with self.uow(readonly=True) as uow:
-            cls = await self._class(uow, viewer, class_name)
+            cls = await self._class(uow, viewer, class_name, year_id)
             year = await uow.years.get(cls.year_id)
             assert year is not None
             p = await self._period(uow, year, period)
@@ -462,16 +469,19 @@ class ReportService:
                 {"class": cls.name, "month": f"{month:02d}.{year}"},
             )
 
-    async def journal_quality(self, viewer: Viewer, period: int | None) -> Table:
+    async def journal_quality(
+        self, viewer: Viewer, period: int | None, dates: tuple[date, date] | None = None
+    ) -> Table:
         """Per teacher and class: students with no marks or one mark, lessons without a topic
-        or homework, marks entered after their deadline (000 §4.2-4.4; 003 §4.3)."""
+        or homework, marks entered after their deadline (000 §4.2-4.4; 003 §4.3). ``dates``:
+        these days instead of the period so far (the deputy's weekly analysis, core.control)."""
         access.require_private(viewer)
         access.require_administration(viewer)
         async with self.uow(readonly=True) as uow:
             year = await self._year(uow)
             p = await self._period(uow, year, period)
             self._noted(viewer, "quality", None, ())  # counts per teacher, no child named
-            end = min(p.ends_on, self.clock.today())
+            start, end = dates or (p.starts_on, min(p.ends_on, self.clock.today()))
             staff = {s.id: s.full_name for s in await uow.staff.list_all()}
             subjects = {s.id: s.name for s in await uow.subjects.list_all()}
             work_types = {w.id: w for w in await uow.work_types.list_all()}
@@ -479,13 +489,16 @@ class ReportService:
             for cls in await uow.classes.for_year(year.id):  # type: ignore[arg-type]
                 lessons = [
                     x
-                    for x in await uow.lessons.for_class(cls.id, p.starts_on, end)  # type: ignore[arg-type]
+                    for x in await uow.lessons.for_class(cls.id, start, end)  # type: ignore[arg-type]
                     if x.status != LessonStatus.CANCELLED
                 ]
                 if not lessons:
                     continue
-                students = await self._roster(uow, cls, p.starts_on, end)
-                marks = await uow.marks.for_students([s.id for s in students], p.starts_on, end)  # type: ignore[misc]
+                students = await self._roster(uow, cls, start, end)
+                student_ids = [s.id for s in students]
+                marks: dict[int, list] = defaultdict(list)  # by lesson
+                for mk in await uow.marks.facts_for_students(student_ids, start, end):  # type: ignore[arg-type]
+                    marks[mk.lesson_id].append(mk)
                 homework = {
                     h.lesson_id for h in await uow.homework.for_lessons([x.id for x in lessons])
                 }  # type: ignore[misc]
@@ -501,22 +514,20 @@ class ReportService:
                     if group is not None:
                         inside = set(await uow.subgroups.member_ids(group))
                         members = [s for s in students if s.id in inside]
-                    ids = {x.id for x in items}
                     count: dict[int, int] = defaultdict(int)
                     late = 0
-                    for mk in marks:
-                        if mk.lesson_id in ids:
-                            count[mk.student_id] += 1
-                            wt = work_types.get(mk.work_type_id)
-                            lesson = lesson_ids[mk.lesson_id]
-                            # an imported mark is history, entered when it was imported
-                            if (
-                                wt is not None
-                                and not mk.source
-                                and mk.created_at.astimezone(self.clock.tz).date()
-                                > rules.mark_deadline(lesson.day, cls.grade, wt)
-                            ):
-                                late += 1
+                    for mk in (mk for x in items for mk in marks.get(x.id, ())):  # type: ignore[arg-type]
+                        count[mk.student_id] += 1
+                        wt = work_types.get(mk.work_type_id)
+                        lesson = lesson_ids[mk.lesson_id]
+                        # an imported mark is history, entered when it was imported
+                        if (
+                            wt is not None
+                            and not mk.source
+                            and mk.created_at.astimezone(self.clock.tz).date()
+                            > rules.mark_deadline(lesson.day, cls.grade, wt)
+                        ):
+                            late += 1
                     graded = rules.graded(cls.grade)
                     no_marks = sum(1 for s in members if count[s.id] == 0) if graded else 0  # type: ignore[index]
                     one_mark = sum(1 for s in members if count[s.id] == 1) if graded else 0  # type: ignore[index]
@@ -644,6 +655,22 @@ class ReportService:
             ("Date", "Movement", "Student", "Class"),
             tuple(rows),
             {"start": start, "end": end},
+        )
+
+    async def corrections(self, viewer: Viewer, period: int | None) -> Table:
+        """Every mark corrected or removed and every period mark changed in the period, with
+        who, when and why (rule 4; 001 §8.6): the administration's (001 §3.1)."""
+        from core.corrections import HEADERS, correction_rows
+
+        access.require_private(viewer)
+        access.require_administration(viewer)
+        async with self.uow(readonly=True) as uow:
+            year = await self._year(uow)
+            p = await self._period(uow, year, period)
+            rows, students = await correction_rows(uow, p, self.clock.now())
+        self._noted(viewer, "corrections", None, students)
+        return Table(
+            "corrections", "", HEADERS, tuple(rows), {**_period_facts(p), "year": year.name}
         )
 
     async def statement(self, viewer: Viewer, student_id: int) -> Table:

@@ -23,6 +23,8 @@ from core.errors import (
     PeriodClosed,
     PeriodNotOver,
     ReasonRequired,
+    RemarkDueRefused,
+    RemarkTextRefused,
     SubstitutionTooLate,
     ValidationFailed,
 )
@@ -46,6 +48,12 @@ MAX_REASON = 500
 # 003 reg.2 §2.1.4: a mark is for work done in the lesson, and none is back-dated, so a pupil
 # absent from it gets only «н/а» or «осв» there (a work written later is marked at its lesson).
 MARKS_WHEN_ABSENT = frozenset({MarkValue.NOT_ASSESSED, MarkValue.EXEMPT})
+# 001 §8.6: remarks from the deputy's analysis of the journals are fixed within seven days;
+# 003 reg.2 §2.1.7: by the date the deputy sets. A period's journal is archived once it is
+# over, so a remark is fixed at most this long after the period it is about.
+REMARK_FIX_DAYS = 7
+REMARK_AFTER_PERIOD = timedelta(days=7)
+REMARK_TEXT = 1000  # characters of a remark on the journal
 
 
 class Span(Protocol):
@@ -244,6 +252,26 @@ def closes_by_itself(period: Period, school: School, today: date) -> bool:
     return not period.closed and period.reopened_at is None and today > closes
 
 
+def remark_due_window(today: date, period_ends_on: date | None) -> tuple[date, date]:
+    """When a remark on the journal may be due: from today to a week after the end of the
+    period it is about (a week from today when that period is over or there is none)."""
+    end = period_ends_on if period_ends_on is not None and period_ends_on > today else today
+    return today, end + REMARK_AFTER_PERIOD
+
+
+def ensure_remark_due(due_on: date, today: date, period_ends_on: date | None) -> None:
+    earliest, latest = remark_due_window(today, period_ends_on)
+    if not earliest <= due_on <= latest:
+        raise RemarkDueRefused(earliest, latest)
+
+
+def clean_remark_text(text: str) -> str:
+    text = text.strip()
+    if not text or len(text) > REMARK_TEXT:
+        raise RemarkTextRefused(REMARK_TEXT)
+    return text
+
+
 def clean_reason(reason: str, required: bool = True) -> str:
     """A reason as the audit log keeps it: trimmed, not too long and, where the regulations ask
     for one (001 §8.6: a correction says why), not empty."""
@@ -253,6 +281,19 @@ def clean_reason(reason: str, required: bool = True) -> str:
     if len(reason) > MAX_REASON:
         raise ValidationFailed("reason", "too_long")
     return reason
+
+
+# Rule 12: the year's summary sheet of marks is kept 25 years (003 §5.9); the journals' copies
+# of each period (000 §4.6) for 5. Nothing in the archive goes before its date.
+ARCHIVE_KEEP_YEARS = {"summary": 25, "journal": 5}
+
+
+def archive_keep_until(kind: str, written_on: date) -> date:
+    """The first day an archive file of ``kind`` written on ``written_on`` may be removed."""
+    years = written_on.year + ARCHIVE_KEEP_YEARS[kind]
+    if (written_on.month, written_on.day) == (2, 29):
+        return date(years, 3, 1)
+    return written_on.replace(year=years)
 
 
 # Rule 8 (000 §4.4: the class teacher «оповещает родителей ... неуспевающих обучающихся,

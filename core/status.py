@@ -47,6 +47,7 @@ class Backups:
     places: int = 0
     keyed: bool = False
     drill: Drill | None = None
+    media: int = 0  # the devices the places are on: two places on one disk are one medium
 
 
 DRILL_STALE = timedelta(days=15)  # weekly drills: two missed in a row
@@ -96,8 +97,11 @@ class StatusService:
         if backups.places == 0:
             found.append(Finding("no_backups", "BACKUP_DIRS=/backups/a,/mnt/b"))
             return
+        # Rule 12 (001 §10.3; 003 §5.6): backups and the archive on at least two media.
         if backups.places == 1:
             found.append(Finding("one_backup_place", "BACKUP_DIRS=/backups/a,/mnt/b", False))
+        elif backups.media == 1:
+            found.append(Finding("one_backup_medium", "BACKUP_DIRS=/backups/a,/mnt/b", False))
         if not backups.keyed:  # the scheduled backup refuses to run unsigned
             found.append(Finding("no_backup_key", "schoolbot backup key new"))
             return

@@ -37,6 +37,7 @@ from core.status import StatusService
 from core.tabular import Problem, SourceTable
 from handlers.invites import code_text
 from handlers.journal_ui import show
+from handlers.printouts import PaperCb
 from handlers.render import locale
 
 router = Router(name=__name__)
@@ -80,8 +81,8 @@ async def end_form(state: FSMContext, *prefixes: str) -> None:
 
 
 # The /admin forms and their FSM keys: «« Back» to the menu leaves whichever is open.
-ADMIN_FORMS = ("AdminForm:", "PeriodForm:", "YearForm:", "LessonForm:")
-ADMIN_KEYS = ("import_", "reopen_", "move_", "year_", "lesson_cancel_")
+ADMIN_FORMS = ("AdminForm:", "PeriodForm:", "YearForm:", "LessonForm:", "RemarkForm:")
+ADMIN_KEYS = ("import_", "reopen_", "move_", "year_", "lesson_cancel_", "jr_")
 
 
 def menu_keyboard(viewer: Viewer):
@@ -92,8 +93,10 @@ def menu_keyboard(viewer: Viewer):
     if viewer.corrects_any:
         rows.append([(_("🗓 Lessons and substitutions"), AdminCb(menu="les"))])
     rows.append([(_("📊 Reports and exports"), AdminCb(menu="rep"))])
+    rows.append([(_("📋 Remarks on the journals"), AdminCb(menu="jr"))])
     rows.append([(_("📈 Charts"), AdminCb(menu="ch"))])
     rows.append([(_("🕵 Audit log"), AdminCb(menu="aud"))])
+    rows.append([(_("🖨 Paper diaries"), PaperCb(cls=0, action="show"))])
     if viewer.is_admin:
         rows.append([(_("🔑 Staff invite"), AdminCb(menu="inv"))])
         rows.append([(_("🎓 New school year"), AdminCb(menu="yr"))])

@@ -21,6 +21,8 @@ from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 
+from bot.archive import Archiver
+from bot.config import Settings
 from bot.keyboards import inline
 from bot.school_text import plan_lines
 from core.access import Viewer
@@ -134,6 +136,19 @@ async def _period(
     return periods.get(period_id) if viewer.is_admin else None
 
 
+async def archive_after_close(query: CallbackQuery, archive: Archiver, settings: Settings) -> None:
+    """Rule 12: what a close (of a period, of a year) puts into the archive is written; the
+    close stands either way, and a failure is said (the nightly job tries again)."""
+    problem = await archive.after_close(settings)
+    if problem is not None and query.message is not None:
+        await query.message.answer(
+            _(
+                "It is closed, but the archive could not be written ({problem}). It will be "
+                "tried again tonight, or run: schoolbot archive write"
+            ).format(problem=escape(problem))
+        )
+
+
 @router.callback_query(PeriodCb.filter())
 async def on_period(
     query: CallbackQuery,
@@ -143,6 +158,8 @@ async def on_period(
     access_admin: AccessAdminService,
     clock: Clock,
     state: FSMContext,
+    archive: Archiver,
+    settings: Settings,
 ) -> None:
     period = await _period(viewer, access_admin, callback_data.period)
     if period is None:
@@ -160,6 +177,7 @@ async def on_period(
         await school_admin.close_period(viewer, period.id)  # type: ignore[arg-type]
         text, markup = await _periods_view(viewer, access_admin, clock.today())
         await show(query, text, markup, _("Closed: {period}.").format(period=_name(period)))
+        await archive_after_close(query, archive, settings)
     elif action == "reopen":
         await state.set_state(AdminForm.reopen_reason)
         await state.update_data(reopen_period=period.id, reopen_name=_name(period))

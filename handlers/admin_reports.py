@@ -21,11 +21,14 @@ from core.access import Viewer
 from core.access_admin import AccessAdminService
 from core.admin import AdminService
 from core.clock import Clock
+from core.control import ControlReports
 from core.errors import NotFound
+from core.journal_remarks import JournalRemarkService
 from core.model import AuditEntry, MarkValue, Period, Student
 from core.reports import ReportService
 from handlers import render
 from handlers.admin import AdminCb, back_to_menu
+from handlers.finals_ack import AckClassesCb
 from handlers.journal_ui import show
 from locales import terms
 
@@ -42,6 +45,10 @@ REPORTS = {  # code: (needs a class, needs a period)
     "ql": (False, True),
     "gd": (True, False),
     "mv": (False, True),
+    "cr": (False, True),  # mark corrections (rule 4)
+    "pr": (False, True),  # every class: the deputy's copy of what class teachers get
+    "sb": (False, True),
+    "jm": (False, True),  # the deputy's remarks on the journals
 }
 
 LABELS = {
@@ -52,6 +59,10 @@ LABELS = {
     "ql": N_("Journal quality"),
     "gd": N_("Guardians' activity"),
     "mv": N_("Student movement"),
+    "cr": N_("Mark corrections"),
+    "pr": N_("Preliminary results"),
+    "sb": N_("Substitutions"),
+    "jm": N_("Remarks on keeping the journals"),
 }
 
 # The audit log's values in words (the log itself keeps codes; actions: bot.audit_text).
@@ -115,6 +126,7 @@ async def on_reports(
 ) -> None:
     await access_admin.year_periods(viewer)  # the administration only
     rows = [[(_(LABELS[k]), ReportCb(kind=k))] for k in LABELS]
+    rows.append([(_("🏁 Period marks seen by parents"), AckClassesCb())])
     rows.append(back_to_menu())
     await show(query, _("Which report?"), inline(rows))
 
@@ -206,8 +218,17 @@ async def _build(
         dates = f"{period.starts_on:%d.%m.%Y} – {end:%d.%m.%Y}"  # type: ignore[union-attr]
     elif kind == "ql":
         table = await reports.journal_quality(viewer, number)
+    elif kind == "pr":
+        table = await ControlReports(reports).preliminary(viewer, None, number)
+    elif kind == "sb":
+        start, end = period.starts_on, period.ends_on  # type: ignore[union-attr]
+        table = await ControlReports(reports).substitutions(viewer, start, end)
+    elif kind == "jm":
+        table = await JournalRemarkService(reports.uow, clock, reports.reads).report(viewer, number)
     elif kind == "gd":
         table = await reports.guardians_activity(viewer, class_name)
+    elif kind == "cr":
+        table = await reports.corrections(viewer, number)
     else:
         table = await reports.movement(viewer, period.starts_on, period.ends_on)  # type: ignore[union-attr]
     # A workbook takes up to a second to write: off the loop, so the diary keeps answering.

@@ -21,6 +21,8 @@ from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 
+from bot.archive import Archiver
+from bot.config import Settings
 from bot.import_text import describe_problem
 from bot.keyboards import inline
 from bot.school_text import turnover_lines
@@ -38,6 +40,7 @@ from handlers.admin import (
     problems_text,
     read_file,
 )
+from handlers.admin_periods import archive_after_close
 from handlers.journal_ui import show
 from handlers.render import locale
 
@@ -176,6 +179,8 @@ async def on_year_confirm(
     imports: ImportService,
     clock: Clock,
     state: FSMContext,
+    archive: Archiver,
+    settings: Settings,
 ) -> None:
     cb = callback_data
     data = await state.get_data()
@@ -224,3 +229,4 @@ async def on_year_confirm(
         return
     head = _("The school year {year} has started.").format(year=escape(year))
     await show(query, (head + "\n" + _report(done))[:4000], note=_("Done."))
+    await archive_after_close(query, archive, settings)  # the finished year's summary sheets

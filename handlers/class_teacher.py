@@ -25,6 +25,8 @@ from core.model import AbsenceReason, AttendanceKind
 from core.teacher import AbsenceItem, TeacherService, student_days
 from handlers import journal_ui as ui
 from handlers import render as r
+from handlers.finals_ack import AckSheetCb
+from handlers.printouts import PaperCb
 from locales import terms
 
 router = Router(name=__name__)
@@ -128,6 +130,8 @@ async def render_day(
         ]
     )
     rows.append([(_("📅 Weekly check"), AbsCb(cls=cls, day=day.toordinal(), week=True))])
+    rows.append([(_("🏁 Period marks seen by parents"), AckSheetCb(cls=cls))])
+    rows.append([(_("🖨 Paper diaries"), PaperCb(cls=cls, action="show"))])
     await ui.show(target, "\n".join(lines), inline(rows), note)
 
 

@@ -90,7 +90,23 @@ def help_text(viewer: Viewer) -> str:
         if len(viewer.children) > 1:
             lines.append(_("/children — choose whose diary to show"))
         if viewer.children:
-            lines.append(_("/write — write to the class teacher about your child"))
+            lines.append(
+                _(
+                    "/write — a letter about your child to one of their teachers, the class "
+                    "teacher or the school administration"
+                )
+            )
+        elif viewer.student_id:
+            lines.append(_("/write — a letter to one of your teachers or the class teacher"))
+    if viewer.is_staff:
+        lines.append(
+            _(
+                "/letters — letters waiting for your answer, and letters to the parents of "
+                "your students. Parents' letters to the administration reach the staff marked "
+                "«letters» in the staff file (else the deputies, else the journal "
+                "administrators)."
+            )
+        )
     if viewer.is_staff and kb.has_lessons(viewer):
         lines += [
             _("/today — my lessons: roll call, marks, topic, homework, remarks, period marks"),

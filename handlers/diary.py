@@ -19,10 +19,12 @@ from aiogram.utils.i18n import gettext as _
 from bot import keyboards as kb
 from bot.charts import subject_png
 from bot.keyboards import ChildCb, DiaryCb, View, inline
+from bot.push_buttons import FinalAckCb
 from core.access import Viewer
 from core.calendar import PeriodView
 from core.clock import Clock
 from core.diary import DiaryService
+from core.finals_ack import FinalAckService
 from handlers import diary_text as t
 from handlers import render as r
 from handlers.start import consent_keyboard, consent_text
@@ -163,33 +165,52 @@ async def on_subject(
 @router.message(Command("finals"))
 @router.message(F.text == kb.FINALS)
 async def cmd_finals(
-    message: Message, viewer: Viewer, state: FSMContext, diary: DiaryService
+    message: Message,
+    viewer: Viewer,
+    state: FSMContext,
+    diary: DiaryService,
+    final_acks: FinalAckService,
 ) -> None:
     student = await chosen_student(viewer, state)
     if student is None:
         await _no_student(message, viewer)
         return
-    await render_finals(message, viewer, diary, student, 0)
+    await render_finals(message, viewer, diary, final_acks, student, 0)
 
 
 async def render_finals(
-    target: Message | CallbackQuery, viewer: Viewer, diary: DiaryService, student: int, year: int
+    target: Message | CallbackQuery,
+    viewer: Viewer,
+    diary: DiaryService,
+    final_acks: FinalAckService,
+    student: int,
+    year: int,
 ) -> None:
-    """The year's final marks, with a button for each other school year of the student's."""
+    """The year's final marks, with a button for each other school year of the student's,
+    and a parent's «Ознакомлен(а)» for periods not yet acknowledged (003 reg.3 §6)."""
     fm = await diary.final_marks(viewer, student, year or None)
     others = [
         (y.name, DiaryCb(view=View.FINALS, student=student, item=y.id))
         for y in fm.years
         if y.id != fm.year.id
     ]
-    await show(target, t.finals_text(fm), inline([others]) if others else None)
+    rows = [others] if others else []
+    for p in await final_acks.unacknowledged(viewer, student) if not year else []:
+        label = _("✅ I have seen the marks") + " · " + r.period_short(p.kind, p.number)
+        rows.append([(label, FinalAckCb(student=student, period=p.id))])  # type: ignore[arg-type]
+    await show(target, t.finals_text(fm), inline(rows) if rows else None)
 
 
 @router.callback_query(DiaryCb.filter(F.view == View.FINALS))
 async def on_finals(
-    query: CallbackQuery, callback_data: DiaryCb, viewer: Viewer, diary: DiaryService
+    query: CallbackQuery,
+    callback_data: DiaryCb,
+    viewer: Viewer,
+    diary: DiaryService,
+    final_acks: FinalAckService,
 ) -> None:
-    await render_finals(query, viewer, diary, callback_data.student, callback_data.item)
+    cb = callback_data
+    await render_finals(query, viewer, diary, final_acks, cb.student, cb.item)
 
 
 async def render_attendance(

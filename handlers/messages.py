@@ -1,9 +1,11 @@
-"""Letters between parents and the class teacher, and the buttons pushes carry.
+"""The letter form, and the buttons pushes carry.
 
-A parent answers a broadcast, writes to the class teacher (/write), or explains an absence
-(text, and optionally a photo of a note); the class teacher answers back, and for an
-explained absence sets the reason (Б, У) or keeps it unexcused (Н). "Read" under a broadcast
-tells the class teacher it was read. Every id in a button is checked again by the core.
+A parent answers a broadcast or explains an absence (text, and optionally a photo of a note);
+whoever gets a letter answers it under the thread («Ответить»), and for an explained absence
+the class teacher sets the reason (Б, У) or keeps it unexcused (Н). "Read" under a broadcast
+tells the class teacher it was read. Whom a new letter goes to is chosen in
+``handlers.letters``; the text of every letter is typed here. Every id in a button is checked
+again by the core.
 """
 
 from __future__ import annotations
@@ -18,25 +20,22 @@ from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import gettext as _
 
-from bot.keyboards import WRITE, inline
 from bot.push_buttons import (
-    AnswerCb,
     CancelFormCb,
     ExplainCb,
     ReadCb,
     ReasonCb,
     ReplyCb,
-    WriteChildCb,
 )
 from core.access import Viewer
 from core.diary import DiaryService, StudentCard
 from core.errors import AccessDenied, ValidationFailed
 from core.journal import JournalService
-from core.messaging import MAX_LETTER, MessagingService
-from core.model import AbsenceReason
+from core.letters import MAX_LETTER, LetterService, Party
+from core.messaging import MessagingService
+from core.model import AbsenceReason, PersonRole
 from handlers import render as r
 from handlers.broadcast import cancel_form, cancel_keyboard, form_content
-from handlers.start import consent_keyboard, consent_text
 
 router = Router(name=__name__)
 router.message.filter(F.chat.type == "private")
@@ -47,7 +46,7 @@ class LetterForm(StatesGroup):
     text = State()  # data: mode (write, broadcast, explain, answer) and its ids
 
 
-async def _start(target: Message, state: FSMContext, prompt: str, **data: object) -> None:
+async def start_letter(target: Message, state: FSMContext, prompt: str, **data: object) -> None:
     await state.set_state(LetterForm.text)
     await state.set_data(data)
     await target.answer(prompt, reply_markup=cancel_keyboard("letter"))
@@ -91,54 +90,12 @@ async def on_read(
 # --- parents write --------------------------------------------------------------------------
 
 
-@router.message(Command("write"))
-@router.message(F.text == WRITE)
-async def cmd_write(
-    message: Message, viewer: Viewer, diary: DiaryService, state: FSMContext
-) -> None:
-    if viewer.guardian_id is None or not viewer.children:
-        if viewer.children_pending_consent:
-            await message.answer(consent_text(), reply_markup=consent_keyboard())
-        else:
-            await message.answer(_("Writing to the class teacher is for parents."))
-        return
-    cards = [c for c in await diary.students_of(viewer) if c.id in viewer.children]
-    if len(cards) == 1:
-        await _start(message, state, _write_prompt(cards[0]), mode="write", student=cards[0].id)
-        return
-    rows = [[(f"{c.short_name}, {c.class_name}", WriteChildCb(student=c.id))] for c in cards]
-    await message.answer(_("About which child?"), reply_markup=inline(rows))
-
-
 async def _child(viewer: Viewer, diary: DiaryService, student: int) -> StudentCard:
     """One of the parent's own children, by the id a button carries."""
     found = [c for c in await diary.students_of(viewer) if c.id == student]
     if student not in viewer.children or not found:
         raise AccessDenied("write_letter")
     return found[0]
-
-
-def _write_prompt(card: StudentCard) -> str:
-    """Named, not declined: «Иванов Пётр, 7А: напишите классному руководителю.»"""
-    return _("{who}: write to the class teacher.").format(
-        who=r.whose(card.full_name, card.class_name)
-    )
-
-
-@router.callback_query(WriteChildCb.filter())
-async def on_write_child(
-    query: CallbackQuery,
-    callback_data: WriteChildCb,
-    viewer: Viewer,
-    diary: DiaryService,
-    state: FSMContext,
-) -> None:
-    card = await _child(viewer, diary, callback_data.student)
-    await query.answer()
-    if isinstance(query.message, Message):
-        await _start(
-            query.message, state, _write_prompt(card), mode="write", student=callback_data.student
-        )
 
 
 @router.callback_query(ReplyCb.filter())
@@ -152,7 +109,7 @@ async def on_reply_broadcast(
     card = await _child(viewer, diary, callback_data.student)
     await query.answer()
     if isinstance(query.message, Message):
-        await _start(
+        await start_letter(
             query.message,
             state,
             _("{who}: write your answer to the class teacher.").format(
@@ -181,7 +138,7 @@ async def on_explain(
         lesson = (_("lesson {n}").format(n=absence.slot) + ", " if absence.slot else "") + escape(
             absence.subject_name
         )
-        await _start(
+        await start_letter(
             query.message,
             state,
             _(
@@ -198,29 +155,6 @@ async def on_explain(
         )
 
 
-@router.callback_query(AnswerCb.filter())
-async def on_answer(
-    query: CallbackQuery,
-    callback_data: AnswerCb,
-    viewer: Viewer,
-    messaging: MessagingService,
-    state: FSMContext,
-) -> None:
-    view = await messaging.letter(viewer, callback_data.letter)
-    await query.answer()
-    if isinstance(query.message, Message):
-        await _start(
-            query.message,
-            state,
-            _("{who}: write your answer.\nTo: {name}").format(
-                who=r.whose(view.student.full_name, view.cls.name),
-                name=escape(view.from_name),
-            ),
-            mode="answer",
-            letter=callback_data.letter,
-        )
-
-
 @router.message(StateFilter(LetterForm), Command("cancel"))
 async def cmd_cancel(message: Message, state: FSMContext) -> None:
     await state.clear()
@@ -234,7 +168,11 @@ async def on_cancel(query: CallbackQuery, state: FSMContext) -> None:
 
 @router.message(LetterForm.text)
 async def got_letter(
-    message: Message, state: FSMContext, viewer: Viewer, messaging: MessagingService
+    message: Message,
+    state: FSMContext,
+    viewer: Viewer,
+    messaging: MessagingService,
+    letters: LetterService,
 ) -> None:
     prompt = _("Please write the text (you can add a photo or a document).")
     content = await form_content(message, "letter", prompt, MAX_LETTER)
@@ -252,8 +190,12 @@ async def got_letter(
     elif mode == "explain":
         await messaging.explain_absence(viewer, int(data["attendance"]), text, files)
         done = _("Sent to the class teacher, who will record the reason.")
+    elif mode == "to":
+        to = Party(PersonRole(str(data["role"])), int(data["to"]))
+        await letters.write(viewer, int(data["student"]), to, text, files)
+        done = _("Your letter is sent.")
     elif mode == "answer":
-        await messaging.reply(viewer, int(data["letter"]), text, files)
+        await letters.reply(viewer, int(data["letter"]), text, files)
         done = _("Your answer is sent.")
     else:
         await state.clear()

@@ -36,3 +36,24 @@ def reason(attendance_id: int, value: str) -> str:
 
 def progress(broadcast_id: int, action: str) -> str:
     return f"{PROGRESS}:{broadcast_id}:{action}"
+
+
+PRINTOUTS = "pp1"  # a class's paper diaries as a PDF: pp1:<class id>:pdf (handlers/printouts.py)
+
+
+def printouts(class_id: int) -> str:
+    return f"{PRINTOUTS}:{class_id}:pdf"
+
+
+JOURNAL_REMARK = "jr1"  # open a remark on the journal: jr1:<remark id>:o
+
+
+def journal_remark(remark_id: int) -> str:
+    return f"{JOURNAL_REMARK}:{remark_id}:o"
+
+
+FINAL_ACK = "fa1"  # the family has seen the period marks: fa1:<student id>:<period id>
+
+
+def final_ack(student_id: int, period_id: int) -> str:
+    return f"{FINAL_ACK}:{student_id}:{period_id}"

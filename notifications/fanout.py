@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+from core import letters
 from core.clock import Clock
 from core.events import (
     AbsenceReasonSet,
@@ -30,6 +31,7 @@ from core.events import (
     BroadcastSent,
     Event,
     FinalMarkSet,
+    FinalsAckReminded,
     HomeworkSet,
     LessonChanged,
     LetterSent,
@@ -49,6 +51,7 @@ from core.model import (
 )
 from core.ports import UnitOfWork
 from core.rules import required_push
+from notifications import journal_remarks
 from notifications.recipients import Recipient, Recipients
 
 logger = logging.getLogger(__name__)
@@ -362,6 +365,7 @@ async def _final_set(plan: _Plan, e: FinalMarkSet) -> None:
         "kind": e.kind,
         "period_kind": period.kind.value if period else None,
         "period_number": period.number if period else None,
+        "period_id": e.period_id,  # the guardian's «I have seen it» (003 reg.3 §6)
         "value": e.value,
     }
     group = f"final:{e.student_id}:{e.subject_id}:{e.kind}:{e.period_id or 0}"
@@ -369,6 +373,37 @@ async def _final_set(plan: _Plan, e: FinalMarkSet) -> None:
         # set twice within a moment: only the last one goes
         await plan.supersede([account.id], group, lambda d: True)  # type: ignore[list-item]
         plan.add(account, "final", data, role=role, person_id=person, student_id=sid, group=group)
+
+
+async def _final_ack_reminded(plan: _Plan, e: FinalsAckReminded) -> None:
+    """The period marks not yet acknowledged: to the named guardians (consented, signed in),
+    one row per account, child and day (the dedup key), so a second press that day adds none."""
+    period = await plan.uow.periods.get(e.period_id)
+    wanted = set(e.targets)
+    rows = []
+    for account, _role, person, sid in await plan.guardians(sorted({s for _, s in wanted})):
+        facts = await plan.student(sid)
+        if (person, sid) not in wanted or facts is None or period is None:
+            continue
+        data = {
+            **_who(*facts),
+            "period_id": period.id,
+            "period_kind": period.kind.value,
+            "period_number": period.number,
+        }
+        rows.append((account, person, sid, data, f"far:{period.id}:{sid}:{account.id}:{e.day}"))
+    sent = await plan.uow.deliveries.existing_keys([key for *_, key in rows])
+    for account, person, sid, data, key in rows:
+        if key not in sent:
+            plan.add(
+                account,
+                "final_ack_remind",
+                data,
+                role=PersonRole.GUARDIAN,
+                person_id=person,
+                student_id=sid,
+                dedup=key,
+            )
 
 
 async def _attendance(plan: _Plan, e: AttendanceRecorded) -> None:
@@ -661,15 +696,15 @@ async def _letter(plan: _Plan, e: LetterSent) -> None:
         return
     to_role = PersonRole(e.to_role)
     link_role = PersonRole.STAFF if to_role.is_staff else to_role
-    if letter.from_role == PersonRole.GUARDIAN:
-        from_name = await plan.name("guardians", letter.from_id)
-    else:
-        from_name = await plan.name("staff", letter.from_id)
+    table = {PersonRole.GUARDIAN: "guardians", PersonRole.STUDENT: "students"}
+    from_name = await plan.name(table.get(letter.from_role, "staff"), letter.from_id)
     data: dict[str, Any] = {
         **_who(*facts),
         "letter_id": letter.id,
         "from_name": from_name,
         "from_role": letter.from_role.value,
+        "from_class_teacher": letter.from_role == PersonRole.STAFF
+        and letter.from_id == facts[1].class_teacher_id,
         "text": letter.text,
         "attachments": _attachments(letter.attachments),
         "broadcast": letter.broadcast_id is not None,
@@ -684,7 +719,15 @@ async def _letter(plan: _Plan, e: LetterSent) -> None:
                 "subject": await plan.name("subjects", record.subject_id),
                 "slot": lesson.slot if lesson else None,
             }
-    for account, person in await plan.linked(link_role, [e.to_id]):
+    if to_role == PersonRole.GUARDIAN and e.to_id == letters.EVERYONE:  # the family
+        found = [(r.account, r.person_id) for r in await plan.guardians([e.student_id])]
+    elif to_role == PersonRole.ADMIN:  # whoever receives the administration's letters
+        office = sorted(await letters.office(plan.uow))
+        found = await plan.linked(PersonRole.STAFF, office)
+        data["to_office"] = True
+    else:
+        found = await plan.linked(link_role, [e.to_id])
+    for account, person in found:
         plan.add(
             account,
             "letter",
@@ -701,6 +744,7 @@ HANDLERS: dict[type[Event], Handler] = {
     MarkGiven: _mark_given,
     MarkCorrected: _mark_corrected,
     FinalMarkSet: _final_set,
+    FinalsAckReminded: _final_ack_reminded,
     AttendanceRecorded: _attendance,
     AbsenceReasonSet: _reason_set,
     HomeworkSet: _homework,
@@ -708,6 +752,7 @@ HANDLERS: dict[type[Event], Handler] = {
     RemarkAdded: _remark,
     BroadcastSent: _broadcast,
     LetterSent: _letter,
+    **journal_remarks.HANDLERS,  # the deputy's remarks on a journal
 }
 
 

@@ -29,6 +29,7 @@ from core.model import (
     Student,
 )
 from core.ports import UnitOfWork, UnitOfWorkFactory
+from core.printouts import fortnight, paper_guardians
 from core.school_admin import SchoolAdminService
 from notifications.recipients import Recipients
 
@@ -213,7 +214,7 @@ class Jobs:
     async def fortnight_summary(self, every_other_week: bool = True) -> int:
         """Marks and attendance of the last two weeks, to each consented guardian."""
         today = self.clock.today()
-        if every_other_week and today.isocalendar().week % 2:
+        if every_other_week and not summary_week(today):
             return 0
         now = self.clock.now()
         start = today - timedelta(days=SUMMARY_DAYS - 1)
@@ -284,6 +285,46 @@ class Jobs:
                         )
                     )
                 written += await self._write(uow, rows)
+        return written
+
+    async def paper_diaries(self, every_other_week: bool = True) -> int:
+        """To each class teacher whose class has guardians on paper, in the summary's weeks:
+        how many paper diaries to print, with a button for the PDF (rule 8 on paper)."""
+        today = self.clock.today()
+        if every_other_week and not summary_week(today):
+            return 0
+        now = self.clock.now()
+        start, end = fortnight(today)
+        written = 0
+        async with self.uow() as uow:
+            facts = await self._year(uow)
+            if facts is None:
+                return 0
+            for cls in facts[1]:
+                if cls.class_teacher_id is None:
+                    continue
+                students = await uow.students.in_class(cls.id, on=today)  # type: ignore[arg-type]
+                links = await uow.guardian_links.for_students([s.id for s in students])  # type: ignore[misc]
+                guardians = await uow.guardians.many(sorted({x.guardian_id for x in links}))
+                paper = {g.id for g in paper_guardians(guardians, today)}
+                count = len({x.student_id for x in links if x.guardian_id in paper})
+                if not count:
+                    continue
+                extra = {
+                    "class": cls.name,
+                    "class_id": cls.id,
+                    "start": start.isoformat(),
+                    "end": end.isoformat(),
+                    "students": count,
+                }
+                written += await self._staff_rows(
+                    uow,
+                    "printouts",
+                    {cls.class_teacher_id: []},
+                    now,
+                    f"printouts:{{account}}:{cls.id}:{today}",
+                    extra,
+                )
         return written
 
     # --- reminders to staff ---
@@ -485,6 +526,18 @@ class Jobs:
 
         return await self._weekly_to_class_teachers("failing", lines)
 
+    async def weekly_quality(self) -> int:
+        """To the deputies: the journal analysis with its workbook (``notifications.control``)."""
+        from notifications import control
+
+        return await control.weekly_quality(self)
+
+    async def preliminary_results(self) -> int:
+        """Two weeks before a period ends: the preliminary results (``notifications.control``)."""
+        from notifications import control
+
+        return await control.preliminary_results(self)
+
     async def _weekly_to_class_teachers(
         self,
         kind: str,
@@ -515,6 +568,11 @@ class Jobs:
                         {"class": cls.name},
                     )
         return written
+
+
+def summary_week(day: date) -> bool:
+    """The fortnightly pushes go in even ISO weeks: every other week, the same for all."""
+    return day.isocalendar().week % 2 == 0
 
 
 def _by_reason(absences: Sequence[AttendanceRecord]) -> dict[str, int]:

@@ -9,7 +9,9 @@ from datetime import datetime, time, timedelta
 ANYTIME_IF_ASKED = frozenset({"final", "broadcast"})
 ALWAYS_ANYTIME = frozenset({"broadcast_progress"})
 # Kinds that keep their own message (buttons, a photo) instead of joining a digest.
-OWN_MESSAGE = frozenset({"broadcast", "broadcast_progress", "letter"})
+OWN_MESSAGE = frozenset(
+    {"broadcast", "broadcast_progress", "letter", "quality_weekly", "preliminary_all", "printouts"}
+)
 QUIET_GROUP = "quiet"
 
 

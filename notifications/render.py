@@ -240,8 +240,11 @@ def _single(c: _Ctx, item: Item) -> Rendered:
                 what=final_what(c, d),
                 subject=_e(d.get("subject")),
                 value=mark_value(c, d.get("value")),
-            )
+            ),
+            _ack_buttons(c, [item]),
         )
+    if kind == "final_ack_remind":
+        return Rendered(_ack_remind(c, d), _ack_buttons(c, [item]))
     if kind == "absence":
         text = c._(
             "🚫 {child} was absent: {lesson}, {day}.\n"
@@ -311,6 +314,10 @@ def _single(c: _Ctx, item: Item) -> Rendered:
                 text=_e(_clip(d.get("text", ""), 1000)),
             )
         )
+    if kind in ("journal_remark", "journal_remark_fixed"):
+        from notifications import journal_remarks  # it builds on this module's helpers
+
+        return journal_remarks.render(c, kind, d)
     if kind == "broadcast":
         return _broadcast(c, item)
     if kind == "broadcast_progress":
@@ -329,6 +336,12 @@ def _single(c: _Ctx, item: Item) -> Rendered:
         return Rendered(_reconcile(c, d))
     if kind == "failing":
         return Rendered(_failing(c, d))
+    if kind == "printouts":
+        return _printouts(c, d)
+    from notifications import render_control  # it builds on this module's helpers
+
+    if kind in render_control.KINDS:
+        return render_control.render(c, item)
     return Rendered(c._("🔔 There is news in the diary: open /start."))
 
 
@@ -360,6 +373,30 @@ def _explain_buttons(c: _Ctx, items: Sequence[Item]) -> Buttons:
         if len(rows) == MAX_EXPLAIN_BUTTONS:
             break
     return tuple(rows)
+
+
+def _ack_buttons(c: _Ctx, items: Sequence[Item]) -> Buttons:
+    """«Ознакомлен(а)» under a guardian's period marks (003 reg.3 §6): one per child and
+    period, however many of the period's marks the message carries."""
+    wanted: dict[tuple[int, int], str] = {}
+    for item in items:
+        d = item.data
+        if item.role != "guardian" or not item.student_id or not d.get("period_id"):
+            continue
+        if item.kind == "final_ack_remind" or (item.kind == "final" and d.get("kind") == "period"):
+            wanted.setdefault((item.student_id, int(d["period_id"])), str(d.get("student") or ""))
+    label = c._("✅ I have seen the marks")
+    return tuple(
+        (Button(label if len(wanted) == 1 else f"{label} · {name}", b.final_ack(*key)),)
+        for key, name in list(wanted.items())[:MAX_EXPLAIN_BUTTONS]
+    )
+
+
+def _ack_remind(c: _Ctx, d: dict[str, Any]) -> str:
+    return c._(
+        "🏁 {child}: the marks for the {period} are in the diary (/finals). Please confirm "
+        "that you have seen them."
+    ).format(child=_child(d), period=period_name(c, d.get("period_kind"), d.get("period_number")))
 
 
 def _attachment(d: dict[str, Any]) -> Attachment | None:
@@ -415,14 +452,22 @@ def progress_buttons(c: _Ctx, broadcast_id: int) -> Buttons:
 def _letter(c: _Ctx, item: Item) -> Rendered:
     d = item.data
     to_staff = item.role == "staff"
-    if to_staff:
+    if d.get("from_role") == "student":
+        head = c._("✉️ {child} — the student writes").format(child=_child(d))
+    elif to_staff:
         head = c._("✉️ {child} — a parent writes: {name}").format(
             name=_e(d.get("from_name")), child=_child(d)
         )
-    else:
+    elif d.get("from_class_teacher", True):  # before #14 only the class teacher wrote
         head = c._("✉️ {child} — the class teacher writes: {name}").format(
             name=_e(d.get("from_name")), child=_child(d)
         )
+    else:
+        head = c._("✉️ {child} — a letter from the school: {name}").format(
+            name=_e(d.get("from_name")), child=_child(d)
+        )
+    if d.get("to_office"):
+        head += "\n" + c._("To the school administration.")
     absence = d.get("absence")
     if absence:
         head += "\n" + c._("About the absence: {lesson}, {day}.").format(
@@ -568,6 +613,24 @@ def _failing(c: _Ctx, d: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def _printouts(c: _Ctx, d: dict[str, Any]) -> Rendered:
+    """Rule 8 on paper: the class teacher prints the diaries of those who refuse the bot."""
+    n = int(d.get("students") or 0)
+    text = c.ngettext(
+        "🖨 Paper diaries, {class_name}, {start} – {end}: {n} student",
+        "🖨 Paper diaries, {class_name}, {start} – {end}: {n} students",
+        n,
+    ).format(
+        class_name=_e(d.get("class")),
+        start=c.day(d.get("start"), weekday=False),
+        end=c.day(d.get("end"), weekday=False),
+        n=n,
+    )
+    text += "\n" + c._("Their parents get the diary on paper. Print it and hand it over to sign.")
+    label = c._("🖨 Download the PDF")
+    return Rendered(text, ((Button(label, b.printouts(int(d.get("class_id") or 0))),),))
+
+
 # --- several deliveries as one message -----------------------------------------------------
 
 
@@ -582,7 +645,10 @@ def _line(c: _Ctx, item: Item) -> str:
             day=c.day(d.get("day"), weekday=False),
         )
     if kind == "mark_corrected":
-        return c._("corrected: {line}").format(line=_corrected_line(c, d))
+        line = c._("corrected: {line}").format(line=_corrected_line(c, d))
+        if d.get("reason"):  # the reason the teacher wrote for the parents
+            line += ", " + c._("reason: {reason}").format(reason=_e(_clip(d["reason"])))
+        return line
     if kind == "final":
         return c._("{subject}: {what} — <b>{value}</b>").format(
             subject=_e(d.get("subject")), what=final_what(c, d), value=mark_value(c, d.get("value"))
@@ -655,9 +721,12 @@ def render(items: Sequence[Item], locale: str, group_key: str = "") -> Rendered:
             "summary",
             "remind",
             "finals_missing",
+            "final_ack_remind",
             "reconcile",
             "failing",
             "letter",
+            "journal_remark",
+            "journal_remark_fixed",
         ):
             rest.append(_single(c, item).text)
             continue
@@ -666,4 +735,4 @@ def render(items: Sequence[Item], locale: str, group_key: str = "") -> Rendered:
         )
         lines.append(f"• {prefix}{_line(c, item)}")
     text = _fits([*rest, *(lines if len(lines) > 1 else [])], c) if rest else _fits(lines, c)
-    return Rendered(text, _explain_buttons(c, items))
+    return Rendered(text, _explain_buttons(c, items) + _ack_buttons(c, items))

@@ -169,6 +169,11 @@ class JobScheduler:
             jobs.fortnight_summary,
             CronTrigger(day_of_week="sat", hour=11, minute=0, timezone=tz),
         )
+        self._add(  # the same weeks as the summary: paper for those who refuse the bot
+            "paper_diaries",
+            jobs.paper_diaries,
+            CronTrigger(day_of_week="sat", hour=11, minute=5, timezone=tz),
+        )
         self._add(
             "teacher_reminders",
             jobs.teacher_reminders,
@@ -188,6 +193,19 @@ class JobScheduler:
             "weekly_failing",
             jobs.weekly_failing,
             CronTrigger(day_of_week="fri", hour=16, minute=5, timezone=tz),
+        )
+        # The deputy's control: Monday at 8, when quiet hours end, the journals up to Sunday
+        # (004 §5.6); daily, the preliminary results once two weeks are left in a period
+        # (003 reg.2 §2.2.3).
+        self._add(
+            "weekly_quality",
+            jobs.weekly_quality,
+            CronTrigger(day_of_week="mon", hour=8, minute=0, timezone=tz),
+        )
+        self._add(
+            "preliminary_results",
+            jobs.preliminary_results,
+            CronTrigger(hour=8, minute=10, timezone=tz),
         )
         for name, job, trigger in self.extra:
             self._add(name, job, trigger)

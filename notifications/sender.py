@@ -29,6 +29,7 @@ class Outgoing:
     text: str
     buttons: Buttons = ()
     attachment: Attachment | None = None
+    file: tuple[str, bytes] | None = None  # a file made at send time: name, bytes
 
 
 class SendError(Exception):
@@ -75,6 +76,12 @@ class Sender(Protocol):
         self, chat_id: str, ref: str, caption: str, buttons: Buttons = ()
     ) -> str: ...
 
+    async def send_file(
+        self, chat_id: str, name: str, data: bytes, caption: str, buttons: Buttons = ()
+    ) -> str:
+        """Upload a document made for this message (``notifications.files``)."""
+        ...
+
     async def edit_text(
         self, chat_id: str, message_ref: str, text: str, buttons: Buttons = ()
     ) -> None: ...
@@ -82,6 +89,9 @@ class Sender(Protocol):
 
 async def send(sender: Sender, message: Outgoing) -> str:
     """Send one outgoing message through the port; returns the messenger's message id."""
+    if message.file is not None:
+        name, data = message.file
+        return await sender.send_file(message.chat_id, name, data, message.text, message.buttons)
     item = message.attachment
     if item is None:
         return await sender.send_text(message.chat_id, message.text, message.buttons)

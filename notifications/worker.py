@@ -44,6 +44,7 @@ from itertools import count
 from core.clock import Clock
 from notifications import policy
 from notifications.fanout import Wall, utc_now
+from notifications.files import GENERATED, FileRefused, PushFiles
 from notifications.limiter import Pacer
 from notifications.render import Item, context, progress_buttons, progress_text, render
 from notifications.sender import (
@@ -125,8 +126,10 @@ class DeliveryWorker:
         wall: Wall = utc_now,
         monotonic: Callable[[], float] = time.monotonic,
         rand: Callable[[], float] = random.random,
+        files: PushFiles | None = None,
     ) -> None:
         self.queue = queue
+        self.files = files  # makes the files pushes name at send time (notifications.files)
         self.sender = sender
         self.clock = clock
         self.settings = settings or WorkerSettings()
@@ -276,6 +279,9 @@ class DeliveryWorker:
             for key, group in groups.items():
                 try:
                     outgoing = await self._render(target, key, group)
+                except FileRefused as exc:  # the recipient may no longer have it
+                    outcomes.append(Outcome(_held(group), "skip", error=f"file: {exc}"))
+                    continue
                 except Exception as exc:  # a bug or a broken payload: park, do not loop
                     logger.exception("rendering deliveries %s failed", [r.id for r in group])
                     outcomes.append(Outcome(_held(group), "park", error=f"render: {exc!r}"))
@@ -321,6 +327,16 @@ class DeliveryWorker:
                 item.data.update(await self.queue.broadcast_stats(r.broadcast_id))
             items.append(item)
         rendered = render(items, target.locale, key)
+        item = rendered.attachment
+        if item is not None and item.kind == GENERATED:
+            if self.files is None:
+                raise RuntimeError("a push names a generated file but no file maker is set")
+            made = await self.files.build(
+                item.ref, target.messenger, target.external_id, target.locale
+            )
+            return Outgoing(
+                target.external_id, rendered.text, rendered.buttons, file=(made.name, made.data)
+            )
         return Outgoing(target.external_id, rendered.text, rendered.buttons, rendered.attachment)
 
     # --- dispatching -------------------------------------------------------------------------

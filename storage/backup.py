@@ -740,12 +740,46 @@ def backup_state(settings: Any) -> Backups:
     except BackupError:
         key = None
     drill_result = last_drill(dirs[0], key) if dirs and key is not None else None
-    return Backups(len(dirs), key is not None, drill_result)
+    return Backups(len(dirs), key is not None, drill_result, len({device_of(d) for d in dirs}))
+
+
+def device_of(folder: Path) -> int:
+    """The device a folder is on (its nearest existing parent's, before it is made): two places
+    on one device are one medium (001 §10.3: «минимум на двух носителях»); a mounted disk or
+    share is a device of its own."""
+    path = folder.absolute()
+    while not path.exists() and path != path.parent:
+        path = path.parent
+    return path.stat().st_dev
+
+
+OFF = frozenset({"off", "none", "no", "0"})  # BACKUP_DIRS=off: no scheduled backups at all
+
+
+def default_backup_dir(settings: Any) -> Path:
+    """Where backups go when BACKUP_DIRS is not set: ``backups`` beside a SQLite database file;
+    for PostgreSQL (or an in-memory database) ``backups`` in the working directory."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    try:
+        url = make_url(str(getattr(settings, "database_url", "") or "sqlite://"))
+    except ArgumentError:  # a URL the database refuses anyway; not the backup's to say so
+        url = make_url("sqlite://")
+    if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
+        return Path(url.database).absolute().parent / "backups"  # type: ignore[arg-type]
+    return Path.cwd() / "backups"
 
 
 def backup_dirs(settings: Any) -> list[Path]:
-    """The folders the scheduled backups go to (``BACKUP_DIRS``: comma- or semicolon-separated)."""
+    """The folders the scheduled backups go to (``BACKUP_DIRS``: comma- or semicolon-separated);
+    unset: the one beside the database (``default_backup_dir``); ``off``: none (rule 12: on by
+    default, two media asked for by ``schoolbot status``)."""
     value = getattr(settings, "backup_dirs", "")
     if isinstance(value, list | tuple):
         return [Path(str(v).strip()) for v in value if str(v).strip()]
-    return [Path(p.strip()) for p in str(value or "").replace(";", ",").split(",") if p.strip()]
+    text = str(value or "").strip()
+    if text.lower() in OFF:
+        return []
+    dirs = [Path(p.strip()) for p in text.replace(";", ",").split(",") if p.strip()]
+    return dirs or [default_backup_dir(settings)]

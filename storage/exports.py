@@ -6,12 +6,13 @@ from __future__ import annotations
 import io
 import re
 import zipfile
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import date, datetime
 
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.worksheet import Worksheet
 
 from core.model import MarkValue
 from core.reports import JournalExport, StudentName, Table
@@ -48,6 +49,26 @@ WORDS = {
     "left": N_("movement.left"),
     "transferred": N_("movement.transferred"),
     "student": N_("relation.student"),
+    # core.corrections: who corrected, and what
+    "by_author": N_("the mark's author"),
+    "by_teacher": N_("teacher"),
+    "by_deputy": N_("deputy head"),
+    "by_admin": N_("journal administrator"),
+    "by_director": N_("head of school"),
+    "by_console": N_("console"),
+    "mark_corrected": N_("mark corrected"),
+    # core.journal_remarks: what a remark is about, and how it stands
+    "remark.class_journal": N_("the class journal"),
+    "remark.overdue": N_("overdue"),
+    "remark.fixed": N_("fixed"),
+    "mark_removed": N_("mark removed"),
+    "period_mark_changed": N_("period mark changed"),
+    # core.control: a preliminary line's risk, a lesson's change
+    "risk_two": N_("At risk of a 2"),
+    "risk_na": N_("Too few marks to be assessed"),
+    "near_better": N_("Near a better mark"),
+    "substituted": N_("Substituted"),
+    "cancelled": N_("Cancelled"),
 }
 # Who a guardian is to the child, as rosters write it in English; the school's own words
 # («мать», «бабушка») are shown as they are.
@@ -104,6 +125,36 @@ HEADERS = [
     N_("one_three"),
     N_("failing"),
     N_("not_assessed"),
+    # the corrections report (core.corrections)
+    N_("Changed at"),
+    N_("Changed by"),
+    N_("Acting as"),
+    N_("Lesson date"),
+    N_("Change"),
+    N_("Was"),
+    N_("Now"),
+    N_("Reason"),
+    # the deputy's control (core.control)
+    N_("Class teacher"),
+    N_("Absences without a reason"),
+    N_("Forecast"),
+    N_("Average"),
+    N_("Marks"),
+    N_("Risk"),
+    N_("Lesson"),
+    N_("Substitute"),
+    N_("Status"),
+    N_("Note"),
+    # the remarks on keeping the journals (core.journal_remarks)
+    N_("Written on"),
+    N_("Author"),
+    N_("Lesson no."),
+    N_("Remark"),
+    N_("Fix by"),
+    N_("Fixed on"),
+    # the year's summary sheet in the archive (core.archive)
+    N_("Exam mark"),
+    N_("Final mark"),
 ]
 MARKS_OF_PERIOD = N_("Marks, {period}")
 MARK_FOR_PERIOD = N_("Mark for {period}")
@@ -118,6 +169,14 @@ TITLES = {
     "guardians_activity": N_("Guardians' access: class {class}"),
     "movement": N_("Student movement: {start} - {end}"),
     "statement": N_("Marks statement: {student}, class {class}, {year}"),
+    "corrections": N_("Mark corrections: {period}, {year}"),
+    "quality_teachers": N_("Journal quality by teacher: {start} - {end}"),
+    "quality_classes": N_("Journal quality by class: {start} - {end}"),
+    "preliminary": N_("Preliminary results: class {class}, {period}, {year}"),
+    "preliminary_all": N_("Preliminary results: {period}, {year}"),
+    "substitutions": N_("Substitutions and cancellations: {start} - {end}"),
+    "year_summary": N_("Summary sheet of final marks: class {class}, {year}"),
+    "journal_remarks": N_("Remarks on keeping the journals: {period}, {year}"),
 }
 # A report's sheet is named by what it is, in the file's language.
 SHEETS = {
@@ -129,6 +188,14 @@ SHEETS = {
     "guardians_activity": N_("Guardians' access"),
     "movement": N_("Student movement"),
     "statement": N_("Marks statement"),
+    "corrections": N_("Corrections"),
+    "quality_teachers": N_("By teacher"),
+    "quality_classes": N_("By class"),
+    "preliminary": N_("Preliminary results"),
+    "preliminary_all": N_("Preliminary results"),
+    "substitutions": N_("Substitutions"),
+    "year_summary": N_("Summary sheet"),
+    "journal_remarks": N_("Remarks"),
 }
 # Why a summary sheet has no period marks (``ReportService._why_empty``).
 EMPTY = {
@@ -263,9 +330,23 @@ def _relation(value: object, _: Gettext) -> object:
 
 
 def table_xlsx(table: Table, _: Gettext, period_name: PeriodName = _number_only) -> bytes:
+    return tables_xlsx((table,), _, period_name)
+
+
+def tables_xlsx(
+    tables: Sequence[Table], _: Gettext, period_name: PeriodName = _number_only
+) -> bytes:
+    """Reports as the sheets of one workbook (the deputy's analysis: by teacher, by class)."""
     book = Workbook()
-    sheet = book.active
-    sheet.title = _sheet_title(_(SHEETS.get(table.kind, TITLES[table.kind])), set())
+    used: set[str] = set()
+    for n, table in enumerate(tables):
+        sheet = book.active if n == 0 else book.create_sheet()
+        sheet.title = _sheet_title(_(SHEETS.get(table.kind, TITLES[table.kind])), used)
+        _fill(sheet, table, _, period_name)
+    return _bytes(book)
+
+
+def _fill(sheet: Worksheet, table: Table, _: Gettext, period_name: PeriodName) -> None:
     facts = {
         k: (v.strftime("%d.%m.%Y") if isinstance(v, date) else v) for k, v in table.facts.items()
     }
@@ -297,9 +378,21 @@ def table_xlsx(table: Table, _: Gettext, period_name: PeriodName = _number_only)
         )
     for row in sheet.iter_rows(min_row=header + 1):
         for cell in row:
-            if isinstance(cell.value, date):
+            if isinstance(cell.value, datetime):  # a correction's time: the minute matters
+                cell.number_format = "DD.MM.YYYY HH:MM"
+            elif isinstance(cell.value, date):
                 cell.number_format = "DD.MM.YYYY"
-    return _bytes(book)
+
+
+def table_text(
+    table: Table, _: Gettext, period_name: PeriodName = _number_only
+) -> tuple[str, list[str], list[list[str]]]:
+    """A report without periods in its title (the year's summary sheet) as the workbook words
+    it: title, headers, cells; for its PDF copy in the archive (``bot.archive_files``)."""
+    title = _(TITLES[table.kind]).format(**table.facts)
+    headers = [_header(h, _, period_name) for h in table.headers]
+    cells = [["" if v is None else str(_value(v, _)) for v in row] for row in table.rows]
+    return title, headers, cells
 
 
 # A workbook's bytes depend on its data only: the same journal exported twice is the same

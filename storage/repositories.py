@@ -717,6 +717,31 @@ class Marks(SqlRepository[m.Mark]):
         )
         return [m.MarkLine._make(row) for row in rows]
 
+    async def facts_for_students(
+        self, student_ids: Sequence[int], start: date, end: date
+    ) -> list[m.MarkFact]:
+        def build(c: Any) -> Select[Any]:
+            return (
+                select(*(c[name] for name in m.MarkFact._fields))
+                .where(
+                    c.student_id.in_(P("ids", expanding=True)),
+                    c.day >= P("start"),
+                    c.day <= P("end"),
+                    c.superseded_at.is_(None),
+                )
+                .order_by(c.student_id, c.day, c.id)
+            )
+
+        stmt = self._stmt("facts_for_students", build)
+        wanted = sorted(set(student_ids))
+        found: list[m.MarkFact] = []
+        for i in range(0, len(wanted), _IN_CHUNK):
+            rows = await self.session.execute(
+                stmt, {"ids": wanted[i : i + _IN_CHUNK], "start": start, "end": end}
+            )
+            found += [m.MarkFact._make(row) for row in rows]
+        return found
+
     async def corrections(self, student_id: int, start: date, end: date) -> frozenset[int]:
         stmt = self._stmt(
             "corrections",
@@ -926,6 +951,35 @@ class Remarks(SqlRepository[m.Remark]):
         return await self._list(stmt, lesson_id=lesson_id)
 
 
+class JournalRemarks(SqlRepository[m.JournalRemark]):
+    entity = m.JournalRemark
+    table = t.journal_remarks
+
+    async def open_for(self, teacher_id: int) -> list[m.JournalRemark]:
+        stmt = self._stmt(
+            "open_for",
+            lambda c: self._select(
+                c.teacher_id == P("teacher_id"), c.fixed_at.is_(None), order_by=[c.due_on]
+            ),
+        )
+        return await self._list(stmt, teacher_id=teacher_id)
+
+    async def open_all(self) -> list[m.JournalRemark]:
+        stmt = self._stmt(
+            "open_all", lambda c: self._select(c.fixed_at.is_(None), order_by=[c.due_on])
+        )
+        return await self._list(stmt)
+
+    async def between(self, start: datetime, end: datetime) -> list[m.JournalRemark]:
+        stmt = self._stmt(
+            "between",
+            lambda c: self._select(
+                c.created_at >= P("start"), c.created_at < P("end"), order_by=[c.created_at]
+            ),
+        )
+        return await self._list(stmt, start=start, end=end)
+
+
 class Audit(SqlRepository[m.AuditEntry]):
     entity = m.AuditEntry
     table = t.audit_log
@@ -945,6 +999,37 @@ class Audit(SqlRepository[m.AuditEntry]):
     async def for_actor(self, staff_id: int) -> list[m.AuditEntry]:
         stmt = self._stmt("for_actor", lambda c: self._select(c.actor_id == P("staff_id")))
         return await self._list(stmt, staff_id=staff_id)
+
+    async def changes_between(
+        self, start: datetime, end: datetime, actions: Collection[str]
+    ) -> list[m.AuditEntry]:
+        stmt = self._stmt(
+            "changes_between",
+            lambda c: self._select(
+                c.at >= P("start"),
+                c.at < P("end"),
+                c.is_read.is_(False),
+                c.action.in_(P("actions", expanding=True)),
+                order_by=[c.at],
+            ),
+        )
+        return await self._list(stmt, start=start, end=end, actions=sorted(actions))
+
+
+class FinalAcks(SqlRepository[m.FinalAck]):
+    entity = m.FinalAck
+    table = t.final_acks
+
+    async def for_students(self, student_ids: Sequence[int], period_id: int) -> list[m.FinalAck]:
+        stmt = self._stmt(
+            "for_students",
+            lambda c: self._select(
+                c.student_id.in_(P("ids", expanding=True)),
+                c.period_id == P("period_id"),
+                order_by=[c.at],
+            ),
+        )
+        return await self._in(stmt, student_ids, order=lambda a: (a.at, a.id), period_id=period_id)
 
 
 class Invites(SqlRepository[m.Invite]):
@@ -1126,6 +1211,29 @@ class Letters(SqlRepository[m.Letter]):
         stmt = self._stmt("for_student", lambda c: self._select(c.student_id == P("student_id")))
         return await self._list(stmt, student_id=student_id)
 
+    async def unanswered(self, to_role: m.PersonRole, to_ids: Sequence[int]) -> list[m.Letter]:
+        def build(c: Any) -> Select[Any]:
+            answers = t.letters.alias("answers")
+            answered = select(answers.c.id).where(answers.c.reply_to == c.id).exists()
+            return self._select(
+                c.to_role == P("role"), c.to_id.in_(P("ids", expanding=True)), ~answered
+            )
+
+        stmt = self._stmt("unanswered", build)
+        return await self._list(stmt, role=to_role, ids=list(to_ids)) if to_ids else []
+
+
+class Printouts(SqlRepository[m.Printout]):
+    entity = m.Printout
+    table = t.printouts
+
+    async def for_class(self, class_id: int) -> list[m.Printout]:
+        stmt = self._stmt(
+            "for_class",
+            lambda c: self._select(c.class_id == P("class_id"), order_by=[c.printed_at.desc()]),
+        )
+        return await self._list(stmt, class_id=class_id)
+
 
 REPOSITORIES: dict[str, type[SqlRepository[Any]]] = {
     "schools": Schools,
@@ -1151,6 +1259,7 @@ REPOSITORIES: dict[str, type[SqlRepository[Any]]] = {
     "attendance": Attendance,
     "finals": Finals,
     "remarks": Remarks,
+    "journal_remarks": JournalRemarks,
     "audit": Audit,
     "invites": Invites,
     "accounts": Accounts,
@@ -1158,4 +1267,6 @@ REPOSITORIES: dict[str, type[SqlRepository[Any]]] = {
     "deliveries": Deliveries,
     "broadcasts": Broadcasts,
     "letters": Letters,
+    "final_acks": FinalAcks,
+    "printouts": Printouts,
 }

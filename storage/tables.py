@@ -246,6 +246,7 @@ guardians = Table(
     _str("phone", ""),
     _str("email", ""),
     Column("source_id", String, nullable=True),
+    Column("paper_since", Date, nullable=True),  # refuses electronic access (rule 8)
 )
 
 guardian_links = Table(
@@ -401,6 +402,25 @@ remarks = Table(
     Index(None, "student_id", "day"),
 )
 
+journal_remarks = Table(
+    "journal_remarks",
+    metadata,
+    _id(),
+    _fk("teacher_id", "staff"),
+    _fk("class_id", "classes"),
+    Column("text", Text, nullable=False),
+    Column("due_on", Date, nullable=False),
+    _fk("author_id", "staff"),
+    _ts("created_at"),
+    _fk("subject_id", "subjects", nullable=True),
+    _fk("lesson_id", "lessons", nullable=True),
+    _fk("period_id", "periods", nullable=True),
+    _ts("fixed_at", nullable=True),
+    _fk("fixed_by", "staff", nullable=True),
+    Index(None, "teacher_id", "fixed_at"),
+    Index(None, "created_at"),
+)
+
 audit_log = Table(
     "audit_log",
     metadata,
@@ -519,6 +539,37 @@ letters = Table(
     Index(None, "student_id"),
 )
 
+# Paper diaries printed (rule 8): who, when, which days; printed_by NULL for the scheduler.
+printouts = Table(
+    "printouts",
+    metadata,
+    _id(),
+    _fk("class_id", "classes"),
+    _fk("student_id", "students"),
+    _fk("period_id", "periods", nullable=True),
+    Column("starts_on", Date, nullable=False),
+    Column("ends_on", Date, nullable=False),
+    Column("pages", Integer, nullable=False),
+    _ts("printed_at"),
+    _fk("printed_by", "staff", nullable=True),
+    Index(None, "class_id", "printed_at"),
+    Index(None, "student_id"),
+)
+
+# Period marks seen by a guardian (003 reg.3 §6): one row per guardian, child and period.
+final_acks = Table(
+    "final_acks",
+    metadata,
+    _id(),
+    _fk("guardian_id", "guardians"),
+    _fk("student_id", "students"),
+    _fk("period_id", "periods"),
+    _ts("at"),
+    Column("account_id", Integer, nullable=True),  # no foreign key: the record outlives it
+    UniqueConstraint("guardian_id", "student_id", "period_id"),
+    Index(None, "student_id", "period_id"),
+)
+
 # One row per push and recipient; the delivery worker claims them with a lease.
 deliveries = Table(
     "deliveries",
@@ -607,12 +658,15 @@ MAPPINGS: tuple[tuple[type, Table, tuple[str, ...]], ...] = (
     (m.AttendanceRecord, attendance, ()),
     (m.FinalMark, final_marks, ()),
     (m.Remark, remarks, ()),
+    (m.JournalRemark, journal_remarks, ()),
     (m.AuditEntry, audit_log, ()),
     (m.Account, accounts, ()),
     (m.Invite, invites, ()),
     (m.AccountLink, account_links, ()),
     (m.Broadcast, broadcasts, ()),
     (m.Letter, letters, ()),
+    (m.Printout, printouts, ()),
+    (m.FinalAck, final_acks, ()),
     (m.Delivery, deliveries, _WORKER_ONLY),
 )
 

@@ -48,6 +48,7 @@ class SqlUnitOfWork:
     attendance: r.Attendance
     finals: r.Finals
     remarks: r.Remarks
+    journal_remarks: r.JournalRemarks
     audit: r.Audit
     invites: r.Invites
     accounts: r.Accounts
@@ -55,6 +56,8 @@ class SqlUnitOfWork:
     deliveries: r.Deliveries
     broadcasts: r.Broadcasts
     letters: r.Letters
+    final_acks: r.FinalAcks
+    printouts: r.Printouts
 
     def __init__(
         self, session: AsyncSession, *, readonly: bool = False, fanout: EventFanout | None = None

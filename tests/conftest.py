@@ -34,6 +34,10 @@ _PRIVATE_DB = pytest.StashKey[str]()
 
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL", "").strip() or None
 _SHARED_DATABASE_URL = TEST_DATABASE_URL
+# Backups (and the archive) are on by default, beside the database or in the working
+# directory: a test that wants them names its own temporary folders (or unsets this for the
+# default beside its temporary database); none writes beside the repository.
+os.environ["BACKUP_DIRS"] = "off"
 
 
 async def _admin(url: str, sql: str) -> None:

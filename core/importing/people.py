@@ -283,6 +283,16 @@ async def _members(ctx: ImportContext, data: RosterData) -> None:
         await join_subgroups(ctx.uow, student, wanted, student.class_since)  # type: ignore[arg-type]
 
 
+def _paper_since(current: date | None, given: date | bool | None, today: date) -> date | None:
+    """The guardians' file's «на бумаге» (rule 8): no column keeps what there is; «да» keeps
+    the day already recorded, else today; a day sets it; empty takes it off."""
+    if given is None:
+        return current
+    if given is True:
+        return current or today
+    return given or None
+
+
 async def guardians(ctx: ImportContext, data: RosterData) -> None:
     """Guardians and their links as the file lists them: a link the file no longer has ends
     (audited and reported), and with it the guardian's access to that child."""
@@ -298,6 +308,7 @@ async def guardians(ctx: ImportContext, data: RosterData) -> None:
             person = Guardian(
                 row.last_name, row.first_name, row.middle_name, row.phone, row.email, row.source_id
             )
+            person.paper_since = _paper_since(None, row.paper, ctx.today)
             existing[row.source_id] = person
             new.append(person)
             tally.added += 1
@@ -308,6 +319,7 @@ async def guardians(ctx: ImportContext, data: RosterData) -> None:
             middle_name=row.middle_name,
             phone=row.phone,
             email=row.email,
+            paper_since=_paper_since(person.paper_since, row.paper, ctx.today),
         ):
             tally.changed += 1
         else:

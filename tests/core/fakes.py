@@ -377,6 +377,10 @@ class Marks(FakeRepo[m.Mark]):
             key=lambda e: (e.student_id, e.day, e.id),
         )
 
+    async def facts_for_students(self, student_ids, start, end):
+        found = await self.for_students(student_ids, start, end)
+        return [m.MarkFact(*(getattr(e, name) for name in m.MarkFact._fields)) for e in found]
+
 
 class Attendance(FakeRepo[m.AttendanceRecord]):
     async def find(self, lesson_id, student_id):
@@ -451,6 +455,21 @@ class Audit(FakeRepo[m.AuditEntry]):
 
     async def for_actor(self, staff_id):
         return self._where(lambda e: e.actor_id == staff_id)
+
+    async def changes_between(self, start, end, actions):
+        return self._where(
+            lambda e: start <= e.at < end and not e.is_read and e.action in actions,
+            key=lambda e: (e.at, e.id),
+        )
+
+
+class FinalAcks(FakeRepo[m.FinalAck]):
+    async def for_students(self, student_ids, period_id):
+        wanted = set(student_ids)
+        return self._where(
+            lambda e: e.student_id in wanted and e.period_id == period_id,
+            key=lambda e: (e.at, e.id),
+        )
 
 
 class Invites(FakeRepo[m.Invite]):
@@ -545,6 +564,31 @@ class Letters(FakeRepo[m.Letter]):
     async def for_student(self, student_id):
         return self._where(lambda e: e.student_id == student_id)
 
+    async def unanswered(self, to_role, to_ids):
+        answered = {e.reply_to for e in self.rows.values()}
+        return self._where(
+            lambda e: e.to_role == to_role and e.to_id in to_ids and e.id not in answered
+        )
+
+
+class JournalRemarks(FakeRepo[m.JournalRemark]):
+    async def open_for(self, teacher_id):
+        return self._where(
+            lambda e: e.teacher_id == teacher_id and e.fixed_at is None, key=lambda e: e.due_on
+        )
+
+    async def open_all(self):
+        return self._where(lambda e: e.fixed_at is None, key=lambda e: e.due_on)
+
+    async def between(self, start, end):
+        return self._where(lambda e: start <= e.created_at < end, key=lambda e: e.created_at)
+
+
+class Printouts(FakeRepo[m.Printout]):
+    async def for_class(self, class_id):
+        found = self._where(lambda e: e.class_id == class_id, key=lambda e: e.printed_at)
+        return found[::-1]
+
 
 REPOS: dict[str, type[FakeRepo]] = {
     "schools": Schools,
@@ -577,6 +621,9 @@ REPOS: dict[str, type[FakeRepo]] = {
     "deliveries": Deliveries,
     "broadcasts": Broadcasts,
     "letters": Letters,
+    "final_acks": FinalAcks,
+    "journal_remarks": JournalRemarks,
+    "printouts": Printouts,
 }
 
 

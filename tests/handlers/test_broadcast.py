@@ -14,6 +14,7 @@ from notifications import buttons as b
 from notifications.fanout import Fanout, Windows
 from tests.handlers.conftest import World
 from tests.support import callback
+from tests.support.recording import button_texts
 
 pytestmark = pytest.mark.asyncio
 
@@ -153,8 +154,14 @@ async def test_a_guardian_answers_and_the_class_teacher_replies(w: World) -> Non
 async def test_write_to_the_class_teacher_from_the_diary(w: World) -> None:
     await w.tester.send("/write", user=w.mother)
     assert "Иванов Пётр" in w.tester.last_text(w.mother)
+    (class_teacher,) = [
+        t for t in button_texts(w.tester.keyboard(w.mother)) if t.startswith("Классный")
+    ]
+    await w.tester.click(class_teacher, user=w.mother)
     await w.tester.send("Можно ли забрать ребёнка в 12:00?", user=w.mother)
     letter = rows(w, kind="letter")[-1]
     assert json.loads(letter.payload)["text"] == "Можно ли забрать ребёнка в 12:00?"
+    # the student writes to his teachers too, but not to the administration (#14)
     await w.tester.send("/write", user=w.ivanov)
-    assert "для родителей" in w.tester.last_text(w.ivanov)
+    assert "кому вы пишете" in w.tester.last_text(w.ivanov)
+    assert "🏫 Администрация школы" not in button_texts(w.tester.keyboard(w.ivanov))

@@ -50,6 +50,7 @@ class Sent:
     ref: str = ""
     message_id: str = ""
     at: float = field(default_factory=monotonic)
+    data: bytes = b""  # a file made at send time
 
 
 @dataclass
@@ -96,6 +97,12 @@ class FakeSender:
     ) -> str:
         self._check(chat_id)
         return self._record(Sent(chat_id, caption, buttons, "document", ref))
+
+    async def send_file(
+        self, chat_id: str, name: str, data: bytes, caption: str, buttons: Buttons = ()
+    ) -> str:
+        self._check(chat_id)
+        return self._record(Sent(chat_id, caption, buttons, "file", name, data=data))
 
     async def edit_text(
         self, chat_id: str, message_ref: str, text: str, buttons: Buttons = ()

@@ -13,6 +13,7 @@ from core.access import SYSTEM
 from core.clock import FixedClock
 from core.events import MarkGiven
 from core.journal import JournalService
+from core.letters import LetterService
 from core.messaging import MessagingService
 from core.school_admin import SchoolAdminService
 from notifications.fanout import DIGEST_GRACE, Fanout, Windows
@@ -205,11 +206,12 @@ async def test_a_parent_listed_twice_gets_one_push_and_writes_as_that_childs_par
     messaging = MessagingService(s.store.uow, s.clock)
     letter = await messaging.write_to_class_teacher(viewer, s.petrova.id, "Добрый день!")
     assert (letter.from_role, letter.from_id) == (m.PersonRole.GUARDIAN, twin.id)
-    answer = await messaging.reply(s.viewer(s.class_teacher), letter.id, "Здравствуйте!")
+    letters = LetterService(s.store.uow, s.clock)
+    answer = await letters.reply(s.viewer(s.class_teacher), letter.id, "Здравствуйте!")
     assert answer.to_id == twin.id
     assert [r.account_id for r in rows(s, kind="letter") if r.role == m.PersonRole.GUARDIAN] == [
         account.id
     ]
-    again = await messaging.reply(viewer, answer.id, "Спасибо!")  # she may answer the answer
+    again = await letters.reply(viewer, answer.id, "Спасибо!")  # she may answer the answer
     assert (again.from_id, again.to_id) == (twin.id, s.class_teacher.id)
     assert class_teacher.id in {r.account_id for r in rows(s, kind="letter")}

@@ -173,10 +173,13 @@ async def test_the_scheduler_registers_its_jobs_and_stops_cleanly(net: Net) -> N
         assert ids == {
             "evening_digest",
             "fortnight_summary",
+            "paper_diaries",
             "teacher_reminders",
             "finals_missing",
             "weekly_reconciliation",
             "weekly_failing",
+            "weekly_quality",
+            "preliminary_results",
             "school_calendar",
             "lock",
         }

@@ -3,8 +3,13 @@ a school that came in through its own files; the menu offers each role its own s
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import pytest
+
 from bot.config import Settings
 from core.model import PersonRole
+from storage import backup
 from tests.support import TgUser
 from tests.support.school import ImportedSchool
 
@@ -34,7 +39,9 @@ def _backup_line(text: str) -> str | None:
     return lines[fixes[0] - 1] if fixes else None
 
 
-async def test_the_admin_menu_starts_with_what_the_school_lacks(school: ImportedSchool) -> None:
+async def test_the_admin_menu_starts_with_what_the_school_lacks(
+    school: ImportedSchool, monkeypatch: pytest.MonkeyPatch
+) -> None:
     await school.link(ADMIN, PersonRole.ADMIN, "T-001")
     await school.tester.send("/admin", user=ADMIN)
     text = school.tester.last_text(ADMIN)
@@ -43,14 +50,20 @@ async def test_the_admin_menu_starts_with_what_the_school_lacks(school: Imported
     assert "schoolbot invites --staff" in text  # and the command that fixes it
     assert text.endswith("Администрирование. Что вы хотите сделать?")
     backups = _backup_line(text)
-    assert backups is not None and backups.startswith("⛔")  # no BACKUP_DIRS at all
+    assert backups is not None and backups.startswith("⛔")  # the tests' BACKUP_DIRS=off
     buttons = _buttons(school, ADMIN)
     assert "🗓 Уроки и замены" in buttons and "🎓 Новый учебный год" in buttons
 
     await school.tester.send("/admin", user=ADMIN, settings=_settings("/backups/a"))
     backups = _backup_line(school.tester.last_text(ADMIN))
     assert backups is not None and backups.startswith("⚠️")  # one place: a warning
-    await school.tester.send("/admin", user=ADMIN, settings=_settings("/backups/a; /mnt/b, "))
+    two = _settings("/backups/a; /mnt/b, ")
+    await school.tester.send("/admin", user=ADMIN, settings=two)
+    backups = _backup_line(school.tester.last_text(ADMIN))
+    assert backups is not None and "на одном диске" in backups  # not mounted: one medium
+    media = {Path("/backups/a"): 1, Path("/mnt/b"): 2}  # as if /mnt/b were a mounted disk
+    monkeypatch.setattr(backup, "device_of", lambda folder: media[folder])
+    await school.tester.send("/admin", user=ADMIN, settings=two)
     assert _backup_line(school.tester.last_text(ADMIN)) is None
 
 

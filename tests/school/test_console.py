@@ -49,8 +49,8 @@ async def test_status_says_what_is_missing_and_how_to_fix_it(
     school: ImportedSchool, console, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     code, out, _ = await console("status")
-    assert code == 1  # no backups: the school is not ready
-    assert "BACKUP_DIRS" in out
+    assert code == 1  # backups beside the database only, and no key to sign them: not ready
+    assert "BACKUP_DIRS" in out and "только в одно место" in out
     assert "invites --staff" in out  # the timetable's teachers have not signed in
     assert "schoolbot invites --class 5А --out codes-5А" in out  # nor have the parents codes
     assert "Орлова Н.И.," in out and ".." not in out
@@ -58,6 +58,12 @@ async def test_status_says_what_is_missing_and_how_to_fix_it(
     code, out, _ = await console("status")
     assert code == 1 and "schoolbot backup key new" in out  # unsigned backups are not made
     monkeypatch.setenv("BACKUP_KEY", "k" * 43)
+    code, out, err = await console("status")
+    assert code == 0 and "на одном диске" in out  # two folders, one medium: a warning
+    from storage import backup
+
+    media = {tmp_path / "a": 1, tmp_path / "b": 2}  # as if b were a mounted disk
+    monkeypatch.setattr(backup, "device_of", lambda folder: media[folder])
     code, out, err = await console("status")
     assert "⚠️ Пробного восстановления ещё не было" in out  # the weekly drill has not run yet
     # the first quarter is over, its window too, and its marks were never set here: the

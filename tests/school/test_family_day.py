@@ -325,6 +325,8 @@ async def test_a_parent_of_two_is_told_whose_child_without_declined_names(
     await school.tester.send("/write", user=MOTHER)
     assert school.tester.last_text(MOTHER) == "О каком ребёнке?"
     await school.tester.click("Волкова София, 5А", user=MOTHER)
+    assert school.tester.last_text(MOTHER) == "Волкова София Денисовна, 5А: кому вы пишете?"
+    await school.tester.click("Классный руководитель: Кузнецов Олег Андреевич", user=MOTHER)
     assert school.tester.last_text(MOTHER) == (
         "Волкова София Денисовна, 5А: напишите классному руководителю."
     )

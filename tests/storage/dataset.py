@@ -240,6 +240,32 @@ async def populate(uow: UnitOfWork) -> None:
     )
     await uow.audit.add(m.AuditEntry(at(16, 12), None, "import", "student", IVANOV, IVANOV, id=161))
     await uow.audit.add(m.AuditEntry(at(16, 13), OLEG, "period.close", "period", 21, id=162))
+    # the period marks seen by a guardian: the second quarter (two children), the first
+    await uow.final_acks.add(m.FinalAck(MOTHER, PETROVA, 22, at(18), id=1201))
+    await uow.final_acks.add(m.FinalAck(MOTHER, IVANOV, 22, at(17), id=1200))
+    await uow.final_acks.add(m.FinalAck(MOTHER, IVANOV, 21, at(27, month=10), id=1202))
+    # the deputy's remarks on the journals: two open for Anna, one fixed by Maria
+    for remark in (
+        m.JournalRemark(ANNA, C7A, "Нет темы", D(2026, 11, 20), OLEG, at(16), id=1300),
+        m.JournalRemark(ANNA, C7A, "Нет задания", D(2026, 11, 18), OLEG, at(17), id=1301),
+        m.JournalRemark(
+            MARIA,
+            C7A,
+            "Поздние отметки",
+            D(2026, 11, 19),
+            OLEG,
+            at(15),
+            fixed_at=at(18),
+            fixed_by=MARIA,
+            id=1302,
+        ),
+    ):
+        await uow.journal_remarks.add(remark)
+    # paper diaries printed: two in 7А (by the class teacher, by the scheduler), one in 7Б
+    first, last = D(2026, 11, 2), D(2026, 11, 15)
+    await uow.printouts.add(m.Printout(C7A, IVANOV, 22, first, last, 1, at(16), ANNA, id=1310))
+    await uow.printouts.add(m.Printout(C7A, PETROVA, 22, first, last, 2, at(17), id=1311))
+    await uow.printouts.add(m.Printout(C7B, KOZLOV, 22, first, last, 1, at(16), id=1312))
 
     acc_tg = await uow.accounts.add(m.Account("telegram", "100", at(1), id=170))
     await uow.accounts.add(

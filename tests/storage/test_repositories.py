@@ -40,6 +40,7 @@ from tests.storage.dataset import (
     SENIOR,
     SIDOROV,
     YOLKIN,
+    at,
 )
 
 D = date
@@ -177,6 +178,13 @@ QUERIES: list[tuple[str, str, tuple[Any, ...], Any]] = [
     ("marks", "for_students", ([IVANOV, PETROVA], NOV(16), NOV(18)), [125, 120, 122, 126, 123]),
     ("marks", "for_students", ([IVANOV, PETROVA], NOV(16), NOV(18), 44), [123]),
     ("marks", "for_students", ([], NOV(16), NOV(18)), []),
+    (
+        "marks",
+        "facts_for_students",
+        ([IVANOV, PETROVA], NOV(16), NOV(18)),
+        [125, 120, 122, 126, 123],
+    ),
+    ("marks", "facts_for_students", ([], NOV(16), NOV(18)), []),
     ("attendance", "find", (L_MATHS, IVANOV), 130),
     ("attendance", "find", (L_MATHS, PETROVA), None),
     ("attendance", "for_lesson", (L_MATHS,), [130]),
@@ -198,6 +206,10 @@ QUERIES: list[tuple[str, str, tuple[Any, ...], Any]] = [
     ("audit", "for_student", (IVANOV,), [160, 161]),
     ("audit", "for_actor", (ANNA,), [160]),
     ("audit", "for_actor", (OLEG,), [162]),
+    ("audit", "changes_between", (at(16), at(17), ["mark.correct", "period.close"]), [160, 162]),
+    ("audit", "changes_between", (at(16, 12), at(17), ["mark.correct"]), []),
+    ("final_acks", "for_students", ([PETROVA, IVANOV], 22), [1200, 1201]),
+    ("final_acks", "for_students", ([IVANOV], 21), [1202]),
     ("invites", "by_hash", ("h1",), 180),
     ("invites", "by_hash", ("nope",), None),
     ("invites", "for_person", (G, MOTHER), [180]),
@@ -227,6 +239,17 @@ QUERIES: list[tuple[str, str, tuple[Any, ...], Any]] = [
     ("broadcasts", "for_class", (C10A,), []),
     ("letters", "for_student", (IVANOV,), [210, 211]),
     ("letters", "for_student", (PETROVA,), []),
+    ("letters", "unanswered", (G, [MOTHER]), [211]),  # 210 was answered by 211
+    ("letters", "unanswered", (ST, [MARIA]), []),
+    ("letters", "unanswered", (G, []), []),
+    ("journal_remarks", "open_for", (ANNA,), [1301, 1300]),  # by the date to fix them
+    ("journal_remarks", "open_for", (MARIA,), []),  # hers is fixed
+    ("journal_remarks", "open_all", (), [1301, 1300]),
+    ("journal_remarks", "between", (at(15), at(17)), [1302, 1300]),
+    ("journal_remarks", "between", (at(17), at(18)), [1301]),
+    ("printouts", "for_class", (C7A,), [1311, 1310]),  # the newest first
+    ("printouts", "for_class", (C7B,), [1312]),
+    ("printouts", "for_class", (C10A,), []),
 ]
 
 REPOS = sorted({q[0] for q in QUERIES})
