@@ -138,6 +138,10 @@ class StaffRepo(Repository[Staff], Protocol):
 class StaffRoleRepo(Repository[StaffRole], Protocol):
     async def for_staff(self, staff_id: int) -> list[StaffRole]: ...
 
+    async def remove(self, entities: Sequence[StaffRole]) -> None:
+        """A role the staff file no longer gives: the rights it carried end with it."""
+        ...
+
 
 class TeachingRepo(Repository[Teaching], Protocol):
     async def for_staff(self, staff_id: int, on: date | None = None) -> list[Teaching]:

@@ -338,7 +338,7 @@ class StaffMembers(SqlRepository[m.Staff]):
         return await self._many(ids)
 
 
-class StaffRoles(SqlRepository[m.StaffRole]):
+class StaffRoles(_Removes, SqlRepository[m.StaffRole]):
     entity = m.StaffRole
     table = t.staff_roles
 

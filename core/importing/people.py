@@ -9,7 +9,6 @@ longer has is ended, audited and reported, and the access behind it goes with it
 
 from __future__ import annotations
 
-from collections import defaultdict
 from datetime import date, timedelta
 
 from core.errors import DomainError, TransferRefused
@@ -22,6 +21,7 @@ from core.model import (
     GuardianLink,
     Staff,
     StaffRole,
+    StaffRoleKind,
     Student,
     Subgroup,
     Teaching,
@@ -53,15 +53,21 @@ async def staff(ctx: ImportContext, data: RosterData) -> None:
         else:
             tally.unchanged += 1
     await ctx.uow.staff.add_all([p for p, _ in fresh])
-    roles = defaultdict(set)
-    for role in await ctx.uow.staff_roles.list_all():
-        roles[role.staff_id].add(role.role)
+    # The staff file is the whole staff: a role it no longer gives ends, and so do the roles of
+    # someone no longer in it (a deputy's rights end with the deputy's post, 001 §3.1).
+    wanted: dict[int, frozenset[StaffRoleKind]] = {
+        ctx.staff_by_source[row.source_id].id: row.roles  # type: ignore[misc]
+        for row in data.staff
+    }
+    held = await ctx.uow.staff_roles.list_all()
+    await ctx.uow.staff_roles.remove([r for r in held if r.role not in wanted.get(r.staff_id, ())])
+    kept = {(r.staff_id, r.role) for r in held}
     await ctx.uow.staff_roles.add_all(
         [
-            StaffRole(ctx.staff_by_source[row.source_id].id, role)  # type: ignore[arg-type]
-            for row in data.staff
-            for role in sorted(row.roles)
-            if role not in roles[ctx.staff_by_source[row.source_id].id]  # type: ignore[index]
+            StaffRole(staff_id, role)
+            for staff_id, roles in wanted.items()
+            for role in sorted(roles)
+            if (staff_id, role) not in kept
         ]
     )
 

@@ -154,6 +154,10 @@ class StaffRoles(FakeRepo[m.StaffRole]):
     async def for_staff(self, staff_id):
         return self._where(lambda e: e.staff_id == staff_id)
 
+    async def remove(self, entities):
+        for e in entities:
+            self.rows.pop(e.id, None)
+
 
 class Teachings(FakeRepo[m.Teaching]):
     async def for_staff(self, staff_id, on=None):

@@ -165,3 +165,38 @@ async def test_a_student_who_left_gives_no_access_but_the_finals_and_no_new_code
         class_teacher, six.id, Audience.GUARDIANS, "Собрание в пятницу"
     )
     assert "broadcast" not in await pushes_to(school, BELKINA)
+
+
+async def test_a_role_the_staff_file_no_longer_gives_ends(school: ImportedSchool) -> None:
+    """The deputy whose post the re-imported staff file takes away, and a director no longer in
+    it, lose the administration's screens at once; the roles the file still gives stay."""
+    from aiogram.methods import SendDocument
+
+    from handlers.admin_reports import ReportCb
+
+    deputy, director = TgUser(5011, "Наталья"), TgUser(5012, "Виктор")
+    await school.link(deputy, PersonRole.STAFF, "T-003")
+    await school.link(director, PersonRole.STAFF, "T-002")
+    movement = ReportCb(kind="mv", period=2)
+    for user in (deputy, director):
+        await school.tester.click(movement, user=user, forged=True)
+        assert len(school.tester.sent(SendDocument, user)) == 1
+
+    next(r for r in school.files.staff if r[0] == "T-003")[4] = "teacher"
+    school.files.staff = [r for r in school.files.staff if r[0] != "T-002"]
+    report = await school.import_roster()
+    assert report.applied, report.errors
+
+    for n, user in enumerate((deputy, director), start=1):
+        await school.tester.click(movement, user=user, forged=True)
+        assert len(school.tester.sent(SendDocument, user)) == 1, user  # no second file
+        assert alerts(school, user) == ["У вас нет доступа к этим данным."] * n  # every chat's
+    async with school.database.uow(readonly=True) as uow:
+        held = {(r.staff_id, r.role.value) for r in await uow.staff_roles.list_all()}
+    orlova = await school.person_id(PersonRole.STAFF, "T-003")
+    gromov = await school.person_id(PersonRole.STAFF, "T-002")
+    assert (orlova, "teacher") in held and (orlova, "deputy") not in held
+    assert not any(staff_id == gromov for staff_id, _ in held)
+    # she still teaches history: the teacher's day is hers
+    await school.tester.send("/today", user=deputy)
+    assert "нет доступа" not in school.tester.last_text(deputy)

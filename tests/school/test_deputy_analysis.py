@@ -21,7 +21,7 @@ from bot.sender import TelegramSender
 from core.access import SYSTEM
 from core.control import ControlReports
 from core.errors import AccessDenied
-from core.model import AttendanceKind, DeliveryStatus, MarkValue, PersonRole, StaffRoleKind
+from core.model import AttendanceKind, DeliveryStatus, MarkValue, PersonRole
 from core.reports import ReportService
 from core.school_admin import SchoolAdminService
 from handlers.admin_reports import ReportCb
@@ -115,14 +115,11 @@ def _sheets(call: SendDocument) -> dict[str, list[tuple]]:
 
 
 async def _drop_deputy_role(school: ImportedSchool) -> None:
-    """Наталья Игоревна is no longer the deputy (the roster import only adds roles: the role
-    row goes as the administrator takes it away in the database)."""
-    staff_id = await school.person_id(PersonRole.STAFF, "T-003")
-    async with school.database.uow() as uow:
-        for role in await uow.staff_roles.for_staff(staff_id):
-            if role.role == StaffRoleKind.DEPUTY:
-                await uow.staff_roles.session.delete(role)  # type: ignore[attr-defined]
-        await uow.commit()
+    """Наталья Игоревна is no longer the deputy: the school's staff file says so, re-imported."""
+    row = next(r for r in school.files.staff if r[0] == "T-003")
+    row[4] = "teacher"
+    report = await school.import_roster()
+    assert report.applied, report.errors
 
 
 # -- the weekly analysis ---------------------------------------------------------------------
