@@ -12,7 +12,6 @@ import json
 import logging
 import os
 import sys
-import tempfile
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
@@ -21,6 +20,7 @@ from typing import Any
 from babel.dates import format_datetime
 from pydantic import ValidationError
 
+from bot.cli_common import CliError, Context, positive, writable, write_atomically
 from bot.config import Settings
 from bot.messages import describe_error
 from core import redaction
@@ -35,41 +35,22 @@ EXIT_FAILED = 1
 EXIT_USAGE = 2
 
 
-class CliError(Exception):
-    """A refusal already phrased for the console."""
-
-
-class _Context:
-    def __init__(self, settings: Settings) -> None:
-        self.settings = settings
-        self.locale = settings.default_locale
-        self._ = translations(self.locale).gettext
-        self.clock = settings.clock()
-
-    async def database(self):
-        from notifications.fanout import Fanout
-        from storage.db import Database
-
-        # What a console command changes is pushed like a change made in the bot.
-        return Database.connect(self.settings.database_url, fanout=Fanout(self.clock))
-
-
 # -- subcommands -----------------------------------------------------------------------------
 
 
-async def cmd_db_upgrade(ctx: _Context, args: argparse.Namespace) -> None:
+async def cmd_db_upgrade(ctx: Context, args: argparse.Namespace) -> None:
     from storage.migrate import upgrade
 
     revision = await upgrade(ctx.settings.database_url, args.revision)
     print(ctx._("The database is up to date (revision {revision}).").format(revision=revision))
 
 
-async def cmd_demo(ctx: _Context, args: argparse.Namespace) -> None:
+async def cmd_demo(ctx: Context, args: argparse.Namespace) -> None:
     from storage.demo import load_demo
     from storage.migrate import upgrade
 
     out: Path | None = args.invites
-    if out is not None and not _writable(out):
+    if out is not None and not writable(out):
         raise CliError(ctx._("Cannot write the file {path}.").format(path=out))
     await upgrade(ctx.settings.database_url)
     database = await ctx.database()
@@ -99,11 +80,11 @@ async def cmd_demo(ctx: _Context, args: argparse.Namespace) -> None:
             link = ctx.settings.invite_link(entry["code"])
             if link:
                 entry["link"] = link
-        _write_atomically(out, json.dumps(summary.invites, ensure_ascii=False, indent=2))
+        write_atomically(out, json.dumps(summary.invites, ensure_ascii=False, indent=2))
         print(ctx._("Invite codes written to {path}.").format(path=out))
 
 
-async def _find_person(ctx: _Context, uow, role: PersonRole, args: argparse.Namespace) -> int:
+async def _find_person(ctx: Context, uow, role: PersonRole, args: argparse.Namespace) -> int:
     from core.people import find_person, people_of
 
     if args.id is not None:
@@ -130,7 +111,7 @@ async def _find_person(ctx: _Context, uow, role: PersonRole, args: argparse.Name
     return found[0].id
 
 
-async def cmd_invite(ctx: _Context, args: argparse.Namespace) -> None:
+async def cmd_invite(ctx: Context, args: argparse.Namespace) -> None:
     role = PersonRole(args.role)
     database = await ctx.database()
     try:
@@ -149,14 +130,14 @@ async def cmd_invite(ctx: _Context, args: argparse.Namespace) -> None:
     print(ctx._("Valid once, until {until}.").format(until=until))
 
 
-def _token_checked(ctx: _Context) -> None:
+def _token_checked(ctx: Context) -> None:
     # Before the runner's imports (aiogram takes seconds to load): a typo is told at once.
     if ctx.settings.token_problem:
         reason = ctx._(ctx.settings.token_problem)
         raise CliError(ctx._("Cannot start: {reason}").format(reason=reason))
 
 
-async def cmd_run(ctx: _Context, args: argparse.Namespace) -> None:
+async def cmd_run(ctx: Context, args: argparse.Namespace) -> None:
     _token_checked(ctx)
     from bot.runner import StartupError, run_polling, run_webhook
 
@@ -172,7 +153,7 @@ async def cmd_run(ctx: _Context, args: argparse.Namespace) -> None:
         raise CliError(ctx._("Cannot start: {reason}").format(reason=reason)) from exc
 
 
-async def cmd_worker(ctx: _Context, args: argparse.Namespace) -> None:
+async def cmd_worker(ctx: Context, args: argparse.Namespace) -> None:
     _token_checked(ctx)
     from bot.runner import StartupError, run_worker
 
@@ -209,26 +190,7 @@ def _configuration_error(field: str, error: Any) -> str:
     return _("Configuration error: {field}: {problem}").format(field=field, problem=problem)
 
 
-def _writable(path: Path) -> bool:
-    parent = path.resolve().parent
-    return parent.is_dir() and os.access(parent, os.W_OK) and not path.is_dir()
-
-
-def _write_atomically(path: Path, text: str) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.resolve().parent, prefix=f".{path.name}.")
-    with os.fdopen(fd, "w", encoding="utf-8") as fp:
-        fp.write(text)
-    os.replace(tmp, path)
-
-
-def _positive(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError("must be a positive number")
-    return value
-
-
-Handler = Callable[[_Context, argparse.Namespace], Awaitable[None]]
+Handler = Callable[[Context, argparse.Namespace], Awaitable[None]]
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -296,7 +258,7 @@ def build_parser() -> argparse.ArgumentParser:
     invite.add_argument("--class", dest="class_name", help="narrow a student's name to a class")
     invite.add_argument(
         "--days",
-        type=_positive,
+        type=positive,
         default=DEFAULT_TTL_DAYS,
         help=f"days the code stays valid (at most {MAX_TTL_DAYS})",
     )
@@ -325,7 +287,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         _fail(_configuration_error(field, first))
         return EXIT_USAGE
     settings.guard_secrets()
-    ctx = _Context(settings)
+    ctx = Context(settings)
     handler: Handler = args.handler
     try:
         asyncio.run(handler(ctx, args))

@@ -9,7 +9,7 @@ from pathlib import Path
 from babel.dates import format_datetime
 
 from bot.batches import console_reads
-from bot.cli import CliError, _Context, _positive
+from bot.cli_common import CliError, Context, positive, writable, write_bytes
 from bot.messages import N_
 from core.access import CONSOLE
 from core.invites import DEFAULT_TTL_DAYS
@@ -29,16 +29,14 @@ def _outputs(out: Path) -> tuple[Path, Path]:
     return base.with_name(base.name + ".xlsx"), base.with_name(base.name + ".pdf")
 
 
-async def cmd_invites(ctx: _Context, args: argparse.Namespace) -> None:
-    from bot.cli_admin import _write_bytes
+async def cmd_invites(ctx: Context, args: argparse.Namespace) -> None:
     from bot.invite_sheet import sheet_pdf, sheet_xlsx
     from core.access_admin import AccessAdminService
 
     xlsx, pdf = _outputs(args.out)
-    from bot.cli import _writable
 
     for path in (xlsx, pdf):
-        if not _writable(path):
+        if not writable(path):
             raise CliError(ctx._("Cannot write the file {path}.").format(path=path))
     database = await ctx.database()
     try:
@@ -54,8 +52,8 @@ async def cmd_invites(ctx: _Context, args: argparse.Namespace) -> None:
         return
     link = ctx.settings.invite_link
     tz = ctx.clock.tz
-    _write_bytes(ctx, xlsx, sheet_xlsx(lines, ctx._, link, tz))
-    _write_bytes(ctx, pdf, sheet_pdf(lines, ctx._, link, tz, ctx.settings.bot_username))
+    write_bytes(ctx, xlsx, sheet_xlsx(lines, ctx._, link, tz))
+    write_bytes(ctx, pdf, sheet_pdf(lines, ctx._, link, tz, ctx.settings.bot_username))
     if args.staff:
         print(ctx._("{n} invite codes issued for staff not signed in yet.").format(n=len(lines)))
         return
@@ -66,7 +64,7 @@ async def cmd_invites(ctx: _Context, args: argparse.Namespace) -> None:
     )
 
 
-async def cmd_revoke(ctx: _Context, args: argparse.Namespace) -> None:
+async def cmd_revoke(ctx: Context, args: argparse.Namespace) -> None:
     from core.access_admin import AccessAdminService
     from core.invites import InviteService
 
@@ -87,7 +85,7 @@ async def cmd_revoke(ctx: _Context, args: argparse.Namespace) -> None:
     print(ctx._("Access revoked: {n} accounts unlinked, unused codes revoked.").format(n=n))
 
 
-async def cmd_linked(ctx: _Context, args: argparse.Namespace) -> None:
+async def cmd_linked(ctx: Context, args: argparse.Namespace) -> None:
     from core.access_admin import AccessAdminService
 
     database = await ctx.database()
@@ -109,9 +107,8 @@ async def cmd_linked(ctx: _Context, args: argparse.Namespace) -> None:
         print(f"{x.name}\t{role}\t{x.class_name or '—'}\t{since}\t{x.locale}\t{state}")
 
 
-async def cmd_chart(ctx: _Context, args: argparse.Namespace) -> None:
+async def cmd_chart(ctx: Context, args: argparse.Namespace) -> None:
     from bot.admin_charts import attendance_png, results_png
-    from bot.cli_admin import _write_bytes
     from core.access_admin import AccessAdminService
 
     database = await ctx.database()
@@ -121,7 +118,7 @@ async def cmd_chart(ctx: _Context, args: argparse.Namespace) -> None:
     finally:
         await database.dispose()
     draw = results_png if args.kind == "results" else attendance_png
-    _write_bytes(ctx, args.out, draw(data, ctx.locale))
+    write_bytes(ctx, args.out, draw(data, ctx.locale))
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -138,7 +135,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     who.add_argument("--staff", action="store_true", help="the staff not signed in yet")
     inv.add_argument("--out", type=Path, required=True, metavar="FILE", help="FILE[.xlsx|.pdf]")
     inv.add_argument(
-        "--days", type=_positive, default=DEFAULT_TTL_DAYS, help="days the codes stay valid"
+        "--days", type=positive, default=DEFAULT_TTL_DAYS, help="days the codes stay valid"
     )
     inv.set_defaults(handler=cmd_invites)
 

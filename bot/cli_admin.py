@@ -14,7 +14,7 @@ from tqdm import tqdm
 
 from bot import cli_backup
 from bot.batches import console_reads
-from bot.cli import CliError, _Context
+from bot.cli_common import CliError, Context, write_bytes
 from bot.import_text import ENTITIES, describe_problem, tally_lines
 from core.access import CONSOLE
 from core.import_apply import ImportReport, ImportService, Progress
@@ -25,7 +25,7 @@ from core.people import find_person
 class ProgressBar:
     """One console bar over an import's stages; silent when nothing is to be done."""
 
-    def __init__(self, ctx: _Context, title: str) -> None:
+    def __init__(self, ctx: Context, title: str) -> None:
         self.bar = tqdm(total=0, desc=title, unit=ctx._("rows"), file=sys.stderr, leave=True)
         self.title = title
         self.gettext = ctx._
@@ -40,7 +40,7 @@ class ProgressBar:
         self.bar.close()
 
 
-def print_report(ctx: _Context, report: ImportReport) -> None:
+def print_report(ctx: Context, report: ImportReport) -> None:
     for problem in report.warnings:
         print(ctx._("warning: {text}").format(text=describe_problem(problem, ctx._)))
     if report.errors:
@@ -58,7 +58,7 @@ def print_report(ctx: _Context, report: ImportReport) -> None:
 
 
 async def _import(
-    ctx: _Context,
+    ctx: Context,
     args: argparse.Namespace,
     run: Callable[[ImportService, Progress], Any],
     title: str,
@@ -73,7 +73,7 @@ async def _import(
     print_report(ctx, report)
 
 
-def _read(ctx: _Context, read: Callable[[], Any]) -> Any:
+def _read(ctx: Context, read: Callable[[], Any]) -> Any:
     from storage.importers import ImportFileError
 
     try:
@@ -84,7 +84,7 @@ def _read(ctx: _Context, read: Callable[[], Any]) -> Any:
         raise CliError(ctx._("Nothing was imported: the file cannot be read.")) from exc
 
 
-def read_files(ctx: _Context, paths: list[Path]) -> Any:
+def read_files(ctx: Context, paths: list[Path]) -> Any:
     """The school's CSV and XLSX files as tables; an unreadable one is told with its line."""
     from core.imports import ALIASES
     from storage.importers import read_tables
@@ -92,7 +92,7 @@ def read_files(ctx: _Context, paths: list[Path]) -> Any:
     return _read(ctx, lambda: read_tables(paths, ALIASES))
 
 
-async def cmd_import_roster(ctx: _Context, args: argparse.Namespace) -> None:
+async def cmd_import_roster(ctx: Context, args: argparse.Namespace) -> None:
     tables = read_files(ctx, args.files)
     await _import(
         ctx,
@@ -102,7 +102,7 @@ async def cmd_import_roster(ctx: _Context, args: argparse.Namespace) -> None:
     )
 
 
-async def cmd_import_timetable(ctx: _Context, args: argparse.Namespace) -> None:
+async def cmd_import_timetable(ctx: Context, args: argparse.Namespace) -> None:
     tables = read_files(ctx, args.files)
     await _import(
         ctx,
@@ -112,7 +112,7 @@ async def cmd_import_timetable(ctx: _Context, args: argparse.Namespace) -> None:
     )
 
 
-async def cmd_import_oneroster(ctx: _Context, args: argparse.Namespace) -> None:
+async def cmd_import_oneroster(ctx: Context, args: argparse.Namespace) -> None:
     from storage.importers import read_oneroster
 
     tables = _read(ctx, lambda: read_oneroster(args.path))
@@ -171,18 +171,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 # -- exports and reports ------------------------------------------------------------------------
 
 
-def _write_bytes(ctx: _Context, path: Path, data: bytes) -> None:
-    from bot.cli import _writable
-
-    if not _writable(path):
-        raise CliError(ctx._("Cannot write the file {path}.").format(path=path))
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_bytes(data)
-    tmp.replace(path)
-    print(ctx._("Written: {path}").format(path=path))
-
-
-async def _reports(ctx: _Context):
+async def _reports(ctx: Context):
     """The database and the reports, whose reads are on record: close ``reports.reads``."""
     from core.reports import ReportService
 
@@ -190,7 +179,7 @@ async def _reports(ctx: _Context):
     return database, ReportService(database.uow, ctx.clock, console_reads(database.uow, ctx.clock))
 
 
-async def cmd_export(ctx: _Context, args: argparse.Namespace) -> None:
+async def cmd_export(ctx: Context, args: argparse.Namespace) -> None:
     from bot.admin_files import report_xlsx
 
     database, reports = await _reports(ctx)
@@ -199,12 +188,12 @@ async def cmd_export(ctx: _Context, args: argparse.Namespace) -> None:
             export = await reports.journal(CONSOLE, args.class_name, args.period)
             out: Path = args.out
             path = out if out.suffix.lower() == ".xlsx" else out / export.file_name
-            _write_bytes(ctx, path, report_xlsx(export, ctx.locale))
+            write_bytes(ctx, path, report_xlsx(export, ctx.locale))
         else:
             async with database.uow(readonly=True) as uow:
                 student = await find_person(uow, PersonRole.STUDENT, args.student)
             table = await reports.statement(CONSOLE, student)
-            _write_bytes(ctx, args.out, report_xlsx(table, ctx.locale))
+            write_bytes(ctx, args.out, report_xlsx(table, ctx.locale))
     finally:
         await reports.reads.close()  # type: ignore[attr-defined]
         await database.dispose()
@@ -243,7 +232,7 @@ REPORTS = (
 )
 
 
-async def cmd_report(ctx: _Context, args: argparse.Namespace) -> None:
+async def cmd_report(ctx: Context, args: argparse.Namespace) -> None:
     from bot.admin_files import report_xlsx
     from core.control import ControlReports
 
@@ -282,13 +271,13 @@ async def cmd_report(ctx: _Context, args: argparse.Namespace) -> None:
     finally:
         await reports.reads.close()  # type: ignore[attr-defined]
         await database.dispose()
-    _write_bytes(ctx, args.out, report_xlsx(table, ctx.locale))
+    write_bytes(ctx, args.out, report_xlsx(table, ctx.locale))
 
 
 # -- periods and the audit log ------------------------------------------------------------------
 
 
-async def cmd_period(ctx: _Context, args: argparse.Namespace) -> None:
+async def cmd_period(ctx: Context, args: argparse.Namespace) -> None:
     from babel.dates import format_date
 
     from core.school_admin import SchoolAdminService
@@ -342,7 +331,7 @@ async def cmd_period(ctx: _Context, args: argparse.Namespace) -> None:
         await database.dispose()
 
 
-async def cmd_audit(ctx: _Context, args: argparse.Namespace) -> None:
+async def cmd_audit(ctx: Context, args: argparse.Namespace) -> None:
     """The audit log of a student or a teacher, or who looked at a student (``--reads``), in
     words; reading it is itself on record (channel ``console``)."""
     from bot import audit_text
@@ -389,7 +378,7 @@ async def cmd_audit(ctx: _Context, args: argparse.Namespace) -> None:
         print(line)
 
 
-async def cmd_correct(ctx: _Context, args: argparse.Namespace) -> None:
+async def cmd_correct(ctx: Context, args: argparse.Namespace) -> None:
     """A deputy's or the admin's audited correction (001 §8.6): it acts as that person."""
     from core.access import Viewer
     from core.journal import JournalService

@@ -8,7 +8,7 @@ import argparse
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from bot.cli import CliError, _Context
+from bot.cli_common import CliError, Context
 from bot.messages import N_
 
 if TYPE_CHECKING:
@@ -23,7 +23,7 @@ PROBLEMS = {
 }
 
 
-def _folders(ctx: _Context, given: list[Path] | None) -> list[Path]:
+def _folders(ctx: Context, given: list[Path] | None) -> list[Path]:
     from storage.archive import archive_dirs
 
     folders = list(given or archive_dirs(ctx.settings))
@@ -41,7 +41,7 @@ def _table(rows: list[list[str]]) -> list[str]:
     return ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in rows]
 
 
-def entry_rows(ctx: _Context, found: list[tuple[Entry, int]], places: int) -> list[str]:
+def entry_rows(ctx: Context, found: list[tuple[Entry, int]], places: int) -> list[str]:
     head = [
         ctx._("File"),
         ctx._("What"),
@@ -70,7 +70,7 @@ def entry_rows(ctx: _Context, found: list[tuple[Entry, int]], places: int) -> li
     return _table([head, *rows])
 
 
-async def cmd_list(ctx: _Context, args: argparse.Namespace) -> None:
+async def cmd_list(ctx: Context, args: argparse.Namespace) -> None:
     from storage.archive import listing
 
     folders = _folders(ctx, args.dir)
@@ -82,11 +82,11 @@ async def cmd_list(ctx: _Context, args: argparse.Namespace) -> None:
     print("\n".join(entry_rows(ctx, found, len(folders))))
 
 
-def problem_line(ctx: _Context, problem: Problem) -> str:
+def problem_line(ctx: Context, problem: Problem) -> str:
     return ctx._(PROBLEMS[problem.code]).format(file=problem.file, place=problem.place)
 
 
-async def cmd_verify(ctx: _Context, args: argparse.Namespace) -> None:
+async def cmd_verify(ctx: Context, args: argparse.Namespace) -> None:
     from storage.archive import listing, verify
 
     folders = _folders(ctx, args.dir)
@@ -101,7 +101,7 @@ async def cmd_verify(ctx: _Context, args: argparse.Namespace) -> None:
     )
 
 
-async def write_archive(ctx: _Context, database, closing: bool = True) -> None:  # type: ignore[no-untyped-def]
+async def write_archive(ctx: Context, database, closing: bool = True) -> None:  # type: ignore[no-untyped-def]
     """What the archive lacks, written and said; after ``period close`` and ``year new`` too
     (``closing``: a failure says the close stands)."""
     from bot.archive import Archiver
@@ -125,7 +125,7 @@ async def write_archive(ctx: _Context, database, closing: bool = True) -> None: 
     print("\n".join(f"  {name}" for name in files))
 
 
-async def cmd_write(ctx: _Context, args: argparse.Namespace) -> None:
+async def cmd_write(ctx: Context, args: argparse.Namespace) -> None:
     _folders(ctx, None)
     database = await ctx.database()
     try:

@@ -8,17 +8,17 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from bot.backup_text import backup_problem, drill_lines
-from bot.cli import CliError, _Context
+from bot.cli_common import CliError, Context
 
 if TYPE_CHECKING:
     from storage.backup import BackupKey
 
 
-def _refused(ctx: _Context, exc: Exception) -> CliError:
+def _refused(ctx: Context, exc: Exception) -> CliError:
     return CliError(backup_problem(getattr(exc, "code", ""), getattr(exc, "facts", {}), ctx._))
 
 
-def _key(ctx: _Context) -> BackupKey:
+def _key(ctx: Context) -> BackupKey:
     from storage.backup import BackupError, key_of
 
     try:
@@ -30,7 +30,7 @@ def _key(ctx: _Context) -> BackupKey:
     return key
 
 
-def _chosen(ctx: _Context, given: Path) -> Path:
+def _chosen(ctx: Context, given: Path) -> Path:
     """The backup itself, or the ``--out`` folder's newest backup, said which."""
     from storage.backup import BackupError, resolve
 
@@ -43,7 +43,7 @@ def _chosen(ctx: _Context, given: Path) -> Path:
     return folder
 
 
-async def cmd_backup(ctx: _Context, args: argparse.Namespace) -> None:
+async def cmd_backup(ctx: Context, args: argparse.Namespace) -> None:
     from storage.backup import BackupError, backup
 
     if args.out is None:
@@ -66,7 +66,7 @@ async def cmd_backup(ctx: _Context, args: argparse.Namespace) -> None:
     print(done.format(path=info.path, rows=info.total, tables=len(info.rows)))
 
 
-async def cmd_verify(ctx: _Context, args: argparse.Namespace) -> None:
+async def cmd_verify(ctx: Context, args: argparse.Namespace) -> None:
     from storage.backup import BackupError, verify
 
     key = _key(ctx)
@@ -83,7 +83,7 @@ async def cmd_verify(ctx: _Context, args: argparse.Namespace) -> None:
     )
 
 
-async def cmd_restore(ctx: _Context, args: argparse.Namespace) -> None:
+async def cmd_restore(ctx: Context, args: argparse.Namespace) -> None:
     from storage.backup import BackupError, restore
 
     key = _key(ctx)
@@ -99,7 +99,7 @@ async def cmd_restore(ctx: _Context, args: argparse.Namespace) -> None:
     )
 
 
-async def cmd_drill(ctx: _Context, args: argparse.Namespace) -> None:
+async def cmd_drill(ctx: Context, args: argparse.Namespace) -> None:
     from storage.backup import backup_dirs, drill, record_drill
 
     key = _key(ctx)
@@ -127,7 +127,7 @@ async def cmd_drill(ctx: _Context, args: argparse.Namespace) -> None:
     )
 
 
-async def cmd_key_new(ctx: _Context, args: argparse.Namespace) -> None:
+async def cmd_key_new(ctx: Context, args: argparse.Namespace) -> None:
     from storage.backup import new_key
 
     if ctx.settings.backup_key is not None:

@@ -11,13 +11,12 @@ from pathlib import Path
 
 from babel.dates import format_date
 
-from bot.cli import CliError, _Context
-from bot.cli_school import _date
+from bot.cli_common import CliError, Context, iso_date, save_bytes
 from core.access import CONSOLE
 from core.model import PersonRole
 
 
-async def cmd_guardian_paper(ctx: _Context, args: argparse.Namespace) -> None:
+async def cmd_guardian_paper(ctx: Context, args: argparse.Namespace) -> None:
     from core.people import find_person
     from core.printouts import PrintoutService
 
@@ -44,19 +43,13 @@ async def cmd_guardian_paper(ctx: _Context, args: argparse.Namespace) -> None:
     )
 
 
-def _folder(ctx: _Context, out: Path) -> Path:
+def _folder(ctx: Context, out: Path) -> Path:
     if not (out.is_dir() and os.access(out, os.W_OK)):
         raise CliError(ctx._("Cannot write into the folder {path}.").format(path=out))
     return out
 
 
-def _save(path: Path, content: bytes) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_bytes(content)
-    tmp.replace(path)
-
-
-async def cmd_printouts(ctx: _Context, args: argparse.Namespace) -> None:
+async def cmd_printouts(ctx: Context, args: argparse.Namespace) -> None:
     from bot.batches import console_reads
     from bot.paper_diary import printout_pdf
     from core.printouts import PrintoutService
@@ -73,7 +66,7 @@ async def cmd_printouts(ctx: _Context, args: argparse.Namespace) -> None:
             args.class_name,
             partial(printout_pdf, _=ctx._, locale=ctx.locale),
             everyone=args.all,
-            keep=partial(_save, path),
+            keep=partial(save_bytes, path),
         )
     finally:
         await reads.close()
@@ -103,7 +96,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         "children's diaries every two weeks; --off puts them back on the bot.",
     )
     gp.add_argument("--id", required=True, help="the guardian's id (R-01 or the database's)")
-    gp.add_argument("--on", type=_date, help="YYYY-MM-DD (default: today)")
+    gp.add_argument("--on", type=iso_date, help="YYYY-MM-DD (default: today)")
     gp.add_argument("--off", action="store_true", help="back to the bot, no paper")
     gp.set_defaults(handler=cmd_guardian_paper)
 

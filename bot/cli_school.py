@@ -5,11 +5,10 @@ move, add), ``student move``, ``year new``, ``status``. Registered into ``school
 from __future__ import annotations
 
 import argparse
-from datetime import date
 from pathlib import Path
 
-from bot.cli import CliError, _Context
 from bot.cli_admin import print_report, read_files
+from bot.cli_common import CliError, Context, iso_date
 from bot.school_text import plan_lines, status_lines, turnover_lines
 from core.access import CONSOLE
 from core.lessons import horizon
@@ -21,20 +20,13 @@ from core.tabular import norm_name
 from core.year import LAST_GRADE, YearService
 
 
-def _date(text: str) -> date:
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError("use YYYY-MM-DD") from None
-
-
 def _slot(text: str) -> int:
     if not text.isdigit() or not 0 <= int(text) <= 12:
         raise argparse.ArgumentTypeError("a lesson number, 0 to 12")
     return int(text)
 
 
-async def _lesson(ctx: _Context, database, args: argparse.Namespace):  # type: ignore[no-untyped-def]
+async def _lesson(ctx: Context, database, args: argparse.Namespace):  # type: ignore[no-untyped-def]
     """The lesson the arguments name: a class's lesson at a date and slot (and group)."""
     async with database.uow(readonly=True) as uow:
         cls = await class_named(uow, args.class_name, args.date)
@@ -52,7 +44,7 @@ async def _lesson(ctx: _Context, database, args: argparse.Namespace):  # type: i
     return admin, await admin.find_lesson(CONSOLE, cls.id, args.date, args.slot, group)  # type: ignore[arg-type]
 
 
-async def cmd_lessons(ctx: _Context, args: argparse.Namespace) -> None:
+async def cmd_lessons(ctx: Context, args: argparse.Namespace) -> None:
     database = await ctx.database()
     try:
         action = args.lessons_command
@@ -134,7 +126,7 @@ async def cmd_lessons(ctx: _Context, args: argparse.Namespace) -> None:
         await database.dispose()
 
 
-async def cmd_student(ctx: _Context, args: argparse.Namespace) -> None:
+async def cmd_student(ctx: Context, args: argparse.Namespace) -> None:
     database = await ctx.database()
     try:
         async with database.uow(readonly=True) as uow:
@@ -155,7 +147,7 @@ async def cmd_student(ctx: _Context, args: argparse.Namespace) -> None:
     )
 
 
-async def cmd_year(ctx: _Context, args: argparse.Namespace) -> None:
+async def cmd_year(ctx: Context, args: argparse.Namespace) -> None:
     tables = read_files(ctx, [args.calendar])
     database = await ctx.database()
     try:
@@ -174,7 +166,7 @@ async def cmd_year(ctx: _Context, args: argparse.Namespace) -> None:
     print_report(ctx, done.report)
 
 
-async def cmd_status(ctx: _Context, args: argparse.Namespace) -> None:
+async def cmd_status(ctx: Context, args: argparse.Namespace) -> None:
     database = await ctx.database()
     try:
         status = await StatusService(database.uow, ctx.clock).status(CONSOLE, ctx.settings.backups)
@@ -196,13 +188,13 @@ def register(sub: argparse._SubParsersAction) -> None:
     mk = ls_sub.add_parser(
         "make", help="make (and re-make) the lessons of a span from the timetable"
     )
-    mk.add_argument("--from", dest="start", type=_date, help="YYYY-MM-DD (default: today)")
-    mk.add_argument("--to", dest="end", type=_date, help="YYYY-MM-DD (default: in three weeks)")
+    mk.add_argument("--from", dest="start", type=iso_date, help="YYYY-MM-DD (default: today)")
+    mk.add_argument("--to", dest="end", type=iso_date, help="YYYY-MM-DD (default: in three weeks)")
     mk.set_defaults(handler=cmd_lessons)
 
     def lesson(parser: argparse.ArgumentParser) -> None:
         parser.add_argument("--class", dest="class_name", required=True, help="e.g. 6Б")
-        parser.add_argument("--date", type=_date, required=True, help="YYYY-MM-DD")
+        parser.add_argument("--date", type=iso_date, required=True, help="YYYY-MM-DD")
         parser.add_argument("--slot", type=_slot, required=True, help="the lesson's number")
         parser.add_argument("--group", help="the subgroup, when the class is split then")
         parser.set_defaults(handler=cmd_lessons)
@@ -227,12 +219,12 @@ def register(sub: argparse._SubParsersAction) -> None:
         "move", help="move a lesson nothing is written in to another day or slot"
     )
     lesson(mv)
-    mv.add_argument("--to-date", type=_date, required=True, help="YYYY-MM-DD")
+    mv.add_argument("--to-date", type=iso_date, required=True, help="YYYY-MM-DD")
     mv.add_argument("--to-slot", type=_slot, required=True, help="the new lesson number")
     mv.add_argument("--reason", help="why (kept in the audit log)")
     ad = ls_sub.add_parser("add", help="an extra lesson the timetable does not have")
     ad.add_argument("--class", dest="class_name", required=True, help="e.g. 6Б")
-    ad.add_argument("--date", type=_date, required=True, help="YYYY-MM-DD")
+    ad.add_argument("--date", type=iso_date, required=True, help="YYYY-MM-DD")
     ad.add_argument("--slot", type=_slot, required=True, help="the lesson's number")
     ad.add_argument("--subject", required=True, help="the subject's name")
     ad.add_argument("--teacher", required=True, help="the teacher's id (T-004 or the database's)")
@@ -250,7 +242,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     sm.add_argument("--id", required=True, help="the student's id (K-02 or the database's)")
     sm.add_argument("--to", required=True, metavar="CLASS", help="e.g. 7Б")
-    sm.add_argument("--on", type=_date, help="YYYY-MM-DD (default: today)")
+    sm.add_argument("--on", type=iso_date, help="YYYY-MM-DD (default: today)")
     sm.add_argument("--subgroups", nargs="*", metavar="GROUP", help="the new class's subgroups")
     sm.set_defaults(handler=cmd_student)
 

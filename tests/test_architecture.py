@@ -58,3 +58,28 @@ def test_the_rule_itself_catches_an_offence(tmp_path: Path) -> None:
     bad = tmp_path / "bad.py"
     bad.write_text("import sqlalchemy\nfrom aiogram import Bot\nfrom core.model import Mark\n")
     assert imports_of(bad) == {"sqlalchemy", "aiogram", "core"}
+
+
+def modules_imported(path: Path) -> set[str]:
+    """The full dotted names ``path`` imports, lazy imports inside functions too."""
+    tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    found: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            found.add(node.module)
+            found.update(f"{node.module}.{alias.name}" for alias in node.names)
+    return found
+
+
+def test_the_console_has_no_circle() -> None:
+    """``bot.cli`` registers the ``bot.cli_*`` command modules; they share ``bot.cli_common`` and
+    never import the entry point back, nor does the shared module import any command module."""
+    commands = sorted((ROOT / "bot").glob("cli_*.py"))
+    assert len(commands) >= 6
+    for path in commands:
+        imported = modules_imported(path)
+        assert "bot.cli" not in imported, path
+        if path.name == "cli_common.py":
+            assert not any(m.startswith("bot.cli_") for m in imported), path
