@@ -30,6 +30,13 @@ def read_upload(name: str, data: bytes) -> tuple[list[SourceTable], list[Problem
         return [], exc.problems
 
 
+def report_file_name(*parts: str) -> str:
+    """«Сводная ведомость отметок, 7А, II четверть.xlsx»: named as its title, in the reader's
+    language; no character a file system refuses."""
+    name = ", ".join(p for p in parts if p)
+    return "".join("-" if c in '\\/:*?"<>|' else c for c in name) + ".xlsx"
+
+
 def report_xlsx(report: Table | JournalExport | tuple[Table, ...], locale: str) -> bytes:
     """The report as a workbook in ``locale``, its periods named as every screen names them;
     several tables: one sheet each."""

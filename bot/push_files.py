@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 from datetime import date
 
-from bot.admin_files import report_xlsx
+from bot.admin_files import report_file_name, report_xlsx
 from bot.batches import console_reads
 from core.accounts import AccountService
 from core.clock import Clock
@@ -16,12 +16,6 @@ from core.ports import UnitOfWorkFactory
 from core.reports import ReportService
 from locales import terms, translations
 from notifications.files import Builder, File, PushFiles
-
-
-def _name(*parts: str) -> str:
-    """Named as its title, no character a file system refuses (as ``handlers.admin_reports``)."""
-    name = ", ".join(p for p in parts if p)
-    return "".join("-" if c in '\\/:*?"<>|' else c for c in name) + ".xlsx"
 
 
 def push_files(uow: UnitOfWorkFactory, clock: Clock) -> PushFiles:
@@ -37,7 +31,7 @@ def push_files(uow: UnitOfWorkFactory, clock: Clock) -> PushFiles:
         data = await asyncio.to_thread(report_xlsx, tables, locale)
         _ = translations(locale).gettext
         days = f"{analysis.start:%d.%m.%Y} - {analysis.end:%d.%m.%Y}"
-        return File(_name(_("Journal quality"), days), data)
+        return File(report_file_name(_("Journal quality"), days), data)
 
     async def preliminary(viewer, args: str, locale: str) -> File:  # type: ignore[no-untyped-def]
         """``<period number>``: every class."""
@@ -47,7 +41,7 @@ def push_files(uow: UnitOfWorkFactory, clock: Clock) -> PushFiles:
         _ = translations(locale).gettext
         kind = str(table.facts.get("period_kind", "quarter"))
         period = terms.period(_, locale, kind, int(args))
-        return File(_name(_("Preliminary results"), period), data)
+        return File(report_file_name(_("Preliminary results"), period), data)
 
     builders: dict[str, Builder] = {"quality": quality, "preliminary": preliminary}
     return PushFiles(AccountService(uow, clock), builders)

@@ -138,6 +138,7 @@ async def on_report(
     viewer: Viewer,
     access_admin: AccessAdminService,
     reports: ReportService,
+    journal_remarks: JournalRemarkService,
     clock: Clock,
     i18n: I18n,
 ) -> None:
@@ -170,31 +171,25 @@ async def on_report(
         raise NotFound("period", cb.period)
     await query.answer(_("Preparing the file…"))
     data, name, caption = await _build(
-        cb.kind, viewer, reports, clock, class_name, period, i18n.current_locale
+        cb.kind, viewer, reports, journal_remarks, clock, class_name, period, i18n.current_locale
     )
     await query.message.answer_document(  # type: ignore[union-attr]
         BufferedInputFile(data, filename=name), caption=caption
     )
 
 
-def _file_name(*parts: str) -> str:
-    """«Сводная ведомость отметок, 7А, II четверть.xlsx»: named as its title, in the reader's
-    language; no character a file system refuses."""
-    name = ", ".join(p for p in parts if p)
-    return "".join("-" if c in '\\/:*?"<>|' else c for c in name) + ".xlsx"
-
-
 async def _build(
     kind: str,
     viewer: Viewer,
     reports: ReportService,
+    journal_remarks: JournalRemarkService,
     clock: Clock,
     class_name: str,
     period: Period | None,
     locale: str,
 ) -> tuple[bytes, str, str]:
     """The workbook, its file name and the caption that says what it is."""
-    from bot.admin_files import report_note, report_xlsx
+    from bot.admin_files import report_file_name, report_note, report_xlsx
 
     label = _(LABELS[kind])
     number = period.number if period else None
@@ -224,7 +219,7 @@ async def _build(
         start, end = period.starts_on, period.ends_on  # type: ignore[union-attr]
         table = await ControlReports(reports).substitutions(viewer, start, end)
     elif kind == "jm":
-        table = await JournalRemarkService(reports.uow, clock, reports.reads).report(viewer, number)
+        table = await journal_remarks.report(viewer, number)
     elif kind == "gd":
         table = await reports.guardians_activity(viewer, class_name)
     elif kind == "cr":
@@ -238,7 +233,7 @@ async def _build(
     note = report_note(table, locale)
     if note:
         caption += "\n" + escape(note)
-    return data, _file_name(label, class_name, named), caption
+    return data, report_file_name(label, class_name, named), caption
 
 
 # -- charts --------------------------------------------------------------------------------------

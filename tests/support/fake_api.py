@@ -27,6 +27,7 @@ from aiogram.client.telegram import TelegramAPIServer
 from aiogram.enums import ParseMode
 from aiohttp import BodyPartReader, web
 
+from tests.support.local_server import LocalServer
 from tests.support.recording import BOT_TOKEN, BOT_USER, chat_for
 
 # Fields sent as plain strings; every other form field is JSON-decoded when it parses.
@@ -270,14 +271,14 @@ def _int(value: Any, default: int) -> int:
         return default
 
 
-class FakeBotAPI:
+class FakeBotAPI(LocalServer):
     """The Bot API as one bot sees it, in memory, served on a free port of 127.0.0.1."""
 
     def __init__(
         self, token: str = BOT_TOKEN, *, host: str = "127.0.0.1", max_poll_wait: float = 50.0
     ) -> None:
+        super().__init__(host)
         self.token = token
-        self.host = host
         self.max_poll_wait = max_poll_wait
         self.bot_user = {**BOT_USER, "id": int(token.split(":", 1)[0])}
         self.requests: list[ApiRequest] = []
@@ -303,10 +304,6 @@ class FakeBotAPI:
         self._message_ids = itertools.count(1)
         self._ids = itertools.count(1)
         self._poll_generation = 0
-        self._tick = asyncio.Event()
-        self._closing = False
-        self._runner: web.AppRunner | None = None
-        self.base_url = ""
         self._handlers: dict[str, Callable[[ApiRequest], Any]] = {
             name.lower(): getattr(self, f"_m_{name}")
             for name in (
@@ -324,34 +321,9 @@ class FakeBotAPI:
 
     # --- lifecycle ---
 
-    async def start(self) -> FakeBotAPI:
-        app = web.Application(client_max_size=60 * 1024 * 1024)
+    def _routes(self, app: web.Application) -> None:
         app.router.add_route("*", "/bot{token}/{method}", self._handle)
         app.router.add_get("/file/bot{token}/{path:.+}", self._download)
-        self._runner = web.AppRunner(app, shutdown_timeout=1.0, access_log=None)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, self.host, 0)
-        await site.start()
-        host, port = self._runner.addresses[0][:2]
-        self.base_url = f"http://{host}:{port}"
-        return self
-
-    async def stop(self) -> None:
-        self._closing = True
-        self._bump()  # release open long polls so shutdown does not wait for them
-        if self._runner is not None:
-            await self._runner.cleanup()
-            self._runner = None
-
-    async def __aenter__(self) -> FakeBotAPI:
-        return await self.start()
-
-    async def __aexit__(self, *exc: object) -> None:
-        await self.stop()
-
-    def _bump(self) -> None:
-        self._tick.set()
-        self._tick = asyncio.Event()
 
     # --- what a test feeds in ---
 

@@ -24,6 +24,8 @@ from typing import Any
 import aiohttp
 from aiohttp import BodyPartReader, web
 
+from tests.support.local_server import LocalServer
+
 MAX_TOKEN = "max-test-token"
 BOT_INFO = {
     "user_id": 9000001,
@@ -143,14 +145,14 @@ def buttons_of(message: dict[str, Any]) -> list[list[dict[str, Any]]]:
     return []
 
 
-class FakeMaxAPI:
+class FakeMaxAPI(LocalServer):
     """The MAX Bot API as one bot sees it, in memory, served on a free port of 127.0.0.1."""
 
     def __init__(
         self, token: str = MAX_TOKEN, *, host: str = "127.0.0.1", max_poll_wait: float = 90.0
     ) -> None:
+        super().__init__(host)
         self.token = token
-        self.host = host
         self.max_poll_wait = max_poll_wait
         self.bot_info: dict[str, Any] = {**BOT_INFO, "last_activity_time": _now_ms()}
         self.requests: list[MaxRequest] = []
@@ -178,41 +180,12 @@ class FakeMaxAPI:
         self._ids = itertools.count(1)
         self._seq = itertools.count(1)
         self._chat_ids = itertools.count(700001)
-        self._tick = asyncio.Event()
-        self._closing = False
-        self._runner: web.AppRunner | None = None
-        self.base_url = ""
 
     # --- lifecycle ---
 
-    async def start(self) -> FakeMaxAPI:
-        app = web.Application(client_max_size=60 * 1024 * 1024)
+    def _routes(self, app: web.Application) -> None:
         app.router.add_post("/upload/{key}", self._receive_upload)  # no auth, as maxapi posts
         app.router.add_route("*", "/{path:.*}", self._handle)
-        self._runner = web.AppRunner(app, shutdown_timeout=1.0, access_log=None)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, self.host, 0)
-        await site.start()
-        host, port = self._runner.addresses[0][:2]
-        self.base_url = f"http://{host}:{port}"
-        return self
-
-    async def stop(self) -> None:
-        self._closing = True
-        self._bump()  # release open long polls
-        if self._runner is not None:
-            await self._runner.cleanup()
-            self._runner = None
-
-    async def __aenter__(self) -> FakeMaxAPI:
-        return await self.start()
-
-    async def __aexit__(self, *exc: object) -> None:
-        await self.stop()
-
-    def _bump(self) -> None:
-        self._tick.set()
-        self._tick = asyncio.Event()
 
     # --- what a test feeds in ---
 
