@@ -7,6 +7,7 @@ is the core's own dataclass, usable after the session has gone.
 from __future__ import annotations
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     Column,
     Date,
@@ -459,6 +460,7 @@ accounts = Table(
     Column("digest_at", Time, nullable=False),
     Column("active", Boolean, nullable=False),
     _ts("last_seen_at", nullable=True),
+    _ts("pushes_chosen_at", nullable=True),  # core.push_choice
     UniqueConstraint("messenger", "external_id"),
 )
 
@@ -617,6 +619,29 @@ leases = Table(
     _str("owner", "", length=128),
     _ts("until", nullable=True),
     Index(None, "name", unique=True),
+)
+
+# MAX's string message ids (``mid.…``) numbered for aiogram's int ``message_id`` (bot.max.ids):
+# any process (the delivery worker editing a broadcast's progress) finds the same message.
+max_message_ids = Table(
+    "max_message_ids",
+    metadata,
+    _id(),
+    Column("mid", String(128), nullable=False),
+    _ts("created_at"),
+    UniqueConstraint("mid"),
+)
+
+# Where MAX's long polling stands: the marker of the next update, written once a batch is
+# handled, so a restart neither loses what came meanwhile (MAX hands a poll without a marker only
+# its newest update) nor handles a batch again. Not data: a restored old marker would replay.
+max_polling = Table(
+    "max_polling",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),  # one row: 1
+    Column("marker", BigInteger, nullable=False),
+    _ts("updated_at"),
+    info={"backup": False},
 )
 
 # One row counting changes to whatever a viewer's rights are built from, bumped by triggers

@@ -57,6 +57,8 @@ TABLES = {
     "deliveries",
     "leases",
     "access_changes",
+    "max_message_ids",
+    "max_polling",
 }
 
 # (table, columns, unique)
@@ -86,6 +88,7 @@ INDEXES = [
     ("deliveries", ["account_id", "status"], False),
     ("deliveries", ["dedup_key"], True),
     ("leases", ["name"], True),
+    ("max_message_ids", ["mid"], True),
 ]
 
 

@@ -185,6 +185,7 @@ class FakeMaxAPI(LocalServer):
 
     def _routes(self, app: web.Application) -> None:
         app.router.add_post("/upload/{key}", self._receive_upload)  # no auth, as maxapi posts
+        app.router.add_get("/files/{token}", self._download)  # a file's url, as MAX hands out
         app.router.add_route("*", "/{path:.*}", self._handle)
 
     # --- what a test feeds in ---
@@ -260,6 +261,12 @@ class FakeMaxAPI(LocalServer):
             found = [b for row in buttons_of(message) for b in row if b["text"] == button]
             if not found:
                 raise AssertionError(f"no button {button!r} on {mid}: {buttons_of(message)}")
+            if found[0]["type"] == "message":  # MAX sends its text as the user's message
+                chat = message["recipient"]["chat_id"]
+                group = None if self.chat_types.get(chat) == "dialog" else chat
+                return self.message_created(
+                    found[0]["text"], user_id, chat_id=group, user_locale=user_locale
+                )
             payload = found[0].get("payload")
         callback_id = f"cb{next(self._ids)}"
         callback = {
@@ -304,6 +311,26 @@ class FakeMaxAPI(LocalServer):
         return self.push_update(
             "dialog_removed", chat_id=self.dialog(user_id), user=self.user(user_id)
         )
+
+    def add_file(
+        self, data: bytes, filename: str, content_type: str = "application/octet-stream"
+    ) -> dict[str, Any]:
+        """A file a user attaches: stored with a token the bot can send again and a URL it can
+        download; returns the attachment as it arrives in `message_created`."""
+        upload = Upload("file", f"tf{next(self._ids)}", filename, content_type, data)
+        self.uploads[upload.token] = upload
+        return {
+            "type": "file",
+            "payload": {"url": f"{self.base_url}/files/{upload.token}", "token": upload.token},
+            "filename": filename,
+            "size": len(data),
+        }
+
+    async def _download(self, request: web.Request) -> web.Response:
+        upload = self.uploads.get(request.match_info["token"])
+        if upload is None or upload.data is None:
+            return web.json_response(_not_found("File not found").body(), status=404)
+        return web.Response(body=upload.data, content_type=upload.content_type)
 
     # --- faults and limits ---
 

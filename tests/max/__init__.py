@@ -1,0 +1,1 @@
+"""The MAX front-end (bot.max) against the fake MAX Bot API."""
