@@ -79,7 +79,7 @@ async def capacity(count: int = 20_000) -> None:
         sender = InstantSender()
         worker = DeliveryWorker(
             DeliveryQueue(database),
-            sender,
+            {"telegram": sender},
             FixedClock(NOW, TZ),
             WorkerSettings(rate=None, per_chat=0, batch=1000, concurrency=64),
         )
@@ -96,7 +96,7 @@ async def capacity(count: int = 20_000) -> None:
 
 async def rate(count: int = 600, chats: int = 200) -> None:
     """``count`` messages to ``chats`` chats (several per chat), against 30/s and 1/s/chat."""
-    from bot.sender import TelegramSender
+    from bot.sender import AiogramSender
     from tests.support import FakeBotAPI
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -121,7 +121,7 @@ async def rate(count: int = 600, chats: int = 200) -> None:
             api.enforce_limits(global_per_second=30, per_chat_per_second=1)
             bot = api.bot()
             worker = DeliveryWorker(
-                DeliveryQueue(database), TelegramSender(bot), FixedClock(NOW, TZ)
+                DeliveryQueue(database), {"telegram": AiogramSender(bot)}, FixedClock(NOW, TZ)
             )
             started = time.perf_counter()
             await worker.run_until_idle()
@@ -186,7 +186,7 @@ async def latency(samples: int = 300) -> None:
             return ref
 
         sender.send_text = send_text  # type: ignore[method-assign]
-        worker = DeliveryWorker(DeliveryQueue(database), sender, clock)
+        worker = DeliveryWorker(DeliveryQueue(database), {"telegram": sender}, clock)
         fanout.on_commit(worker.wake)
         stop = asyncio.Event()
         task = asyncio.create_task(worker.run(stop))

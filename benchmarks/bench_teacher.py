@@ -97,7 +97,7 @@ async def run(pushes: bool) -> None:
     taps = 0
 
     for user, _staff_id in teachers:
-        viewer = await services.viewers.get(str(user.id), True)
+        viewer = await services.viewers.get("telegram", str(user.id), True)
         day = await services.teacher.my_day(viewer)
         await timed(dp, bot, private_message("/today", user=user), samples["/today"])
         for item in day.lessons:

@@ -77,9 +77,11 @@ async def cmd_demo(ctx: Context, args: argparse.Namespace) -> None:
     )
     if out is not None:
         for entry in summary.invites.values():
-            link = ctx.settings.invite_link(entry["code"])
-            if link:
-                entry["link"] = link
+            links = ctx.settings.invite_links(entry["code"])
+            if links:
+                entry["link"] = links[0][1]  # Telegram's when it runs
+            if len(links) > 1:
+                entry["links"] = dict(links)
         write_atomically(out, json.dumps(summary.invites, ensure_ascii=False, indent=2))
         print(ctx._("Invite codes written to {path}.").format(path=out))
 
@@ -123,9 +125,10 @@ async def cmd_invite(ctx: Context, args: argparse.Namespace) -> None:
     finally:
         await database.dispose()
     print(ctx._("Invite code for {name}: {code}").format(name=issued.name, code=issued.code))
-    link = ctx.settings.invite_link(issued.code)
-    if link:
-        print(ctx._("Link: {link}").format(link=link))
+    from bot.messages import link_lines
+
+    for line in link_lines(ctx._, ctx.settings.invite_links(issued.code)):
+        print(line)
     until = format_datetime(issued.invite.expires_at, "d MMMM y, HH:mm", locale=ctx.locale)
     print(ctx._("Valid once, until {until}.").format(until=until))
 
@@ -139,15 +142,12 @@ def _token_checked(ctx: Context) -> None:
 
 async def cmd_run(ctx: Context, args: argparse.Namespace) -> None:
     _token_checked(ctx)
-    from bot.runner import StartupError, run_polling, run_webhook
+    from bot.runner import StartupError, run
 
     _log_to_console()
     parts = {"worker": not args.without_worker, "scheduler": not args.without_scheduler}
     try:
-        if ctx.settings.webhook_url:
-            await run_webhook(ctx.settings, **parts)
-        else:
-            await run_polling(ctx.settings, **parts)
+        await run(ctx.settings, **parts)  # every configured messenger, polling or webhook each
     except StartupError as exc:
         reason = exc.reason(ctx._)
         raise CliError(ctx._("Cannot start: {reason}").format(reason=reason)) from exc
@@ -202,9 +202,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     run = sub.add_parser(
         "run",
-        help="run the bot: long polling, or a webhook when WEBHOOK_URL is set",
+        help="run the bot in Telegram and/or MAX: long polling, or a webhook when "
+        "WEBHOOK_URL / MAX_WEBHOOK_URL is set",
         description="Runs the bot until SIGTERM or Ctrl+C; it then finishes the updates in "
-        "flight and exits. Needs BOT_TOKEN; TELEGRAM_API_URL points it at another Bot API. "
+        "flight and exits. Needs BOT_TOKEN (Telegram), MAX_BOT_TOKEN (MAX) or both, in one "
+        "process; TELEGRAM_API_URL and MAX_API_URL point it at other API servers. "
         "By default the same process delivers the pushes and runs the scheduled jobs (one "
         "command is a complete deployment).",
     )

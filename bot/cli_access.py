@@ -10,17 +10,11 @@ from babel.dates import format_datetime
 
 from bot.batches import console_reads
 from bot.cli_common import CliError, Context, positive, writable, write_bytes
-from bot.messages import N_
 from core.access import CONSOLE
 from core.invites import DEFAULT_TTL_DAYS
 from core.model import PersonRole
 from core.people import find_person
-
-ROLE_WORDS = {
-    PersonRole.GUARDIAN: N_("Parent"),
-    PersonRole.STUDENT: N_("Student"),
-    PersonRole.STAFF: N_("Staff member"),
-}
+from locales import terms
 
 
 def _outputs(out: Path) -> tuple[Path, Path]:
@@ -50,10 +44,10 @@ async def cmd_invites(ctx: Context, args: argparse.Namespace) -> None:
     if not lines:  # --staff only: a class without students is refused above
         print(ctx._("Every member of staff has signed in: no codes were issued."))
         return
-    link = ctx.settings.invite_link
+    links = ctx.settings.invite_links
     tz = ctx.clock.tz
-    write_bytes(ctx, xlsx, sheet_xlsx(lines, ctx._, link, tz))
-    write_bytes(ctx, pdf, sheet_pdf(lines, ctx._, link, tz, ctx.settings.bot_username))
+    write_bytes(ctx, xlsx, sheet_xlsx(lines, ctx._, links, tz))
+    write_bytes(ctx, pdf, sheet_pdf(lines, ctx._, links, tz, ctx.settings.invite_bots()))
     if args.staff:
         print(ctx._("{n} invite codes issued for staff not signed in yet.").format(n=len(lines)))
         return
@@ -102,7 +96,8 @@ async def cmd_linked(ctx: Context, args: argparse.Namespace) -> None:
         since = format_datetime(
             x.linked_at.astimezone(ctx.clock.tz), "dd.MM.yyyy", locale=ctx.locale
         )
-        role = ctx._(ROLE_WORDS.get(x.role, ROLE_WORDS[PersonRole.STAFF]))
+        linked_as = x.role if x.role in (PersonRole.GUARDIAN, PersonRole.STUDENT) else terms.STAFF
+        role = terms.role(ctx._, linked_as)
         state = ctx._("active") if x.active else ctx._("blocked the bot")
         print(f"{x.name}\t{role}\t{x.class_name or '—'}\t{since}\t{x.locale}\t{state}")
 

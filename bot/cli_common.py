@@ -33,7 +33,8 @@ class Context:
         from storage.db import Database
 
         # What a console command changes is pushed like a change made in the bot.
-        return Database.connect(self.settings.database_url, fanout=Fanout(self.clock))
+        fanout = Fanout(self.clock, running=self.settings.messengers or None)
+        return Database.connect(self.settings.database_url, fanout=fanout)
 
 
 def positive(text: str) -> int:

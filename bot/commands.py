@@ -38,6 +38,24 @@ WRITE = ("write", N_("Write to a teacher, the class teacher or the administratio
 LETTERS = ("letters", N_("Letters waiting for your answer; write to parents"))
 BROADCAST = ("broadcast", N_("A message to a class's parents and students"))
 
+# MAX has one command list for the bot (no scope per chat) and no reply keyboard: its list
+# names everything the menu offers any role; each command checks the rights behind it.
+EVERYTHING = [
+    START,
+    *DIARY,
+    CHILDREN,
+    WRITE,
+    *TEACHER,
+    ABSENCES,
+    LETTERS,
+    BROADCAST,
+    INVITES,
+    ADMIN,
+    SETTINGS,
+    HELP,
+    LOGOUT,
+]
+
 logger = logging.getLogger(__name__)
 
 
@@ -72,7 +90,17 @@ def _localised(items: list[tuple[str, str]], locale: str) -> list[BotCommand]:
     return [BotCommand(command=name, description=gettext(text)) for name, text in items]
 
 
-async def set_default_commands(bot: Bot) -> None:
+def _in_max(bot: Bot) -> bool:
+    """``bot.max.bot.messenger_of(bot) == "max"``, without loading MAX's kit."""
+    return getattr(bot.session, "messenger", "telegram") == "max"
+
+
+async def set_default_commands(bot: Bot, locale: str = "ru") -> None:
+    """Telegram: the menu before sign-in in each language. MAX keeps one list for the bot, with
+    no languages and no scopes: every command, in the school's language (``locale``)."""
+    if _in_max(bot):
+        await bot.set_my_commands(_localised(EVERYTHING, locale))
+        return
     for lang in LANGUAGES:
         await bot.set_my_commands(
             _localised([START, HELP], lang), scope=BotCommandScopeDefault(), language_code=lang
@@ -80,7 +108,10 @@ async def set_default_commands(bot: Bot) -> None:
 
 
 async def set_chat_commands(bot: Bot, chat_id: int, viewer: Viewer, locale: str | None) -> None:
-    """This chat's menu for the account's roles; a failure here must not spoil the answer."""
+    """This chat's menu for the account's roles; a failure here must not spoil the answer. MAX
+    has no menu per chat (one would replace the bot's list for everyone): nothing to do."""
+    if _in_max(bot):
+        return
     try:
         await bot.set_my_commands(
             _localised(commands_for(viewer), locale or viewer.locale),

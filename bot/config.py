@@ -18,6 +18,9 @@ from core.status import Backups
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///schoolbot.db"
 # A setting named like this is a secret even when it is a plain string (BACKUP_KEY, ...).
 SECRET_NAME = re.compile(r"token|secret|password|key$")
+# MAX takes a webhook secret of these characters only (X-Max-Bot-Api-Secret).
+MAX_SECRET = re.compile(r"[A-Za-z0-9_-]{5,256}")
+DEEP_LINK_MAX = "https://max.ru/{bot}?start={code}"
 
 
 class Settings(BaseSettings):
@@ -25,6 +28,13 @@ class Settings(BaseSettings):
 
     bot_token: SecretStr | None = None
     bot_username: str | None = None  # for t.me links in invites
+    # MAX (issue #13): its token turns it on, alone or beside BOT_TOKEN in the same process.
+    max_bot_token: SecretStr | None = None
+    max_bot_username: str | None = None  # for max.ru links in invites (else /me's username)
+    max_api_url: str | None = None  # None: MAX's own (bot.max.session.MAX_API_URL)
+    max_webhook_url: str | None = None  # public base URL; set it to take MAX updates by webhook
+    max_webhook_path: str = "/max"
+    max_webhook_secret: SecretStr | None = None  # checked against X-Max-Bot-Api-Secret
     database_url: str = DEFAULT_DATABASE_URL
     telegram_api_url: str | None = None
     redis_url: str | None = None
@@ -68,7 +78,20 @@ class Settings(BaseSettings):
             datetime.fromisoformat(value)
         return value or None
 
-    @field_validator("telegram_api_url")
+    @field_validator("bot_token", "max_bot_token", "max_webhook_secret", mode="before")
+    @classmethod
+    def _empty_is_unset(cls, value: object) -> object:
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("max_webhook_secret")
+    @classmethod
+    def _max_secret(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not MAX_SECRET.fullmatch(value.get_secret_value()):
+            # the value is not repeated: it is a secret
+            raise ValueError(N_("it must be 5 to 256 characters: latin letters, digits, - and _"))
+        return value
+
+    @field_validator("telegram_api_url", "max_api_url", "max_webhook_url")
     @classmethod
     def _http_url(cls, value: str | None) -> str | None:
         if not value:
@@ -82,16 +105,25 @@ class Settings(BaseSettings):
             raise ValueError(N_("it must be an http:// or https:// address with a host"))
         return value.rstrip("/")
 
-    @field_validator("bot_username")
+    @field_validator("bot_username", "max_bot_username")
     @classmethod
     def _username(cls, value: str | None) -> str | None:
-        return value.lstrip("@") if value else None
+        return value.strip().lstrip("@") or None if value else None
+
+    @property
+    def messengers(self) -> tuple[str, ...]:
+        """The messengers this deployment runs: those with a token, Telegram first."""
+        tokens = (("telegram", self.bot_token), ("max", self.max_bot_token))
+        return tuple(name for name, token in tokens if token is not None)
 
     @property
     def token_problem(self) -> str | None:
-        """Why BOT_TOKEN cannot be a token (a message id, translated where it is shown),
-        checked before anything slow is loaded."""
-        if self.bot_token is None or ":" not in self.bot_token.get_secret_value():
+        """Why the bot cannot start with these tokens (a message id, translated where it is
+        shown), checked before anything slow is loaded: neither BOT_TOKEN nor MAX_BOT_TOKEN,
+        or a BOT_TOKEN that cannot be Telegram's."""
+        if self.bot_token is None and self.max_bot_token is None:
+            return N_("BOT_TOKEN (Telegram) or MAX_BOT_TOKEN (MAX) is not set")
+        if self.bot_token is not None and ":" not in self.bot_token.get_secret_value():
             return N_("BOT_TOKEN is missing or malformed (expected 123456:ABC...)")
         return None
 
@@ -121,7 +153,25 @@ class Settings(BaseSettings):
     def clock(self) -> Clock:
         return make_clock(self.school_timezone, self.schoolbot_now)
 
+    def invite_bots(self) -> dict[str, str | None]:
+        """For each messenger an invite names, its bot's username (None: unknown). The
+        messengers running here; for the console, which runs none, those whose bot's username
+        is set, and Telegram when neither is."""
+        names = {"telegram": self.bot_username, "max": self.max_bot_username}
+        on = self.messengers or tuple(name for name, user in names.items() if user)
+        return {name: names[name] for name in on or ("telegram",)}
+
+    def invite_links(self, code: str) -> list[tuple[str, str]]:
+        """The deep links that sign in with ``code``: (messenger, link), one for each messenger
+        of the invite whose bot's username is known."""
+        links = {"telegram": "https://t.me/{bot}?start={code}", "max": DEEP_LINK_MAX}
+        return [
+            (name, links[name].format(bot=user, code=code))
+            for name, user in self.invite_bots().items()
+            if user
+        ]
+
     def invite_link(self, code: str) -> str | None:
-        if not self.bot_username:
-            return None
-        return f"https://t.me/{self.bot_username}?start={code}"
+        """The first of :meth:`invite_links` (Telegram's when it runs), or None."""
+        links = self.invite_links(code)
+        return links[0][1] if links else None

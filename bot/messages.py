@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import date, datetime, time
 
 from babel.dates import format_date, format_datetime
@@ -210,3 +210,19 @@ def describe_error(error: DomainError, locale: str) -> str:
         return gettext(template).format(**facts)
     except (KeyError, IndexError):
         return gettext(ERROR_MESSAGES["domain_error"])
+
+
+# -- invites --------------------------------------------------------------------------------------
+
+MESSENGERS = {"telegram": "Telegram", "max": "MAX"}  # names, not translated
+
+
+def link_lines(_: Callable[[str], str], links: Sequence[tuple[str, str]]) -> list[str]:
+    """A code's deep links (messenger, link): «Link: …», or one line per messenger when the
+    school runs two."""
+    if len(links) == 1:
+        return [_("Link: {link}").format(link=links[0][1])]
+    return [
+        _("Link for {messenger}: {link}").format(messenger=MESSENGERS.get(m, m), link=link)
+        for m, link in links
+    ]

@@ -19,14 +19,12 @@ from fpdf import FPDF
 from fpdf.fonts import FontFace
 
 from bot.invite_sheet import font_path
-from bot.messages import N_
 from core.grading import Forecast
 from core.printouts import ClassPrintout, PaperAbsence, PaperMark, PaperSubject, StudentPage
 from locales import terms
 
 Gettext = Callable[[str], str]
 
-_MARK_WORDS = {"pass": N_("pass"), "fail": N_("fail"), "na": N_("n/a"), "exempt": N_("exempt")}
 _GREY = (235, 235, 235)
 
 
@@ -119,7 +117,7 @@ def _student(
         _("{day}, {subject} — {kind}: {text}").format(
             day=_short(x.day),
             subject=x.subject,
-            kind=_("praise") if x.kind.value == "praise" else _("remark"),
+            kind=terms.remark_kind(_, x.kind.value),
             text=x.text,
         )
         for x in page.remarks
@@ -159,7 +157,7 @@ def _marks(pdf: FPDF, subjects: tuple[PaperSubject, ...], _: Gettext, locale: st
 
 
 def _mark(m: PaperMark, _: Gettext, locale: str) -> str:
-    value = _(_MARK_WORDS[m.value.value]) if m.value.value in _MARK_WORDS else m.value.value
+    value = terms.mark(_, m.value.value)
     work = terms.work_type(_, locale, m.work_code, m.work_short, m.work_name)
     return f"{value} ({work}, {_short(m.day)})" if work else f"{value} ({_short(m.day)})"
 

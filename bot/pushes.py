@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Mapping
 from contextlib import suppress
 from typing import Any
 
 from aiogram import Bot
 
 from bot.config import Settings
-from bot.sender import TelegramSender
+from bot.sender import AiogramSender
 from core.clock import Clock
 from notifications.fanout import Fanout
 from notifications.jobs import Jobs
@@ -100,7 +101,7 @@ def backup_jobs(settings: Settings, clock: Clock) -> list[tuple[str, Any, Any]]:
 def build_pushes(
     settings: Settings,
     database: Database,
-    bot: Bot,
+    bots: Mapping[str, Bot],
     clock: Clock,
     *,
     worker: bool = True,
@@ -114,7 +115,7 @@ def build_pushes(
 
         delivery = DeliveryWorker(
             DeliveryQueue(database),
-            TelegramSender(bot),
+            {name: AiogramSender(bot) for name, bot in bots.items()},
             clock,
             worker_settings(settings),
             owner=owner,
@@ -132,5 +133,6 @@ def build_pushes(
 
         if backup_dirs(settings):  # on by default (rule 12); BACKUP_DIRS=off turns them off
             extra += backup_jobs(settings, clock) + archive_jobs(settings, database.uow, clock)
-        jobs = JobScheduler(Jobs(database.uow, clock, wake), lock, clock.tz, extra)
+        running = settings.messengers or None
+        jobs = JobScheduler(Jobs(database.uow, clock, wake, running), lock, clock.tz, extra)
     return Pushes(delivery, jobs)

@@ -1,7 +1,9 @@
-"""Running the bot: long polling or a webhook, with a clean stop on SIGTERM.
+"""Running the bot: every configured messenger in one process, with a clean stop on SIGTERM.
 
-On SIGTERM or SIGINT the bot stops taking updates, lets the updates in flight finish,
-confirms them to Telegram (so none is handled twice after a restart), and exits.
+Telegram (``BOT_TOKEN``) and MAX (``MAX_BOT_TOKEN``) feed one dispatcher, each by long polling or,
+with its ``*_WEBHOOK_URL``, by a webhook on one aiohttp server. On SIGTERM or SIGINT the bot stops
+taking updates on both, lets the updates in flight finish, confirms them to Telegram (so none is
+handled twice after a restart; MAX's polling keeps its own marker), and exits.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import logging
 import signal
 from collections.abc import Awaitable, Callable
 from contextlib import suppress
+from dataclasses import dataclass, field
 from typing import Any
 
 from aiogram import BaseMiddleware, Bot, Dispatcher
@@ -44,11 +47,12 @@ class StartupError(Exception):
 
 
 class InFlight(BaseMiddleware):
-    """Counts updates being handled and remembers the last one, for a clean stop."""
+    """Counts updates being handled and remembers Telegram's last one, for a clean stop (MAX's
+    update ids are the adapter's own: its polling keeps MAX's marker)."""
 
     def __init__(self) -> None:
         self.count = 0
-        self.last_update_id: int | None = None
+        self.last_update_id: int | None = None  # Telegram's
         self._idle = asyncio.Event()
         self._idle.set()
 
@@ -64,7 +68,7 @@ class InFlight(BaseMiddleware):
             return await handler(event, data)
         finally:
             self.count -= 1
-            if isinstance(event, Update):
+            if isinstance(event, Update) and _messenger(data.get("bot")) == "telegram":
                 self.last_update_id = max(self.last_update_id or 0, event.update_id)
             if self.count == 0:
                 self._idle.set()
@@ -112,8 +116,85 @@ async def _checked_database(settings: Settings, **options: Any):
     return database, school
 
 
-async def prepare(settings: Settings):
-    """Everything a runner needs, checked: the token, the database, Redis."""
+def _messenger(bot: Any) -> str:
+    """The messenger a bot speaks (``bot.max.bot.messenger_of``, without loading MAX's kit)."""
+    return getattr(getattr(bot, "session", None), "messenger", "telegram")
+
+
+@dataclass(slots=True)
+class Prepared:
+    """Everything a runner needs, checked: the database, the dispatcher and a bot for each
+    configured messenger (Telegram first)."""
+
+    database: Any
+    storage: BaseStorage
+    dp: Dispatcher
+    tracker: InFlight
+    bots: dict[str, Bot] = field(default_factory=dict)
+    max_ids: Any = None  # MAX's message ids (bot.max.ids.MessageIds) when MAX runs
+
+    @property
+    def telegram(self) -> Bot | None:
+        return self.bots.get("telegram")
+
+    @property
+    def max(self) -> Bot | None:
+        return self.bots.get("max")
+
+
+async def _telegram_bot(settings: Settings) -> Bot:
+    """The Telegram bot, its token checked with getMe."""
+    bot = build_bot(settings)
+    try:
+        me = await bot.get_me()
+    except TelegramUnauthorizedError as exc:
+        await bot.session.close()
+        raise StartupError(N_("BOT_TOKEN was rejected by the Bot API")) from exc
+    except (TimeoutError, TelegramAPIError, OSError) as exc:
+        await bot.session.close()
+        raise StartupError(
+            N_("the Bot API cannot be reached: {error}"), error=redaction.one_line(exc)
+        ) from exc
+    logger.info("starting as @%s", me.username)
+    if not settings.bot_username and me.username:
+        settings.bot_username = me.username  # the t.me links of invites
+    return bot
+
+
+async def build_max(settings: Settings, ids: Any, telegram: Bot | None = None) -> Bot:
+    """The MAX bot, its token checked with GET /me. With Telegram beside it, each takes the
+    other's files: MAX reads Telegram's through the Telegram bot, and the Telegram bot turns a
+    MAX file's ref into its bytes."""
+    from bot.max.bot import MaxTokenRejected, MaxUnreachable, build_max_bot, telegram_file_bridge
+    from bot.max.session import MAX_API_URL
+    from bot.telegram_files import TelegramFiles
+
+    if settings.max_bot_token is None:
+        raise ValueError("MAX_BOT_TOKEN is not set")
+    try:
+        bot = await build_max_bot(
+            settings.max_bot_token.get_secret_value(),
+            ids,
+            settings.max_api_url or MAX_API_URL,
+            files=TelegramFiles(telegram) if telegram is not None else None,
+        )
+    except MaxTokenRejected as exc:
+        raise StartupError(N_("MAX_BOT_TOKEN was rejected by the MAX Bot API")) from exc
+    except MaxUnreachable as exc:
+        raise StartupError(
+            N_("the MAX Bot API cannot be reached: {error}"), error=redaction.one_line(exc)
+        ) from exc
+    if not settings.max_bot_username:
+        with suppress(TelegramAPIError, OSError, TimeoutError):
+            settings.max_bot_username = (await bot.me()).username or None  # the max.ru links
+    if telegram is not None:
+        telegram.session.middleware(telegram_file_bridge())
+    logger.info("starting in MAX as %s", settings.max_bot_username or bot.id)
+    return bot
+
+
+async def prepare(settings: Settings) -> Prepared:
+    """Everything a runner needs, checked: the tokens, the database, Redis."""
     from notifications.fanout import Fanout
 
     settings.guard_secrets()
@@ -121,146 +202,214 @@ async def prepare(settings: Settings):
         raise StartupError(settings.token_problem)
     clock = settings.clock()
     # Use cases write their pushes (one row per recipient) in their own transaction.
-    database, school = await _checked_database(settings, fanout=Fanout(clock))
+    fanout = Fanout(clock, running=settings.messengers or None)
+    database, school = await _checked_database(settings, fanout=fanout)
     if school is None:
         logger.warning("the database has no school yet: load one with `schoolbot demo` or import")
-    storage, redis = await _fsm_storage(settings)
+    bots: dict[str, Bot] = {}
+    storage: BaseStorage | None = None
+    ids = None
+    try:
+        storage, redis = await _fsm_storage(settings)
+        if settings.bot_token is not None:
+            bots["telegram"] = await _telegram_bot(settings)
+        if settings.max_bot_token is not None:
+            from bot.max.ids import DatabaseMessageIds
+
+            ids = DatabaseMessageIds(database)
+            bots["max"] = await build_max(settings, ids, bots.get("telegram"))
+    except BaseException:
+        for bot in bots.values():
+            await bot.session.close()
+        if storage is not None:
+            await storage.close()
+        await database.dispose()
+        raise
     attempts = RedisAttempts(redis) if redis is not None else MemoryAttempts()
     services = build_services(settings, database.uow, clock=clock, attempts=attempts)
     dp = build_dispatcher(services, storage)
     tracker = InFlight()
     dp.update.outer_middleware(tracker)
-    bot = build_bot(settings)
-    try:
-        me = await bot.get_me()
-    except TelegramUnauthorizedError as exc:
-        await bot.session.close()
-        await database.dispose()
-        raise StartupError(N_("BOT_TOKEN was rejected by the Bot API")) from exc
-    except (TimeoutError, TelegramAPIError, OSError) as exc:
-        await bot.session.close()
-        await database.dispose()
-        raise StartupError(
-            N_("the Bot API cannot be reached: {error}"), error=redaction.one_line(exc)
-        ) from exc
-    logger.info("starting as @%s", me.username)
     settle_heap()
-    return database, storage, dp, bot, tracker
+    return Prepared(database, storage, dp, tracker, bots, ids)
 
 
-async def _shutdown(
-    dp: Dispatcher, bot: Bot, tracker: InFlight, database, storage, pushes: Pushes | None = None
-) -> None:
-    if not await tracker.drained(DRAIN_SECONDS):
-        logger.warning("%d updates were still running after %.0f s", tracker.count, DRAIN_SECONDS)
-    if pushes is not None:
-        await pushes.stop()  # the sends in flight finish and are recorded
-    await dp.emit_shutdown(bot=bot)
-    await storage.close()
-    await bot.session.close()
-    await database.dispose()
-
-
-def _pushes(
-    settings: Settings, database, bot: Bot, dp: Dispatcher, storage, worker: bool, scheduler: bool
-) -> Pushes:
+def _pushes(settings: Settings, ready: Prepared, worker: bool, scheduler: bool) -> Pushes:
     pushes = build_pushes(
         settings,
-        database,
-        bot,
-        dp["clock"],
+        ready.database,
+        ready.bots,  # each push goes through its recipient's messenger
+        ready.dp["clock"],
         worker=worker,
         scheduler=scheduler,
-        redis=getattr(storage, "redis", None),
+        redis=getattr(ready.storage, "redis", None),
     )
     pushes.start()
     return pushes
 
 
-async def run_polling(settings: Settings, *, worker: bool = True, scheduler: bool = True) -> None:
-    """The bot, and by default its delivery worker and scheduler: one complete deployment."""
-    database, storage, dp, bot, tracker = await prepare(settings)
-    await bot.delete_webhook(drop_pending_updates=False)
-    await set_default_commands(bot)
-    pushes = _pushes(settings, database, bot, dp, storage, worker, scheduler)
-    loop = asyncio.get_running_loop()
+async def _close(ready: Prepared) -> None:
+    await ready.storage.close()
+    for bot in ready.bots.values():
+        await bot.session.close()
+    await ready.database.dispose()
+
+
+def _stop_on_signals() -> asyncio.Event:
     stopping = asyncio.Event()
+    loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         with suppress(NotImplementedError):
             loop.add_signal_handler(sig, stopping.set)
-    polling = asyncio.create_task(
-        dp.start_polling(bot, handle_signals=False, close_bot_session=False)
-    )
-    stop_wait = asyncio.create_task(stopping.wait())
-    await asyncio.wait({polling, stop_wait}, return_when=asyncio.FIRST_COMPLETED)
-    if polling.done():
-        stop_wait.cancel()
-        await _shutdown(dp, bot, tracker, database, storage, pushes)
-        polling.result()  # re-raise what ended polling
-        return
-    logger.info("stopping: no new updates, finishing those in flight")
-    with suppress(RuntimeError):
-        await dp.stop_polling()
-    with suppress(asyncio.CancelledError):
-        await polling
-    drained = await tracker.drained(DRAIN_SECONDS)
-    if drained and tracker.last_update_id is not None:
-        # Confirm what was handled, so a restart does not get it again.
-        with suppress(TelegramAPIError, OSError, asyncio.TimeoutError):
-            await bot.get_updates(offset=tracker.last_update_id + 1, timeout=0, limit=1)
-    await _shutdown(dp, bot, tracker, database, storage, pushes)
+    return stopping
 
 
-async def run_webhook(settings: Settings, *, worker: bool = True, scheduler: bool = True) -> None:
+def _telegram_webhook(app: Any, settings: Settings, dp: Dispatcher, bot: Bot) -> str:
     from aiogram.webhook.aiohttp_server import setup_application
-    from aiohttp import web
 
     from bot.webhook import HandledFirstRequestHandler
 
-    if not settings.webhook_secret:
-        raise StartupError(N_("WEBHOOK_SECRET must be set to run with a webhook"))
-    database, storage, dp, bot, tracker = await prepare(settings)
-    secret = settings.webhook_secret.get_secret_value()
-    app = web.Application()
+    secret = settings.webhook_secret.get_secret_value()  # type: ignore[union-attr]
     # Telegram hears "done" only once an update is handled; a failure is answered 500 and
     # Telegram sends it again (bot.webhook).
     HandledFirstRequestHandler(dispatcher=dp, bot=bot, secret_token=secret).register(
         app, path=settings.webhook_path
     )
     setup_application(app, dp, bot=bot)
-    await bot.set_webhook(
-        f"{settings.webhook_url.rstrip('/')}{settings.webhook_path}",  # type: ignore[union-attr]
-        secret_token=secret,
-        allowed_updates=dp.resolve_used_update_types(),
-    )
-    await set_default_commands(bot)
-    pushes = _pushes(settings, database, bot, dp, storage, worker, scheduler)
-    runner = web.AppRunner(app, handle_signals=False)
-    await runner.setup()
-    site = web.TCPSite(runner, settings.webhook_host, settings.webhook_port)
-    await site.start()
-    stopping = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        with suppress(NotImplementedError):
-            loop.add_signal_handler(sig, stopping.set)
-    logger.info(
-        "webhook listening on %s:%s%s",
-        settings.webhook_host,
-        settings.webhook_port,
-        settings.webhook_path,
-    )
-    await stopping.wait()
-    await site.stop()  # no new updates; the handlers already running go on
-    await tracker.drained(DRAIN_SECONDS)
-    await pushes.stop()
-    await runner.cleanup()
-    await storage.close()
-    await database.dispose()
+    return secret
+
+
+def _converter(ready: Prepared, bot: Bot) -> Any:
+    from bot.max.updates import UpdateConverter
+
+    return UpdateConverter(ready.max_ids, bot.id)
+
+
+async def run(settings: Settings, *, worker: bool = True, scheduler: bool = True) -> None:
+    """The bot in every configured messenger, and by default its delivery worker and
+    scheduler: one complete deployment. Each messenger takes its updates by long polling, or
+    by a webhook when its ``*_WEBHOOK_URL`` is set (both webhooks on one server)."""
+    telegram_hook = settings.bot_token is not None and bool(settings.webhook_url)
+    max_hook = settings.max_bot_token is not None and bool(settings.max_webhook_url)
+    if telegram_hook and not settings.webhook_secret:
+        raise StartupError(N_("WEBHOOK_SECRET must be set to run with a webhook"))
+    if max_hook and not settings.max_webhook_secret:
+        raise StartupError(N_("MAX_WEBHOOK_SECRET must be set to take MAX updates by webhook"))
+    ready = await prepare(settings)
+    dp, tracker, telegram, max_bot = ready.dp, ready.tracker, ready.telegram, ready.max
+    from aiohttp import web
+
+    app = web.Application() if telegram_hook or max_hook else None
+    polls: dict[str, Callable[[], Awaitable[Any]]] = {}
+    max_stop = asyncio.Event()
+    if telegram is not None:
+        if telegram_hook:
+            secret = _telegram_webhook(app, settings, dp, telegram)
+            await telegram.set_webhook(
+                f"{settings.webhook_url.rstrip('/')}{settings.webhook_path}",  # type: ignore[union-attr]
+                secret_token=secret,
+                allowed_updates=dp.resolve_used_update_types(),
+            )
+        else:
+            await telegram.delete_webhook(drop_pending_updates=False)
+            polls["telegram"] = lambda: dp.start_polling(
+                telegram, handle_signals=False, close_bot_session=False
+            )
+        await set_default_commands(telegram)
+    if max_bot is not None:
+        converter = _converter(ready, max_bot)
+        if max_hook:
+            from bot.max.webhook import max_webhook_handler, subscribe
+
+            secret = settings.max_webhook_secret.get_secret_value()  # type: ignore[union-attr]
+            app.router.add_post(  # type: ignore[union-attr]
+                settings.max_webhook_path, max_webhook_handler(dp, max_bot, converter, secret)
+            )
+            url = f"{settings.max_webhook_url.rstrip('/')}{settings.max_webhook_path}"  # type: ignore[union-attr]
+            try:
+                await subscribe(max_bot, url, secret)
+            except (TelegramAPIError, OSError, TimeoutError) as exc:
+                await _close(ready)
+                raise StartupError(
+                    N_("MAX did not take the webhook: {error}"), error=redaction.one_line(exc)
+                ) from exc
+        else:
+            from bot.max.polling import MaxPolling
+            from bot.max.webhook import unsubscribe_all
+            from storage.max_ids import MaxPollingMarker
+
+            try:
+                await unsubscribe_all(max_bot)
+            except (TelegramAPIError, OSError, TimeoutError) as exc:
+                logger.warning("could not end MAX's webhook: %s", redaction.one_line(exc))
+            polling = MaxPolling(max_bot, dp, converter, markers=MaxPollingMarker(ready.database))
+            polls["max"] = lambda: polling.run(max_stop)
+        try:
+            await set_default_commands(max_bot, settings.default_locale)
+        except TelegramAPIError:  # the menu is a convenience: the bot runs without it
+            logger.warning("could not set MAX's command list", exc_info=True)
+    if "telegram" not in polls and not telegram_hook:  # start_polling or the webhook app do it
+        await dp.emit_startup(bot=max_bot)
+    pushes = _pushes(settings, ready, worker, scheduler)
+    site_runner = site = None
+    if app is not None:
+        site_runner = web.AppRunner(app, handle_signals=False)
+        await site_runner.setup()
+        site = web.TCPSite(site_runner, settings.webhook_host, settings.webhook_port)
+        await site.start()
+        paths = [settings.webhook_path] if telegram_hook else []
+        paths += [settings.max_webhook_path] if max_hook else []
+        logger.info(
+            "webhook listening on %s:%s %s",
+            settings.webhook_host,
+            settings.webhook_port,
+            " ".join(paths),
+        )
+    stopping = _stop_on_signals()
+    tasks = {
+        asyncio.create_task(poll(), name=f"{name}-polling"): name for name, poll in polls.items()
+    }
+    stop_wait = asyncio.create_task(stopping.wait())
+    await asyncio.wait({*tasks, stop_wait}, return_when=asyncio.FIRST_COMPLETED)
+    stop_wait.cancel()
+    ended = [task for task in tasks if task.done()]
+    if not ended:
+        logger.info("stopping: no new updates, finishing those in flight")
+    # No new updates from anywhere; the handlers already running go on.
+    if "telegram" in polls:
+        with suppress(RuntimeError):
+            await dp.stop_polling()
+    max_stop.set()
+    if site is not None:
+        await site.stop()
+    outcomes = await asyncio.gather(*tasks, return_exceptions=True)
+    drained = await tracker.drained(DRAIN_SECONDS)
+    if not drained:
+        logger.warning("%d updates were still running after %.0f s", tracker.count, DRAIN_SECONDS)
+    if drained and not ended and "telegram" in polls and tracker.last_update_id is not None:
+        # Confirm what was handled, so a restart does not get it again.
+        with suppress(TelegramAPIError, OSError, asyncio.TimeoutError):
+            await telegram.get_updates(  # type: ignore[union-attr]
+                offset=tracker.last_update_id + 1, timeout=0, limit=1
+            )
+    await pushes.stop()  # the sends in flight finish and are recorded
+    if site_runner is not None:
+        await site_runner.cleanup()
+    await dp.emit_shutdown(bot=next(iter(ready.bots.values())))
+    await _close(ready)
+    for outcome in outcomes:  # re-raise what ended a polling
+        if isinstance(outcome, BaseException) and not isinstance(outcome, asyncio.CancelledError):
+            raise outcome
+
+
+# The names the console used before MAX: ``run`` chooses polling or a webhook per messenger.
+run_polling = run
+run_webhook = run
 
 
 async def run_worker(settings: Settings, *, scheduler: bool = False) -> None:
-    """The delivery worker alone (and, if asked, the scheduler), until SIGTERM."""
+    """The delivery worker alone (and, if asked, the scheduler), until SIGTERM: a bot for each
+    configured messenger, each push sent through its recipient's."""
 
     settings.guard_secrets()
     if settings.token_problem:
@@ -268,15 +417,27 @@ async def run_worker(settings: Settings, *, scheduler: bool = False) -> None:
     clock = settings.clock()
     database, _ = await _checked_database(settings)
     redis = None
-    if scheduler and settings.redis_url:
-        _, redis = await _fsm_storage(settings)
-    bot = build_bot(settings)
-    pushes = build_pushes(settings, database, bot, clock, scheduler=scheduler, redis=redis)
-    loop = asyncio.get_running_loop()
-    stopping = asyncio.Event()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        with suppress(NotImplementedError):
-            loop.add_signal_handler(sig, stopping.set)
+    bots: dict[str, Bot] = {}
+    try:
+        if scheduler and settings.redis_url:
+            _, redis = await _fsm_storage(settings)
+        if settings.bot_token is not None:
+            bots["telegram"] = build_bot(settings)
+        if settings.max_bot_token is not None:
+            from bot.max.ids import DatabaseMessageIds
+
+            bots["max"] = await build_max(
+                settings, DatabaseMessageIds(database), bots.get("telegram")
+            )
+    except BaseException:
+        for bot in bots.values():
+            await bot.session.close()
+        if redis is not None:
+            await redis.aclose()
+        await database.dispose()
+        raise
+    pushes = build_pushes(settings, database, bots, clock, scheduler=scheduler, redis=redis)
+    stopping = _stop_on_signals()
     pushes.start()
     logger.info("delivery worker started%s", " with the scheduler" if scheduler else "")
     ended = asyncio.create_task(pushes.wait())
@@ -284,7 +445,8 @@ async def run_worker(settings: Settings, *, scheduler: bool = False) -> None:
     await asyncio.wait({ended, stop_wait}, return_when=asyncio.FIRST_COMPLETED)
     stop_wait.cancel()
     await pushes.stop()
-    await bot.session.close()
+    for bot in bots.values():
+        await bot.session.close()
     if redis is not None:
         await redis.aclose()
     await database.dispose()

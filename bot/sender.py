@@ -1,6 +1,13 @@
-"""The delivery worker's ``Sender`` over aiogram: Telegram's errors become the port's four."""
+"""The delivery worker's ``Sender`` over aiogram: the Bot API's errors become the port's four.
+
+It serves both bots: the Telegram one, and the MAX one (an ``aiogram.Bot`` whose session,
+``bot.max.session.MaxSession``, speaks MAX and raises aiogram's exceptions), so the worker's
+retry policy is the same for each messenger; only the pace differs (``notifications.worker``).
+"""
 
 from __future__ import annotations
+
+import logging
 
 from aiogram import Bot
 from aiogram.enums import ParseMode
@@ -25,6 +32,8 @@ from aiohttp import ServerDisconnectedError
 
 from notifications.sender import BadRequest, Blocked, Buttons, RetryLater, Transient, Unknown
 
+logger = logging.getLogger(__name__)
+
 REQUEST_TIMEOUT = 20  # seconds; a slower answer is a timeout, retried with back-off
 
 
@@ -39,7 +48,9 @@ def _markup(buttons: Buttons) -> InlineKeyboardMarkup | None:
     )
 
 
-class TelegramSender:
+class AiogramSender:
+    """A ``notifications.sender.Sender`` over one aiogram bot, Telegram's or MAX's."""
+
     def __init__(self, bot: Bot, timeout: float = REQUEST_TIMEOUT) -> None:
         self.bot = bot
         self.timeout = timeout
@@ -65,6 +76,12 @@ class TelegramSender:
             raise Unknown(repr(exc)) from exc
         except OSError as exc:
             raise Transient(repr(exc)) from exc
+        except Exception as exc:
+            # Not the Bot API's answer: the session's own step failed, perhaps after the
+            # messenger took the message (MAX's session notes the message's id in the
+            # database, which may be away). It may have gone: retried, counted as a repeat.
+            logger.warning("a send ended in %s; it may have been delivered", type(exc).__name__)
+            raise Unknown(repr(exc)) from exc
         message_id = getattr(result, "message_id", None)
         return str(message_id) if message_id is not None else ""
 

@@ -18,7 +18,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from datetime import datetime
 from typing import Any
 
-from aiogram import BaseMiddleware
+from aiogram import BaseMiddleware, Bot
 from aiogram.enums import ChatType
 from aiogram.types import Chat, TelegramObject, User
 
@@ -26,9 +26,13 @@ from bot.batches import Batcher, seen_writer
 from core.access import Viewer
 from core.accounts import AccountService
 
-MESSENGER = "telegram"
-
 logger = logging.getLogger(__name__)
+
+
+def messenger_of(bot: Bot | None) -> str:
+    """The messenger ``bot`` speaks, "telegram" or "max" (``bot.max.bot.messenger_of``, without
+    loading MAX's kit into a Telegram-only process)."""
+    return getattr(getattr(bot, "session", None), "messenger", "telegram")
 
 
 class ViewerCache:
@@ -47,22 +51,24 @@ class ViewerCache:
         self.size = size
         self.check_every = check_every
         self.monotonic = monotonic
-        self._items: OrderedDict[tuple[str, bool], tuple[float, Viewer]] = OrderedDict()
+        self._items: OrderedDict[tuple[str, str, bool], tuple[float, Viewer]] = OrderedDict()
         self._version: int | None = None
         self._next_check = 0.0
         self._generation = 0  # bumped whenever everything kept is dropped
 
-    async def get(self, external_id: str, private: bool) -> Viewer:
+    async def get(self, messenger: str, external_id: str, private: bool) -> Viewer:
+        """The viewer of ``external_id`` on ``messenger`` ("telegram", "max"): the same number on
+        two messengers is two accounts."""
         now = self.monotonic()
         if self.ttl > 0 and now >= self._next_check:
             self._next_check = now + self.check_every
             await self._check_version()
-        key = (external_id, private)
+        key = (messenger, external_id, private)
         hit = self._items.get(key)
         if hit is not None and hit[0] > now:
             return hit[1]
         generation = self._generation
-        viewer = await self.accounts.viewer_for(MESSENGER, external_id, private)
+        viewer = await self.accounts.viewer_for(messenger, external_id, private)
         # A viewer read while access changed elsewhere may be stale: use it once, keep it not.
         if viewer.account_id is not None and self.ttl > 0 and generation == self._generation:
             self._items[key] = (now + self.ttl, viewer)
@@ -83,9 +89,9 @@ class ViewerCache:
             self.on_change()
         self._version = version
 
-    def forget(self, external_id: str) -> None:
+    def forget(self, messenger: str, external_id: str) -> None:
         for private in (True, False):
-            self._items.pop((external_id, private), None)
+            self._items.pop((messenger, external_id, private), None)
 
 
 class LastSeen(Batcher[tuple[int, datetime]]):
@@ -119,7 +125,8 @@ class LastSeen(Batcher[tuple[int, datetime]]):
 
 
 class ViewerMiddleware(BaseMiddleware):
-    """Puts ``viewer`` into the handler's data; notes "last seen" for a later batched write."""
+    """Puts ``viewer`` and ``messenger`` (the update's bot's: "telegram", "max") into the
+    handler's data; notes "last seen" for a later batched write."""
 
     def __init__(self, viewers: ViewerCache, last_seen: LastSeen | None = None) -> None:
         self.viewers = viewers
@@ -133,11 +140,13 @@ class ViewerMiddleware(BaseMiddleware):
     ) -> Any:
         user: User | None = data.get("event_from_user")
         chat: Chat | None = data.get("event_chat")
+        messenger = messenger_of(data.get("bot"))
+        data["messenger"] = messenger
         if user is None:
-            data["viewer"] = Viewer(private_chat=False)
+            data["viewer"] = Viewer(private_chat=False, channel=messenger)
         else:
             private = chat is not None and chat.type == ChatType.PRIVATE
-            viewer = await self.viewers.get(str(user.id), private)
+            viewer = await self.viewers.get(messenger, str(user.id), private)
             data["viewer"] = viewer
             if self.last_seen is not None and viewer.account_id is not None:
                 self.last_seen.seen(viewer.account_id)

@@ -12,6 +12,7 @@ from core.clock import Clock
 from core.errors import AccessDenied, NotFound, ValidationFailed
 from core.model import Account, AccountLink, AuditEntry, PersonRole
 from core.ports import UnitOfWork, UnitOfWorkFactory
+from core.push_choice import chosen_messenger
 
 SUPPORTED_LOCALES = ("ru", "en")
 NOTIFY_MARKS = ("each", "digest", "off")
@@ -282,6 +283,66 @@ class AccountService:
                 if account is not None:
                     found[link.account_id] = account
             return list(found.values())
+
+    async def push_places(self, viewer: Viewer) -> PushPlaces | None:
+        """Where the viewer's pushes go, when the people their account is linked to also have
+        accounts in another messenger (``core.push_choice``); None: one messenger only."""
+        if viewer.account_id is None:
+            return None
+        async with self.uow(readonly=True) as uow:
+            return _places(viewer.account_id, await _same_people(uow, viewer.account_id))
+
+    async def choose_push_account(self, viewer: Viewer, account_id: int) -> PushPlaces | None:
+        """Pushes go to ``account_id``'s messenger from now on. The account must be linked to
+        a person the viewer's own account is linked to (the viewer's own on the other
+        messenger), and active; anything else is refused and changes nothing."""
+        require_private(viewer)
+        if viewer.account_id is None:
+            raise AccessDenied("push_messenger")
+        async with self.uow() as uow:
+            found = await _same_people(uow, viewer.account_id)
+            target = next((a for a in found if a.id == account_id and a.active), None)
+            if target is None or _places(viewer.account_id, found) is None:
+                raise AccessDenied("push_messenger")  # not theirs, or nothing to choose
+            before = chosen_messenger(found)
+            now = self.clock.now()
+            target.pushes_chosen_at = now
+            await uow.audit.add(_setting(viewer, now, "push_messenger", before, target.messenger))
+            await uow.commit()
+            return _places(viewer.account_id, found)
+
+
+@dataclass(frozen=True, slots=True)
+class PushPlaces:
+    """The messengers a person's pushes may go to, each with the account a press chooses."""
+
+    current: str  # the messenger they go to now
+    choices: tuple[tuple[str, int], ...]  # (messenger, account id), by messenger
+
+
+async def _same_people(uow: UnitOfWork, account_id: int) -> list[Account]:
+    """The account and every other account linked to one of the people it is linked to."""
+    ids = {account_id}
+    for link in await uow.account_links.active_for_account(account_id):
+        for other in await uow.account_links.active_for_person(link.role, link.person_id):
+            ids.add(other.account_id)
+    return await uow.accounts.many(sorted(ids))
+
+
+def _places(account_id: int, found: list[Account]) -> PushPlaces | None:
+    active = [a for a in found if a.active]
+    messengers = sorted({a.messenger for a in active})
+    current = chosen_messenger(active)
+    if len(messengers) < 2 or current is None:
+        return None
+    choices = []
+    for messenger in messengers:
+        own = [a for a in active if a.messenger == messenger]
+        pick = next((a for a in own if a.id == account_id), None) or max(
+            own, key=lambda a: (a.last_seen_at or a.created_at, a.id or 0)
+        )
+        choices.append((messenger, pick.id))
+    return PushPlaces(current, tuple(choices))  # type: ignore[arg-type]
 
 
 def _setting(viewer: Viewer, at: datetime, name: str, before: object, after: object) -> AuditEntry:

@@ -33,6 +33,7 @@ from core.events import (
     MarkGiven,
     RemarkAdded,
 )
+from core.limits import MESSAGE_LIMIT
 from core.model import (
     AbsenceReason,
     Attachment,
@@ -57,7 +58,7 @@ from core.model import (
 from core.ports import UnitOfWork, UnitOfWorkFactory
 
 MAX_TOPIC = 500
-MAX_HOMEWORK = 4000  # a messenger message holds about 4096 characters
+MAX_HOMEWORK = MESSAGE_LIMIT  # what one message holds
 MAX_REMARK = 1000
 MAX_COMMENT = 500
 MAX_MINUTES_LATE = 240

@@ -9,7 +9,7 @@ Deliveries themselves are written by the fan-out when these use cases commit.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import date
 
@@ -25,7 +25,10 @@ from core.errors import (
 )
 from core.events import BroadcastSent
 from core.letters import post, text_of
+from core.limits import CAPTION_LIMIT, MESSAGE_LIMIT
 from core.model import (
+    Account,
+    AccountLink,
     Attachment,
     AttendanceKind,
     Audience,
@@ -38,9 +41,10 @@ from core.model import (
     Student,
 )
 from core.ports import UnitOfWork, UnitOfWorkFactory
+from core.push_choice import pushed
 
-MAX_BROADCAST = 3500  # a message holds 4096 characters; the header takes some
-MAX_CAPTION = 900  # a photo's or document's caption holds 1024
+MAX_BROADCAST = MESSAGE_LIMIT - 500  # the header of the push takes some of the message
+MAX_CAPTION = CAPTION_LIMIT - 124  # a photo's or document's caption; the header takes some
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,10 +110,31 @@ class UnreadLine:
     student_names: tuple[str, ...]
 
 
+async def _pushed_links(
+    uow: UnitOfWork, links: list[AccountLink], running: Collection[str] | None
+) -> list[AccountLink]:
+    """The links whose accounts get their person's pushes: one messenger per person
+    (``core.push_choice``)."""
+    accounts = {a.id: a for a in await uow.accounts.many(sorted({x.account_id for x in links}))}
+    by_person: dict[int, list[Account]] = {}
+    for x in links:
+        if x.account_id in accounts:
+            by_person.setdefault(x.person_id, []).append(accounts[x.account_id])
+    keep = {(a.id, person) for person, held in by_person.items() for a in pushed(held, running)}
+    return [x for x in links if (x.account_id, x.person_id) in keep]
+
+
 async def resolve_audience(
-    uow: UnitOfWork, cls: ClassGroup, audience: Audience, subgroup_id: int | None, on: date
+    uow: UnitOfWork,
+    cls: ClassGroup,
+    audience: Audience,
+    subgroup_id: int | None,
+    on: date,
+    running: Collection[str] | None = None,
 ) -> AudienceView:
-    """Who a broadcast reaches: linked accounts (guardians with consent), and who it cannot."""
+    """Who a broadcast reaches: linked accounts (guardians with consent), and who it cannot;
+    a person on two messengers through one (``core.push_choice``; ``running``: the
+    messengers this school runs, None: all)."""
     students = await uow.students.in_class(cls.id, on=on)  # type: ignore[arg-type]
     if subgroup_id is not None:
         members = set(await uow.subgroups.member_ids(subgroup_id))
@@ -119,7 +144,9 @@ async def resolve_audience(
     found: dict[tuple[int, PersonRole], list] = {}  # (account, role) -> [person, children]
     missing: list[Unreachable] = []
     if audience in (Audience.STUDENTS, Audience.BOTH):
-        links = await uow.account_links.active_for_people(PersonRole.STUDENT, ids)
+        links = await _pushed_links(
+            uow, await uow.account_links.active_for_people(PersonRole.STUDENT, ids), running
+        )
         linked = {x.person_id for x in links}
         for link in links:
             found.setdefault((link.account_id, PersonRole.STUDENT), [link.person_id, []])[1].append(
@@ -133,7 +160,11 @@ async def resolve_audience(
     if audience in (Audience.GUARDIANS, Audience.BOTH):
         glinks = await uow.guardian_links.for_students(ids)
         guardians = {g.id: g for g in await uow.guardians.many([x.guardian_id for x in glinks])}
-        links = await uow.account_links.active_for_people(PersonRole.GUARDIAN, list(guardians))
+        links = await _pushed_links(
+            uow,
+            await uow.account_links.active_for_people(PersonRole.GUARDIAN, list(guardians)),
+            running,
+        )
         accounts_of: dict[int, list[int]] = {}
         for link in links:
             accounts_of.setdefault(link.person_id, []).append(link.account_id)

@@ -651,6 +651,9 @@ class Account:
     active: bool = True  # False when the messenger says the user blocked us
     id: int | None = None
     last_seen_at: datetime | None = None  # written at most hourly (guardians' activity)
+    # when its owner chose this account's messenger for pushes (/settings); a person linked on
+    # two messengers gets pushes where the latest choice says (``core.push_choice``)
+    pushes_chosen_at: datetime | None = None
 
 
 @dataclass(eq=False)

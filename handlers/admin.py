@@ -33,6 +33,7 @@ from core.access_admin import AccessAdminService
 from core.clock import Clock
 from core.import_apply import ImportReport, ImportService
 from core.imports import TIMETABLE_KINDS, table_kind
+from core.limits import MESSAGE_LIMIT
 from core.status import StatusService
 from core.tabular import Problem, SourceTable
 from handlers.invites import code_text
@@ -207,7 +208,7 @@ def report_text(name: str, report: ImportReport) -> str:
     if report.errors:
         parts.append(_("Errors — nothing can be imported until they are fixed:"))
         parts.append(problems_text([describe_problem(p, _, locale()) for p in report.errors]))
-    return "\n".join(parts)[:4000]
+    return "\n".join(parts)[:MESSAGE_LIMIT]
 
 
 @router.message(StateFilter(None, AdminForm.import_pending), F.document)
@@ -297,7 +298,7 @@ async def on_import_confirm(
             text += "\n" + report_text(name, report)
         else:
             text += "\n" + problems_text(read_problems)
-        await query.message.edit_text(text[:4000])  # type: ignore[union-attr]
+        await query.message.edit_text(text[:MESSAGE_LIMIT])  # type: ignore[union-attr]
         return
     done = _("Imported: {name}").format(name=escape(name))
     lines = "\n".join(escape(x) for x in tally_lines(report, _))

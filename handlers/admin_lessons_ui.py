@@ -18,7 +18,7 @@ from core.access_admin import StaffLine
 from core.model import Bell, LessonOrigin, LessonStatus
 from core.school_admin import ClassChoices, DayLesson
 from handlers.admin import AdminCb
-from handlers.render import locale
+from handlers.render import cancelled, locale
 
 STAFF_PAGE = 20  # teachers on one screen, two to a row
 NO_BELLS = tuple(range(1, 9))  # lesson numbers offered when the school has no bells
@@ -121,7 +121,7 @@ def lesson_line(x: DayLesson) -> str:
     if x.substitute:
         line += " → " + _("substitute: {name}").format(name=escape(x.substitute))
     if x.lesson.status == LessonStatus.CANCELLED:
-        line = f"<s>{line}</s> ❌ " + _("cancelled")
+        line = f"<s>{line}</s> ❌ " + cancelled()
     return line
 
 

@@ -28,6 +28,7 @@ from bot.school_text import plan_lines
 from core.access import Viewer
 from core.access_admin import AccessAdminService
 from core.clock import Clock
+from core.limits import MESSAGE_LIMIT
 from core.model import Period
 from core.rules import MAX_REASON
 from core.school_admin import SchoolAdminService
@@ -318,4 +319,4 @@ async def on_period_move(
     ]
     lines += [escape(x) for x in plan_lines(plan, _, locale())]
     back = inline([[(_("« Back"), PeriodCb(period=period.id, action="list"))]])  # type: ignore[arg-type]
-    await show(query, "\n".join(lines)[:4000], back, _("The dates are moved."))
+    await show(query, "\n".join(lines)[:MESSAGE_LIMIT], back, _("The dates are moved."))

@@ -30,6 +30,7 @@ from core.access import Viewer
 from core.clock import Clock
 from core.import_apply import ImportService
 from core.imports import parse_roster
+from core.limits import MESSAGE_LIMIT
 from core.tabular import SourceTable
 from core.year import Turnover, YearService
 from handlers.admin import (
@@ -147,7 +148,7 @@ async def got_calendar(
         return
     done = await YearService(imports.uow, clock).new_year(viewer, years[0], tables, apply=False)
     head = _("<b>New school year {year}</b>: what would happen").format(year=escape(years[0]))
-    text = (head + "\n" + _report(done))[:4000]
+    text = (head + "\n" + _report(done))[:MESSAGE_LIMIT]
     if done.report.errors:
         await message.answer(text)
         return
@@ -221,12 +222,12 @@ async def on_year_confirm(
             + "\n"
             + problems_text([describe_problem(p, _, locale()) for p in problems])
         )
-        await show(query, text[:4000])
+        await show(query, text[:MESSAGE_LIMIT])
         return
     done = await YearService(imports.uow, clock).new_year(viewer, year, tables, apply=True)
     if not done.report.applied:
-        await show(query, (_("Nothing was changed.") + "\n" + _report(done))[:4000])
+        await show(query, (_("Nothing was changed.") + "\n" + _report(done))[:MESSAGE_LIMIT])
         return
     head = _("The school year {year} has started.").format(year=escape(year))
-    await show(query, (head + "\n" + _report(done))[:4000], note=_("Done."))
+    await show(query, (head + "\n" + _report(done))[:MESSAGE_LIMIT], note=_("Done."))
     await archive_after_close(query, archive, settings)  # the finished year's summary sheets

@@ -200,9 +200,9 @@ def finals_text(fm: dv.FinalMarks) -> str:
             for p, v in zip(fm.periods, s.periods, strict=True)
             if v is not None
         ]
-        for label, value in ((_("year"), s.year), (_("exam"), s.exam), (_("final"), s.final)):
+        for kind, value in (("year", s.year), ("exam", s.exam), ("final", s.final)):
             if value is not None:
-                parts.append(f"{label}: {r.mark(value)}")
+                parts.append(f"{terms.final_label(_, kind)}: {r.mark(value)}")
         if parts:
             shown += 1
             lines.append(f"<b>{escape(s.subject_name)}</b> — " + ", ".join(parts))
@@ -296,7 +296,7 @@ def lesson_line(lv: dv.LessonView) -> str:
     if lv.subgroup_name:
         name += f" ({escape(lv.subgroup_name.split(', ')[-1])})"
     if lv.cancelled:
-        return f"{lv.slot}. {times} <s>{name}</s> — " + _("cancelled")
+        return f"{lv.slot}. {times} <s>{name}</s> — " + r.cancelled()
     parts = [f"{lv.slot}. {times} <b>{name}</b>"]
     if lv.room:
         parts.append(_("room {room}").format(room=escape(lv.room)))

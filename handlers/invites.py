@@ -23,6 +23,7 @@ from aiogram.utils.i18n import gettext as _
 from bot import keyboards as kb
 from bot.config import Settings
 from bot.keyboards import inline
+from bot.messages import link_lines
 from core.access import Viewer
 from core.access_admin import AccessAdminService, ClassAccess, PersonAccess
 from core.clock import Clock
@@ -164,11 +165,11 @@ async def on_sheet_make(
     lines = await access_admin.class_sheet(viewer, found.class_name)
     await query.answer(_("Preparing the files…"))
     gettext = translations(i18n.current_locale).gettext
-    link, tz = settings.invite_link, clock.tz
+    links, tz = settings.invite_links, clock.tz
     # Drawing some seventy QR codes takes a while: off the loop, so other users wait for nothing.
     pdf, xlsx = await asyncio.gather(
-        asyncio.to_thread(sheet_pdf, lines, gettext, link, tz, settings.bot_username),
-        asyncio.to_thread(sheet_xlsx, lines, gettext, link, tz),
+        asyncio.to_thread(sheet_pdf, lines, gettext, links, tz, settings.invite_bots()),
+        asyncio.to_thread(sheet_xlsx, lines, gettext, links, tz),
     )
     message = query.message
     # Named as the sheet is titled, in the reader's language: «Коды приглашения, 7А.pdf».
@@ -258,9 +259,7 @@ def code_text(issued: IssuedInvite, settings: Settings, tz: ZoneInfo) -> list[st
             name=escape(issued.name), code=issued.code
         )
     ]
-    link = settings.invite_link(issued.code)
-    if link:
-        lines.append(_("Link: {link}").format(link=link))
+    lines += link_lines(_, settings.invite_links(issued.code))
     until = issued.invite.expires_at.astimezone(tz).strftime("%d.%m.%Y")
     lines.append(_("Valid once, until {until}.").format(until=until))
     return lines

@@ -27,6 +27,7 @@ from core.access_admin import AccessAdminService
 from core.clock import Clock
 from core.errors import NotFound, RemarkTeacherRefused
 from core.journal_remarks import ClassChoice, Draft, JournalRemarkService, RemarkLine
+from core.limits import MESSAGE_LIMIT
 from core.tabular import parse_date
 from handlers import render
 from handlers.admin import AdminCb, back_to_menu, end_form
@@ -174,7 +175,7 @@ async def on_menu(
     if not found:
         lines.append(_("None: every remark is fixed."))
     rows = [[(_("✍️ Write a remark"), RemarkFormCb())], back_to_menu()]
-    await show(query, "\n".join(lines)[:4000], inline(rows))
+    await show(query, "\n".join(lines)[:MESSAGE_LIMIT], inline(rows))
 
 
 @router.callback_query(RemarkFormCb.filter())

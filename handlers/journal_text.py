@@ -69,7 +69,7 @@ def lesson_button(x: LessonItem) -> str:
     """A lesson as a button label (plain text): «2. 09:25 7А Математика»."""
     label = f"{x.slot}. {r.clock(x.starts_at)} {x.class_name} {x.subject_name}".replace("  ", " ")
     if x.cancelled:
-        label += " — " + _("cancelled")
+        label += " — " + r.cancelled()
     elif x.roll is not None and (x.roll.absent or x.roll.late):
         counts = [f"❌{x.roll.absent}"] if x.roll.absent else []
         counts += [f"⏰{x.roll.late}"] if x.roll.late else []
@@ -95,7 +95,7 @@ def day_text(d: TeacherDay, today: date) -> str:
         time = f" {r.clock(x.starts_at)}" if x.starts_at else ""
         line = f"{x.slot}.{time} <b>{lesson_title(x)}</b>"
         if x.cancelled:
-            line = f"{x.slot}.{time} <s>{lesson_title(x)}</s> — " + _("cancelled")
+            line = f"{x.slot}.{time} <s>{lesson_title(x)}</s> — " + r.cancelled()
         elif x.substitute:
             line += " · " + _("substitution")
         if x.roll is not None and not x.cancelled and (x.roll.absent or x.roll.late):

@@ -1,7 +1,8 @@
 """The user blocked the bot, or came back: pushes stop, or resume.
 
 Telegram sends ``my_chat_member`` for a private chat only when the user blocks or unblocks the
-bot. A 403 from a push marks the account inactive as well; this update brings it back.
+bot. A 403 from a push marks the account inactive as well; this update brings it back. MAX's
+``bot_stopped`` / ``dialog_removed`` and ``bot_started`` arrive as the same update (bot.max).
 """
 
 from __future__ import annotations
@@ -9,7 +10,6 @@ from __future__ import annotations
 from aiogram import F, Router
 from aiogram.types import ChatMemberUpdated
 
-from bot.viewers import MESSENGER
 from core.accounts import AccountService
 
 router = Router(name=__name__)
@@ -17,9 +17,11 @@ router.my_chat_member.filter(F.chat.type == "private")
 
 
 @router.my_chat_member()
-async def on_my_chat_member(event: ChatMemberUpdated, accounts: AccountService) -> None:
+async def on_my_chat_member(
+    event: ChatMemberUpdated, accounts: AccountService, messenger: str
+) -> None:
     status = event.new_chat_member.status
     if status in ("kicked", "left"):
-        await accounts.set_active(MESSENGER, str(event.from_user.id), False)
+        await accounts.set_active(messenger, str(event.from_user.id), False)
     elif status in ("member", "administrator", "creator", "restricted"):
-        await accounts.set_active(MESSENGER, str(event.from_user.id), True)
+        await accounts.set_active(messenger, str(event.from_user.id), True)

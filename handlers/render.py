@@ -13,10 +13,9 @@ from aiogram.utils.i18n import gettext as _
 from babel.dates import format_date
 from babel.numbers import format_decimal
 
+from core.limits import MESSAGE_LIMIT
 from core.model import AbsenceReason, MarkValue, PeriodKind
 from locales import terms
-
-TELEGRAM_LIMIT = 4096
 
 
 def locale() -> str:
@@ -64,16 +63,8 @@ def number(value: float | Fraction, pattern: str = "0.##") -> str:
 
 
 def mark(value: MarkValue | None) -> str:
-    if value is None:
-        return "—"
-    if value.points is not None:
-        return value.value
-    return {
-        MarkValue.PASS: _("pass"),
-        MarkValue.FAIL: _("fail"),
-        MarkValue.NOT_ASSESSED: _("n/a"),
-        MarkValue.EXEMPT: _("exempt"),
-    }[value]
+    """«5», «зач», «н/а»; «—» for none (``locales.terms``)."""
+    return terms.mark(_, value)
 
 
 def work_type(code: str, short: str, name: str = "", *, tight: bool = True) -> str:
@@ -92,6 +83,11 @@ def period_short(kind: PeriodKind, number: int) -> str:
     return terms.period_short(_, locale(), kind, number)
 
 
+def cancelled() -> str:
+    """«отменён»: a cancelled lesson, in the words of the pushes (``locales.terms``)."""
+    return terms.lesson_change(_, terms.CANCELLATION)
+
+
 def reason(value: AbsenceReason | None) -> str:
     """The one word for each reason, and for none yet (``locales.terms``)."""
     return terms.reason(_, value)
@@ -108,8 +104,9 @@ def whose(full_name: str, class_name: str) -> str:
     return f"{escape(full_name)}, {escape(class_name)}"
 
 
-def split(text: str, limit: int = TELEGRAM_LIMIT) -> list[str]:
-    """Split on line breaks so each part fits a message; a too-long line is cut hard."""
+def split(text: str, limit: int = MESSAGE_LIMIT) -> list[str]:
+    """Split on line breaks so each part fits a message in either messenger; a too-long line
+    is cut hard."""
     parts: list[str] = []
     current = ""
     for line in text.split("\n"):

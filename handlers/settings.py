@@ -14,9 +14,9 @@ from aiogram.utils.i18n import gettext as _
 from bot import keyboards as kb
 from bot.commands import set_chat_commands
 from bot.keyboards import SettingCb, inline
-from bot.viewers import MESSENGER, ViewerCache
+from bot.viewers import ViewerCache
 from core.access import Viewer
-from core.accounts import AccountService
+from core.accounts import AccountService, PushPlaces
 from core.errors import ValidationFailed
 from core.model import Account
 
@@ -61,8 +61,36 @@ def _required_why() -> str:
     )
 
 
-def settings_view(account: Account, guardian: bool = False) -> tuple[str, object]:
-    """The screen; a guardian also sees the pushes the regulation requires, locked on."""
+MESSENGER_NAMES = {"telegram": "Telegram", "max": "MAX"}  # brand names: not translated
+
+
+def messenger_name(messenger: str) -> str:
+    return MESSENGER_NAMES.get(messenger, messenger.capitalize())
+
+
+def _places_line(places: PushPlaces) -> str:
+    return _("Where to send notifications: {where}").format(where=messenger_name(places.current))
+
+
+def _places_row(places: PushPlaces) -> list:
+    """A button per messenger; the press names that messenger's account (checked again)."""
+    order = list(MESSENGER_NAMES)  # Telegram, then MAX, then any other
+    return [
+        (
+            ("✓ " if messenger == places.current else "") + messenger_name(messenger),
+            SettingCb(field="push", value=str(account_id)),
+        )
+        for messenger, account_id in sorted(
+            places.choices, key=lambda c: (order.index(c[0]) if c[0] in order else 99, c[0])
+        )
+    ]
+
+
+def settings_view(
+    account: Account, guardian: bool = False, places: PushPlaces | None = None
+) -> tuple[str, object]:
+    """The screen; a guardian also sees the pushes the regulation requires, locked on; one
+    linked on two messengers chooses where pushes go (``core.push_choice``)."""
     modes = {"each": _("each at once"), "digest": _("once a day"), "off": _("do not send")}
     quiet = (
         f"{account.quiet_from:%H:%M}–{account.quiet_to:%H:%M}"
@@ -84,6 +112,7 @@ def settings_view(account: Account, guardian: bool = False) -> tuple[str, object
                 state=_on(account.notify_anytime_finals)
             ),
             _("Evening digest at {time}").format(time=f"{account.digest_at:%H:%M}"),
+            *([_places_line(places)] if places else []),
             "",
             *([_required_why()] if guardian else []),
             _("During quiet hours notifications wait and come together in the morning."),
@@ -137,6 +166,7 @@ def settings_view(account: Account, guardian: bool = False) -> tuple[str, object
                     SettingCb(field="dig", value=str(next_digest)),
                 )
             ],
+            _places_row(places) if places else [],
         ]
     )
     return text, markup
@@ -150,7 +180,9 @@ async def cmd_settings(message: Message, viewer: Viewer, accounts: AccountServic
             _("Please sign in first: send the invite code you received from the school.")
         )
         return
-    text, markup = settings_view(await accounts.account(viewer), _guardian(viewer))
+    text, markup = settings_view(
+        await accounts.account(viewer), _guardian(viewer), await accounts.push_places(viewer)
+    )
     await message.answer(text, reply_markup=markup)
 
 
@@ -183,9 +215,17 @@ async def on_setting(
     viewers: ViewerCache,
     i18n: I18n,
     bot: Bot,
+    messenger: str,
 ) -> None:
     if viewer.account_id is None:
         await query.answer(_("Please sign in first."), show_alert=True)
+        return
+    if callback_data.field == "push":
+        # where pushes go: the account is checked on the server (the viewer's own person's)
+        if not callback_data.value.isdigit():
+            raise ValidationFailed("push_messenger", "unknown_value")
+        places = await accounts.choose_push_account(viewer, int(callback_data.value))
+        await _refresh(query, await accounts.account(viewer), viewer, places)
         return
     if callback_data.field == "req":
         # the locked switch: pressed, or forged to turn it off, it says why and changes nothing
@@ -194,11 +234,12 @@ async def on_setting(
     if callback_data.field == "lang":
         if callback_data.value not in ("ru", "en"):
             raise ValidationFailed("locale", "unsupported")
-        account = await accounts.set_locale(MESSENGER, str(query.from_user.id), callback_data.value)
-        viewers.forget(str(query.from_user.id))
-        fresh = await viewers.get(str(query.from_user.id), True)
+        who = str(query.from_user.id)
+        account = await accounts.set_locale(messenger, who, callback_data.value)
+        viewers.forget(messenger, who)
+        fresh = await viewers.get(messenger, who, True)
         with i18n.use_locale(account.locale):
-            await _refresh(query, account, viewer)
+            await _refresh(query, account, viewer, await accounts.push_places(viewer))
             if isinstance(query.message, Message):
                 menu = kb.main_menu(fresh, len(fresh.children))
                 await query.message.answer(
@@ -207,11 +248,13 @@ async def on_setting(
                 await set_chat_commands(bot, query.message.chat.id, fresh, account.locale)
         return
     account = await accounts.update_settings(viewer, **_fields(callback_data))
-    await _refresh(query, account, viewer)
+    await _refresh(query, account, viewer, await accounts.push_places(viewer))
 
 
-async def _refresh(query: CallbackQuery, account: Account, viewer: Viewer) -> None:
-    text, markup = settings_view(account, _guardian(viewer))
+async def _refresh(
+    query: CallbackQuery, account: Account, viewer: Viewer, places: PushPlaces | None = None
+) -> None:
+    text, markup = settings_view(account, _guardian(viewer), places)
     if isinstance(query.message, Message):
         try:
             await query.message.edit_text(text, reply_markup=markup)

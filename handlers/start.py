@@ -18,7 +18,7 @@ from bot.attempts import AttemptLimiter
 from bot.commands import set_chat_commands
 from bot.keyboards import ConsentCb, LogoutCb, consent_keyboard, has_lessons, inline, main_menu
 from bot.messages import N_
-from bot.viewers import MESSENGER, ViewerCache
+from bot.viewers import ViewerCache
 from core.access import Viewer
 from core.accounts import AccountService
 from core.errors import InviteInvalid
@@ -40,7 +40,7 @@ def consent_text() -> str:
         "The school's electronic diary will show you your child's marks, absences, homework, "
         "timetable and messages from teachers, and will send you notifications about them.\n\n"
         "To do this the school processes your and your child's personal data (names, class, "
-        "marks, attendance) and your Telegram account number. The data stays with the school "
+        "marks, attendance) and your messenger account number. The data stays with the school "
         "and is shown only to you and to the school's staff who are allowed to see it.\n\n"
         "Do you agree to the processing of personal data for the electronic diary? "
         "You can withdraw at any time with /logout."
@@ -112,10 +112,12 @@ async def redeem(
     bot: Bot,
     i18n: I18n,
     teacher: TeacherService,
+    messenger: str,
 ) -> None:
     user = message.from_user
     assert user is not None
-    key = f"invite:{user.id}"
+    # the same number on two messengers is two people
+    key = f"invite:{user.id}" if messenger == "telegram" else f"invite:{messenger}:{user.id}"
     wait = await attempts.blocked_for(key)
     if wait:
         minutes = max(1, round(wait / 60))
@@ -129,7 +131,7 @@ async def redeem(
         return
     try:
         link = await invites.redeem(
-            MESSENGER,
+            messenger,
             str(user.id),
             code,
             display_name=user.full_name,
@@ -139,8 +141,8 @@ async def redeem(
         await attempts.hit(key)
         raise
     await attempts.reset(key)
-    viewers.forget(str(user.id))
-    fresh = await viewers.get(str(user.id), True)
+    viewers.forget(messenger, str(user.id))
+    fresh = await viewers.get(messenger, str(user.id), True)
     if link.role == PersonRole.GUARDIAN and fresh.children_pending_consent:
         await message.answer(consent_text(), reply_markup=consent_keyboard())
         return
@@ -154,8 +156,18 @@ async def cmd_start_code(message: Message, command: CommandObject, **deps) -> No
 
 @router.message(CommandStart())
 async def cmd_start(
-    message: Message, viewer: Viewer, bot: Bot, i18n: I18n, teacher: TeacherService
+    message: Message,
+    viewer: Viewer,
+    bot: Bot,
+    i18n: I18n,
+    teacher: TeacherService,
+    accounts: AccountService,
+    messenger: str,
 ) -> None:
+    if viewer.account_id is not None and message.from_user is not None:
+        # Start pressed after the bot was stopped: MAX says only this (bot_started), where
+        # Telegram adds a "member" update (handlers.membership); pushes resume either way.
+        await accounts.set_active(messenger, str(message.from_user.id), True)
     await show_home(message, viewer, bot, i18n, teacher)
 
 
@@ -176,6 +188,7 @@ async def on_consent(
     bot: Bot,
     i18n: I18n,
     teacher: TeacherService,
+    messenger: str,
 ) -> None:
     message = query.message
     if not isinstance(message, Message):
@@ -194,8 +207,8 @@ async def on_consent(
         await query.answer(_("Consent is already recorded."))
         return
     await accounts.give_consent(viewer)
-    viewers.forget(str(query.from_user.id))
-    fresh = await viewers.get(str(query.from_user.id), True)
+    viewers.forget(messenger, str(query.from_user.id))
+    fresh = await viewers.get(messenger, str(query.from_user.id), True)
     await message.edit_text(_("Thank you, your consent is recorded."))
     await query.answer()
     await show_home(message, fresh, bot, i18n, teacher)
@@ -224,6 +237,7 @@ async def on_logout(
     accounts: AccountService,
     viewers: ViewerCache,
     bot: Bot,
+    messenger: str,
 ) -> None:
     message = query.message
     if not callback_data.confirm:
@@ -231,8 +245,8 @@ async def on_logout(
             await message.edit_text(_("You are still signed in."))
         await query.answer()
         return
-    await accounts.logout(MESSENGER, str(query.from_user.id))
-    viewers.forget(str(query.from_user.id))
+    await accounts.logout(messenger, str(query.from_user.id))
+    viewers.forget(messenger, str(query.from_user.id))
     await query.answer()
     if isinstance(message, Message):
         await message.edit_text(_("You have signed out. Thank you!"))
@@ -242,5 +256,15 @@ async def on_logout(
 
 
 def _pick(deps: dict) -> dict:
-    names = ("viewer", "invites", "accounts", "viewers", "attempts", "bot", "i18n", "teacher")
+    names = (
+        "viewer",
+        "invites",
+        "accounts",
+        "viewers",
+        "attempts",
+        "bot",
+        "i18n",
+        "teacher",
+        "messenger",
+    )
     return {name: deps[name] for name in names}

@@ -1,5 +1,8 @@
 """The school's words that every screen, push and report uses, defined once: the absence
-reasons and the kinds of work a mark is given for.
+reasons, the kinds of work a mark is given for, study periods, marks that are words, final
+marks, lesson changes, remarks and roles. Screens (``handlers.render``), pushes
+(``notifications.render``) and the printouts take their names from here and keep none of
+their own.
 
 Message ids only, and small functions that pick them; each caller passes its own ``gettext``
 (the handler's ``_``, a push's recipient's catalogue, a report's language), so the diary, the
@@ -144,3 +147,89 @@ def period_short(gettext: Gettext, locale: str, kind: str, number: int) -> str:
     if locale == SCHOOL_LANGUAGE and 0 < number < len(_ROMAN):
         return _ROMAN[number]
     return gettext(_PERIOD_SHORT.get(str(kind), _PERIOD_SHORT["quarter"])).format(n=number)
+
+
+# --- marks that are words (003 reg.2 §2.1.3: зачёт, незачёт, не аттестован, освобождён) -----
+
+_MARK = {"pass": N_("pass"), "fail": N_("fail"), "na": N_("n/a"), "exempt": N_("exempt")}
+
+
+def mark(gettext: Gettext, value: str | None) -> str:
+    """A mark as it is shown: «5», «зач», «н/а», «осв»; «—» where there is none. ``value`` is
+    a ``MarkValue`` or its value."""
+    if value is None:
+        return "—"
+    return gettext(_MARK[value]) if value in _MARK else str(value)
+
+
+# --- period, year, exam and final marks (003 reg.3) -------------------------------------------
+
+# In running text, a push: «оценка за год»; in a column of the diary, short: «год».
+_FINAL = {
+    "year": N_("the year mark"),
+    "exam": N_("the exam mark"),
+    "final": N_("the final mark"),
+}
+_FINAL_SHORT = {"year": N_("year"), "exam": N_("exam"), "final": N_("final")}
+
+
+def final_mark(
+    gettext: Gettext, locale: str, kind: str | None, period_kind: str | None, number: int | None
+) -> str:
+    """«оценка за II четверть», «годовая оценка» …: what a final mark is, in running text.
+    ``kind`` is a ``FinalKind`` value; a period's mark names its period."""
+    if kind == "period":
+        return gettext(N_("the mark for the {period}")).format(
+            period=period(gettext, locale, period_kind or "quarter", number or 0)
+        )
+    return gettext(_FINAL.get(kind or "", _FINAL["final"]))
+
+
+def final_label(gettext: Gettext, kind: str) -> str:
+    """«год», «экзамен», «итог»: a final mark's kind where space is tight."""
+    return gettext(_FINAL_SHORT[kind])
+
+
+# --- changes of a lesson (the timetable's cancellations, extra lessons) ----------------------
+
+CANCELLATION, RESTORED, ADDED = "cancellation", "restored", "added"
+_CHANGE = {
+    CANCELLATION: N_("cancelled"),
+    RESTORED: N_("will take place after all"),
+    ADDED: N_("an extra lesson"),
+}
+
+
+def lesson_change(gettext: Gettext, change: str) -> str:
+    """«отменён», «всё-таки состоится», «дополнительный урок»."""
+    return gettext(_CHANGE[change])
+
+
+# --- remarks in the diary: praise or a remark -------------------------------------------------
+
+_REMARK = {"praise": N_("praise"), "remark": N_("remark")}
+
+
+def remark_kind(gettext: Gettext, kind: str | None) -> str:
+    """«похвала» or «замечание» (anything but praise is a remark)."""
+    return gettext(_REMARK["praise" if kind == "praise" else "remark"])
+
+
+# --- roles (an invite's role, an account's link) ----------------------------------------------
+
+STAFF = "staff"
+_ROLE = {
+    "guardian": N_("Parent"),
+    "student": N_("Student"),
+    "teacher": N_("Teacher"),
+    "deputy": N_("Deputy head"),
+    "director": N_("Head of school"),
+    "admin": N_("Journal administrator"),
+    STAFF: N_("Staff member"),
+}
+
+
+def role(gettext: Gettext, value: str) -> str:
+    """«Родитель», «Ученик», «Учитель» …; a role without a name of its own is shown as it is.
+    ``value`` is a ``PersonRole`` value."""
+    return gettext(_ROLE[value]) if value in _ROLE else str(value)

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Collection, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -89,15 +89,23 @@ def next_digest(account: Account, now: datetime) -> datetime:
 class _Plan:
     """The rows one transaction's events produce; names and accounts are read once."""
 
-    def __init__(self, uow: UnitOfWork, clock: Clock, windows: Windows, wall: datetime) -> None:
+    def __init__(
+        self,
+        uow: UnitOfWork,
+        clock: Clock,
+        windows: Windows,
+        wall: datetime,
+        running: Collection[str] | None = None,
+    ) -> None:
         self.uow = uow
+        self.running = running
         self.clock = clock
         self.now = clock.now()
         self.windows = windows
         self.wall = wall
         self.rows: list[Delivery] = []
         self._students: dict[int, tuple[Student, ClassGroup] | None] = {}
-        self.recipients = Recipients(uow)
+        self.recipients = Recipients(uow, running)
         self._names: dict[tuple[str, int], str] = {}
 
     # --- facts ---
@@ -632,7 +640,7 @@ async def _broadcast(plan: _Plan, e: BroadcastSent) -> None:
     if broadcast is None or cls is None:
         return
     view = await resolve_audience(
-        plan.uow, cls, broadcast.audience, broadcast.subgroup_id, plan.clock.today()
+        plan.uow, cls, broadcast.audience, broadcast.subgroup_id, plan.clock.today(), plan.running
     )
     author = await plan.name("staff", broadcast.author_id)
     students = {
@@ -759,10 +767,19 @@ HANDLERS: dict[type[Event], Handler] = {
 class Fanout:
     """``core.ports.EventFanout``: events in, per-recipient deliveries out, same transaction."""
 
-    def __init__(self, clock: Clock, windows: Windows | None = None, wall: Wall = utc_now) -> None:
+    def __init__(
+        self,
+        clock: Clock,
+        windows: Windows | None = None,
+        wall: Wall = utc_now,
+        running: Collection[str] | None = None,
+    ) -> None:
         self.clock = clock
         self.windows = windows or Windows()
         self.wall = wall
+        # the messengers this school runs (None: all): a person on two messengers, one of
+        # them turned off, hears in the other whatever they chose (core.push_choice)
+        self.running = running
         self._listeners: list[Callable[[], None]] = []
 
     def on_commit(self, listener: Callable[[], None]) -> None:
@@ -770,7 +787,7 @@ class Fanout:
         self._listeners.append(listener)
 
     async def fan_out(self, uow: UnitOfWork, events: Sequence[Event]) -> None:
-        plan = _Plan(uow, self.clock, self.windows, self.wall())
+        plan = _Plan(uow, self.clock, self.windows, self.wall(), self.running)
         for event in events:
             handler = HANDLERS.get(type(event))
             if handler is not None:

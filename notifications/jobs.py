@@ -82,6 +82,7 @@ class Jobs:
     uow: UnitOfWorkFactory
     clock: Clock
     wake: Callable[[], None] = lambda: None
+    running: tuple[str, ...] | None = None  # the messengers this school runs (None: all)
 
     # --- shared facts ---
 
@@ -97,13 +98,13 @@ class Jobs:
         """Who hears about these students (``notifications.recipients``), one per account
         and child."""
         by_id = {s.id: s for s in students}
-        found = await Recipients(uow).family(list(by_id), with_students=with_students)  # type: ignore[arg-type]
+        found = await Recipients(uow, self.running).family(list(by_id), with_students=with_students)  # type: ignore[arg-type]
         return [_Family(r.account, r.role, r.person_id, by_id[r.student_id]) for r in found]
 
     async def _staff_accounts(
         self, uow: UnitOfWork, staff_ids: Sequence[int]
     ) -> dict[int, list[Account]]:
-        return await Recipients(uow).staff(staff_ids)
+        return await Recipients(uow, self.running).staff(staff_ids)
 
     async def _write(self, uow: UnitOfWork, rows: list[Delivery]) -> int:
         fresh = await uow.deliveries.existing_keys([r.dedup_key for r in rows if r.dedup_key])

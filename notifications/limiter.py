@@ -1,4 +1,6 @@
-"""Pacing sends under Telegram's limits: about 30 messages a second in bulk, 1 a second per chat.
+"""Pacing sends under a messenger's limits (Telegram: about 30 messages a second in bulk, 1 a
+second per chat; MAX: about 30 requests a second, 2 a second per chat). The worker keeps one
+pacer per messenger (``notifications.worker.Pace``).
 
 Sends are spaced evenly (one every ``window / limit`` seconds, on a fixed schedule so that
 small delays do not add up), and never more than ``limit`` fall in any ``window`` seconds: the
@@ -33,7 +35,10 @@ class Pacer:
         self._recent: deque[float] = deque(maxlen=self.limit or 1)
 
     async def acquire(self) -> None:
-        if not self.interval:
+        if not self.interval:  # no limit: only a pause holds the sends back
+            wait = self._next - self.now()
+            if wait > 0:
+                await self.sleep(wait)
             return
         while True:
             now = self.now()

@@ -4,17 +4,19 @@ A child's pushes go to the active accounts linked to the child's guardians throu
 link the roster still lists, and to the child's own linked account where the push is for the
 student too. One row per (account, child): an account holding two guardian records of one
 child (a roster listing the parent once per child), or linked both ways, hears once. Staff hear
-through their own account links. The accounts' settings (marks, homework, attendance) are the
+through their own account links. A person linked on two messengers hears in one of them
+(``core.push_choice``). The accounts' settings (marks, homework, attendance) are the
 caller's to apply: they differ by push.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from typing import NamedTuple
 
 from core.model import Account, PersonRole
 from core.ports import UnitOfWork
+from core.push_choice import pushed
 
 
 class Recipient(NamedTuple):
@@ -29,8 +31,9 @@ class Recipient(NamedTuple):
 class Recipients:
     """The resolver over one unit of work; accounts are read once however often asked."""
 
-    def __init__(self, uow: UnitOfWork) -> None:
+    def __init__(self, uow: UnitOfWork, running: Collection[str] | None = None) -> None:
         self.uow = uow
+        self.running = running  # the messengers this school runs (None: all)
         self._accounts: dict[int, Account] = {}
 
     async def accounts(self, ids: Sequence[int]) -> dict[int, Account]:
@@ -44,16 +47,26 @@ class Recipients:
     async def linked(
         self, role: PersonRole, person_ids: Sequence[int]
     ) -> list[tuple[Account, int]]:
-        """Active accounts linked to these people, with the person each is linked to."""
+        """Active accounts linked to these people, with the person each is linked to; a
+        person with accounts in two messengers hears in one (``core.push_choice``)."""
         if not person_ids:
             return []
         links = await self.uow.account_links.active_for_people(role, list(person_ids))
         accounts = await self.accounts([x.account_id for x in links])
-        return [
+        found = [
             (accounts[x.account_id], x.person_id)
             for x in links
             if x.account_id in accounts and accounts[x.account_id].active
         ]
+        by_person: dict[int, list[Account]] = {}
+        for account, person_id in found:
+            by_person.setdefault(person_id, []).append(account)
+        keep = {
+            (account.id, person_id)
+            for person_id, held in by_person.items()
+            for account in pushed(held, self.running)
+        }
+        return [(a, p) for a, p in found if (a.id, p) in keep]
 
     async def guardians(self, student_ids: Sequence[int]) -> list[Recipient]:
         """The consented guardians' accounts of these children."""

@@ -17,20 +17,15 @@ from typing import Any
 from babel.dates import format_date
 from babel.numbers import format_decimal
 
+from core.limits import CAPTION_LIMIT, MESSAGE_LIMIT
 from core.model import Attachment
 from locales import LANGUAGES, terms, translations
+from locales.terms import N_
 from notifications import buttons as b
 from notifications.sender import Button, Buttons
 
-TEXT_LIMIT = 4096
-CAPTION_LIMIT = 1024
 LINE_LIMIT = 160  # a digest line quotes at most this much of a teacher's text
 MAX_EXPLAIN_BUTTONS = 3
-
-
-def N_(message: str) -> str:
-    """Mark a string for extraction; it is translated where it is shown."""
-    return message
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,15 +104,8 @@ def _child(d: dict[str, Any]) -> str:
 
 
 def mark_value(c: _Ctx, value: str | None) -> str:
-    if value is None:
-        return "—"
-    words = {
-        "pass": c._("pass"),
-        "fail": c._("fail"),
-        "na": c._("n/a"),
-        "exempt": c._("exempt"),
-    }
-    return words.get(value, _e(value))
+    """«5», «зач», «н/а»; «—» for none (``locales.terms``)."""
+    return _e(terms.mark(c._, value))
 
 
 def work_type(c: _Ctx, d: dict[str, Any]) -> str:
@@ -136,16 +124,10 @@ def period_name(c: _Ctx, kind: str | None, number: int | None) -> str:
 
 
 def final_what(c: _Ctx, d: dict[str, Any]) -> str:
-    kind = d.get("kind")
-    if kind == "period":
-        return c._("the mark for the {period}").format(
-            period=period_name(c, d.get("period_kind"), d.get("period_number"))
-        )
-    return {
-        "year": c._("the year mark"),
-        "exam": c._("the exam mark"),
-        "final": c._("the final mark"),
-    }.get(kind or "", c._("the final mark"))
+    """«оценка за II четверть», «годовая оценка» (``locales.terms``)."""
+    return terms.final_mark(
+        c._, c.locale, d.get("kind"), d.get("period_kind"), d.get("period_number")
+    )
 
 
 def reason_name(c: _Ctx, reason: str | None) -> str:
@@ -154,16 +136,12 @@ def reason_name(c: _Ctx, reason: str | None) -> str:
 
 def change_name(c: _Ctx, d: dict[str, Any]) -> str:
     change = d.get("change")
-    if change == "cancellation":
-        return c._("cancelled")
-    if change == "restored":
-        return c._("will take place after all")
+    if change in (terms.CANCELLATION, terms.RESTORED, terms.ADDED):
+        return terms.lesson_change(c._, change)
     if change == "moved":
         return c._("moved to {day}, lesson {slot}").format(
             day=c.day(d.get("to_day")), slot=d.get("to_slot")
         )
-    if change == "added":
-        return c._("an extra lesson")
     if d.get("substitute"):
         return c._("substitute teacher: {name}").format(name=_e(d.get("substitute")))
     return c._("the teacher is changed")
@@ -417,7 +395,7 @@ def _broadcast(c: _Ctx, item: Item) -> Rendered:
             names=", ".join(_e(n) for n in names)
         )
     attachment = _attachment(d)
-    limit = CAPTION_LIMIT if attachment else TEXT_LIMIT
+    limit = CAPTION_LIMIT if attachment else MESSAGE_LIMIT
     body = _e(d.get("text", ""))
     text = f"{head}\n\n{body}" if body else head
     if len(text) > limit:
@@ -476,7 +454,7 @@ def _letter(c: _Ctx, item: Item) -> Rendered:
     if d.get("broadcast"):
         head += "\n" + c._("An answer to your broadcast.")
     attachment = _attachment(d)
-    limit = CAPTION_LIMIT if attachment else TEXT_LIMIT
+    limit = CAPTION_LIMIT if attachment else MESSAGE_LIMIT
     text = f"{head}\n\n{_e(d.get('text', ''))}".rstrip()
     if len(text) > limit:
         text = text[: limit - 1] + "…"
@@ -674,19 +652,19 @@ def _line(c: _Ctx, item: Item) -> str:
     if kind == "lesson":
         return f"{c.day(d.get('day'))}, {_lesson_slot(c, d)} — {change_name(c, d)}"
     if kind == "remark":
-        label = c._("praise") if d.get("remark_kind") == "praise" else c._("remark")
+        label = terms.remark_kind(c._, d.get("remark_kind"))
         return f"{label}, {_e(d.get('subject'))}: {_e(_clip(d.get('text', '')))}"
     return _single(c, item).text
 
 
 def _fits(lines: list[str], c: _Ctx) -> str:
     text = "\n".join(lines)
-    if len(text) <= TEXT_LIMIT:
+    if len(text) <= MESSAGE_LIMIT:
         return text
     kept: list[str] = []
     size = 0
     for i, line in enumerate(lines):
-        if size + len(line) + 1 > TEXT_LIMIT - 80:
+        if size + len(line) + 1 > MESSAGE_LIMIT - 80:
             kept.append(c._("… and {n} more: open /start.").format(n=len(lines) - i))
             break
         kept.append(line)

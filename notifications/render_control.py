@@ -6,8 +6,9 @@ from __future__ import annotations
 from typing import Any
 
 from locales import terms
+from locales.terms import N_
 from notifications.files import generated
-from notifications.render import N_, Item, Rendered, _Ctx, _e, _fits
+from notifications.render import Item, Rendered, _Ctx, _e, _fits
 
 KINDS = frozenset({"quality_weekly", "preliminary", "preliminary_all"})
 RISKS = {

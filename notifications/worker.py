@@ -2,11 +2,15 @@
 records each outcome.
 
 Semantics, per row:
-- sent once Telegram accepted it, recorded right after the answer (results are written in
-  small group commits, so a send is confirmed within milliseconds);
+- sent through the recipient account's messenger (one ``Sender`` each: "telegram", "max"),
+  once the messenger accepted it, recorded right after the answer (results are written in
+  small group commits, so a send is confirmed within milliseconds); each messenger has its
+  own pace (``Pace``) and its own dispatch loop, so one that is slow or throttled never holds
+  up the other; an account whose messenger has no sender here is skipped with the reason;
 - a worker killed mid-way loses nothing: its claimed rows stay pending and are taken again
   when their lease has run out; a row is never sent by a worker whose lease is running out;
-- 429 waits ``retry_after`` (that chat only) and tries again; network errors, timeouts and
+- 429 waits ``retry_after`` (that chat only; on MAX, whose limit is the bot's, the whole
+  messenger) and tries again; network errors, timeouts and
   5xx back off exponentially with jitter (each wait is 50-100 % of its step), ``max_attempts``
   times in all, then the row is parked with its reason; 400 parks at once; 403 marks the
   account inactive and skips its rows;
@@ -36,8 +40,8 @@ import socket
 import time
 import uuid
 from collections import Counter, deque
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from itertools import count
 
@@ -63,6 +67,27 @@ logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
+class Pace:
+    """One messenger's limits: ``rate`` messages per ``window`` in all (None: no limit),
+    ``per_chat`` seconds between two messages to one chat; with ``throttle_all`` a 429 pauses
+    every send of the messenger (its limit is the bot's), not only that chat's."""
+
+    rate: int | None = 30
+    window: float = 1.03
+    per_chat: float = 1.05
+    throttle_all: bool = False
+
+
+# MAX: about 30 requests a second in all and 2 a second per chat; its 429 says nothing of a
+# chat (and comes without retry_after), so it pauses the whole messenger.
+MAX_PACE = Pace(rate=30, window=1.03, per_chat=0.53, throttle_all=True)
+
+
+def _paces() -> dict[str, Pace]:
+    return {"max": MAX_PACE}
+
+
+@dataclass(frozen=True, slots=True)
 class WorkerSettings:
     batch: int = 500  # rows per claim
     lease: float = 60.0  # seconds a claim is ours; a dead worker's rows return after it
@@ -77,6 +102,13 @@ class WorkerSettings:
     backoff: float = 2.0  # first back-off, doubled each attempt, with full jitter
     backoff_cap: float = 600.0
     progress_every: float = 3.0  # seconds between edits of a broadcast's progress
+    # each other messenger's own pace; one not named here goes at rate/window/per_chat above
+    # (Telegram's: about 30 messages a second in bulk, 1 a second per chat)
+    paces: Mapping[str, Pace] = field(default_factory=_paces)
+
+    def pace(self, messenger: str) -> Pace:
+        found = self.paces.get(messenger)
+        return found if found is not None else Pace(self.rate, self.window, self.per_chat)
 
     def __post_init__(self) -> None:
         if self.lease_margin < 0:  # 5 s, or a quarter of a short lease
@@ -87,7 +119,8 @@ class WorkerSettings:
 
 @dataclass(slots=True)
 class _Message:
-    chat: str
+    messenger: str
+    chat: str  # the messenger's chat id
     account_id: int
     rows: list[Claimed]
     outgoing: Outgoing
@@ -106,6 +139,25 @@ class _Message:
         return max(r.attempts for r in self.rows)
 
 
+class _Lane:
+    """One messenger's side of the dispatcher: its sender, its pace, its chats' queues and
+    its own loop, so a messenger that is slow or throttled never holds up another."""
+
+    def __init__(
+        self, sender: Sender, pace: Pace, concurrency: int, monotonic: Callable[[], float]
+    ) -> None:
+        self.sender = sender
+        self.pace = pace
+        self.pacer = Pacer(pace.rate, pace.window, monotonic)
+        self.sem = asyncio.Semaphore(concurrency)
+        self.ready = asyncio.Event()  # something new to dispatch
+        self.queues: dict[str, deque[_Message]] = {}
+        self.heap: list[tuple[float, int, str]] = []
+        self.scheduled: set[str] = set()  # chats with an entry in the heap
+        self.chat_next: dict[str, float] = {}
+        self.chat_sent: dict[str, float] = {}  # when the last send to a chat really began
+
+
 def _held(rows: list[Claimed]) -> tuple[tuple[int, int], ...]:
     return tuple((r.id, r.token) for r in rows)
 
@@ -118,7 +170,7 @@ class DeliveryWorker:
     def __init__(
         self,
         queue: DeliveryQueue,
-        sender: Sender,
+        senders: Mapping[str, Sender],
         clock: Clock,
         settings: WorkerSettings | None = None,
         *,
@@ -130,7 +182,7 @@ class DeliveryWorker:
     ) -> None:
         self.queue = queue
         self.files = files  # makes the files pushes name at send time (notifications.files)
-        self.sender = sender
+        self.senders = dict(senders)  # by messenger: "telegram", "max"
         self.clock = clock
         self.settings = settings or WorkerSettings()
         self.owner = owner or new_owner()
@@ -138,21 +190,17 @@ class DeliveryWorker:
         self.monotonic = monotonic
         self.rand = rand
         self.stats: Counter[str] = Counter()
-        self.pacer = Pacer(self.settings.rate, self.settings.window, monotonic)
+        self._lanes = {
+            name: _Lane(sender, self.settings.pace(name), self.settings.concurrency, monotonic)
+            for name, sender in self.senders.items()
+        }
         self._wake = asyncio.Event()
-        self._ready = asyncio.Event()  # the dispatcher has something new
         self._room = asyncio.Event()  # the backlog went down
         self._applied = asyncio.Condition()
-        self._queues: dict[str, deque[_Message]] = {}
-        self._heap: list[tuple[float, int, str]] = []
-        self._scheduled: set[str] = set()  # chats with an entry in the heap
-        self._chat_next: dict[str, float] = {}
-        self._chat_sent: dict[str, float] = {}  # when the last send to a chat really began
         self._seq = count()
         self._backlog = 0  # messages claimed, not yet finished
         self._results: asyncio.Queue[Outcome] = asyncio.Queue()
         self._inflight: set[asyncio.Task[None]] = set()
-        self._sem = asyncio.Semaphore(self.settings.concurrency)
         self._blocked_now: set[int] = set()  # accounts that answered 403, to deactivate
         self._broadcast_of: dict[int, int] = {}  # claimed row id -> its broadcast
         self._dirty: set[int] = set()  # broadcasts whose progress message is behind
@@ -204,7 +252,10 @@ class DeliveryWorker:
 
     def _start(self) -> list[asyncio.Task[None]]:
         return [
-            asyncio.create_task(self._dispatch_loop(), name="delivery-dispatch"),
+            *(
+                asyncio.create_task(self._dispatch_loop(lane), name=f"delivery-dispatch-{name}")
+                for name, lane in self._lanes.items()
+            ),
             asyncio.create_task(self._ack_loop(), name="delivery-ack"),
             asyncio.create_task(self._progress_loop(), name="delivery-progress"),
             asyncio.create_task(self._begin_loop(), name="delivery-begin"),
@@ -254,6 +305,14 @@ class DeliveryWorker:
                 why = "blocked" if target is not None else "no account"
                 outcomes.append(Outcome(_held(rows), "skip", error=why))
                 continue
+            if target.messenger not in self._lanes:
+                # The school runs without this messenger (MAX turned off, or not yet on): the
+                # rows are skipped with the reason, not kept. Kept, they would pile up for as
+                # long as it stays off and then arrive as a flood of stale news; skipped, they
+                # stay in the history with why, and the person's other messenger (if linked)
+                # is where the fan-out sends anyway once this account is not the chosen one.
+                outcomes.append(Outcome(_held(rows), "skip", error=f"no {target.messenger}"))
+                continue
             gone = _held([r for r in rows if not r.linked])
             if gone:
                 outcomes.append(Outcome(gone, "skip", error="unlinked"))
@@ -289,7 +348,11 @@ class DeliveryWorker:
                 deadline = min(r.leased_until for r in group) - timedelta(
                     seconds=self.settings.lease_margin
                 )
-                messages.append(_Message(target.external_id, account_id, group, outgoing, deadline))
+                messages.append(
+                    _Message(
+                        target.messenger, target.external_id, account_id, group, outgoing, deadline
+                    )
+                )
         return outcomes, messages
 
     def _settle_doubts(self, rows: list[Claimed], outcomes: list[Outcome]) -> list[Claimed]:
@@ -343,73 +406,75 @@ class DeliveryWorker:
 
     def _enqueue(self, message: _Message) -> None:
         self._backlog += 1
-        self._queues.setdefault(message.chat, deque()).append(message)
-        self._schedule(message.chat)
-        self._ready.set()
+        lane = self._lanes[message.messenger]
+        lane.queues.setdefault(message.chat, deque()).append(message)
+        self._schedule(lane, message.chat)
+        lane.ready.set()
 
-    def _schedule(self, chat: str) -> None:
+    def _schedule(self, lane: _Lane, chat: str) -> None:
         """One entry per chat in the heap, at the time the chat may get its next message."""
-        if chat in self._scheduled:
+        if chat in lane.scheduled:
             return
-        self._scheduled.add(chat)
-        ready = max(self.monotonic(), self._chat_next.get(chat, 0.0))
-        heapq.heappush(self._heap, (ready, next(self._seq), chat))
+        lane.scheduled.add(chat)
+        ready = max(self.monotonic(), lane.chat_next.get(chat, 0.0))
+        heapq.heappush(lane.heap, (ready, next(self._seq), chat))
 
-    async def _dispatch_loop(self) -> None:
+    async def _dispatch_loop(self, lane: _Lane) -> None:
+        per_chat = lane.pace.per_chat
         while True:
-            if not self._heap:
-                self._ready.clear()
-                await self._ready.wait()
+            if not lane.heap:
+                lane.ready.clear()
+                await lane.ready.wait()
                 continue
-            ready_at, _, chat = self._heap[0]
+            ready_at, _, chat = lane.heap[0]
             delay = ready_at - self.monotonic()
             if delay > 0:
-                self._ready.clear()
-                await _first([self._ready.wait()], delay)
+                lane.ready.clear()
+                await _first([lane.ready.wait()], delay)
                 continue
-            heapq.heappop(self._heap)
-            self._scheduled.discard(chat)
-            queue = self._queues.get(chat)
+            heapq.heappop(lane.heap)
+            lane.scheduled.discard(chat)
+            queue = lane.queues.get(chat)
             if not queue:
-                self._queues.pop(chat, None)
+                lane.queues.pop(chat, None)
                 continue
-            if self._chat_next.get(chat, 0.0) > self.monotonic():
-                self._schedule(chat)  # the chat was paused after this entry was made
+            if lane.chat_next.get(chat, 0.0) > self.monotonic():
+                self._schedule(lane, chat)  # the chat was paused after this entry was made
                 continue
             message = queue.popleft()
             if self.wall() >= message.deadline:  # let it go at once: it costs no send
                 self._results.put_nowait(Outcome(message.held, "release"))
                 self._done()
                 if queue:
-                    self._schedule(chat)
+                    self._schedule(lane, chat)
                 continue
             # a free slot first, then the pace (marking the send in between takes only a
             # group commit: sending soon after it keeps the window of doubt short)
-            await self._sem.acquire()
-            await self.pacer.acquire()
-            task = asyncio.create_task(self._send(message))
+            await lane.sem.acquire()
+            await lane.pacer.acquire()
+            task = asyncio.create_task(self._send(lane, message))
             self._inflight.add(task)
             task.add_done_callback(self._inflight.discard)
             now = self.monotonic()
-            self._chat_next[chat] = now + self.settings.per_chat
+            lane.chat_next[chat] = now + per_chat
             if queue:
-                self._schedule(chat)
+                self._schedule(lane, chat)
             else:
-                self._queues.pop(chat, None)
-            if len(self._chat_next) > 10_000:
-                self._chat_next = {k: v for k, v in self._chat_next.items() if v > now}
-                old = now - self.settings.per_chat
-                self._chat_sent = {k: v for k, v in self._chat_sent.items() if v > old}
+                lane.queues.pop(chat, None)
+            if len(lane.chat_next) > 10_000:
+                lane.chat_next = {k: v for k, v in lane.chat_next.items() if v > now}
+                old = now - per_chat
+                lane.chat_sent = {k: v for k, v in lane.chat_sent.items() if v > old}
 
-    async def _send(self, message: _Message) -> None:
+    async def _send(self, lane: _Lane, message: _Message) -> None:
         # The chat's pace counts from when this send really starts: the task may start a
         # little after it was scheduled, and the next message must still wait a full interval.
-        started = self.monotonic() + self.settings.per_chat
-        self._chat_next[message.chat] = max(self._chat_next.get(message.chat, 0.0), started)
+        started = self.monotonic() + lane.pace.per_chat
+        lane.chat_next[message.chat] = max(lane.chat_next.get(message.chat, 0.0), started)
         try:
-            outcome = await self._attempt(message)
+            outcome = await self._attempt(lane, message)
         finally:
-            self._sem.release()
+            lane.sem.release()
         self._results.put_nowait(outcome)
         self._done()
 
@@ -442,7 +507,7 @@ class DeliveryWorker:
                 if not started.done():
                     started.set_result(all(rid in marked for rid in message.ids))
 
-    async def _attempt(self, message: _Message) -> Outcome:
+    async def _attempt(self, lane: _Lane, message: _Message) -> Outcome:
         ids = message.held
         if self.wall() >= message.deadline:
             return Outcome(ids, "release")  # the lease is running out: let another claim it
@@ -450,19 +515,22 @@ class DeliveryWorker:
             self.stats["not_begun"] += 1
             return Outcome(ids, "release")  # not ours any more, or the database is away
         # marking takes a moment that varies: a chat's pace counts from the real sends
-        gap = self._chat_sent.get(message.chat, -1e9) + self.settings.per_chat - self.monotonic()
+        gap = lane.chat_sent.get(message.chat, -1e9) + lane.pace.per_chat - self.monotonic()
         if gap > 0:
             await asyncio.sleep(gap)
         if self.wall() >= message.deadline:
             return Outcome(ids, "release")  # that took the lease's margin: let it go
-        self._chat_sent[message.chat] = self.monotonic()
+        lane.chat_sent[message.chat] = self.monotonic()
         attempts = message.attempts + 1
         try:
-            ref = await send(self.sender, message.outgoing)
+            ref = await send(lane.sender, message.outgoing)
         except RetryLater as exc:
             at = self.wall() + timedelta(seconds=exc.seconds)
+            if lane.pace.throttle_all:  # the messenger's limit, not the chat's: it all waits
+                lane.pacer.pause(exc.seconds)
+                self.stats[f"throttled_{message.messenger}"] += 1
             # the chat waits as a whole: what else is queued for it goes back until then
-            for other in self._queues.pop(message.chat, ()):
+            for other in lane.queues.pop(message.chat, ()):
                 self._results.put_nowait(
                     Outcome(other.held, "retry", at=at, error="429", attempts=other.attempts)
                 )
@@ -473,7 +541,7 @@ class DeliveryWorker:
         except Blocked as exc:
             self._blocked_now.add(message.account_id)
             # what else waits for this chat would be refused too
-            for other in self._queues.pop(message.chat, ()):
+            for other in lane.queues.pop(message.chat, ()):
                 self._results.put_nowait(Outcome(other.held, "skip", error="blocked"))
                 self._done()
             return Outcome(ids, "skip", error=f"blocked: {exc.reason}", attempts=attempts)
@@ -550,10 +618,11 @@ class DeliveryWorker:
 
     async def _shutdown(self, tasks: list[asyncio.Task[None]]) -> None:
         # Messages not started yet go back to the queue at once, for this or another worker.
-        left = [m for q in self._queues.values() for m in q]
-        self._queues.clear()
-        self._heap.clear()
-        self._scheduled.clear()
+        left = [m for lane in self._lanes.values() for q in lane.queues.values() for m in q]
+        for lane in self._lanes.values():
+            lane.queues.clear()
+            lane.heap.clear()
+            lane.scheduled.clear()
         for message in left:
             self._results.put_nowait(Outcome(message.held, "release"))
             self._done()
@@ -591,10 +660,13 @@ class DeliveryWorker:
             message = await self.queue.progress_message(broadcast_id)
             if message is None:  # not sent yet: it shows the figures of its own moment
                 return
-            chat, ref, locale, payload = message
+            chat, ref, locale, payload, messenger = message
+            sender = self.senders.get(messenger)
+            if sender is None:  # its messenger is off here: nothing to edit it through
+                return
             data = {**json.loads(payload), **await self.queue.broadcast_stats(broadcast_id)}
             c = context(locale)
-            await self.sender.edit_text(
+            await sender.edit_text(
                 chat, ref, progress_text(c, data), progress_buttons(c, broadcast_id)
             )
             self.stats["progress_edits"] += 1

@@ -415,11 +415,12 @@ class DeliveryQueue:
             "read": sum(r for _, _, r in rows),
         }
 
-    async def progress_message(self, broadcast_id: int) -> tuple[str, str, str, str] | None:
-        """(chat id, message id, locale, payload) of a broadcast's sent progress message."""
+    async def progress_message(self, broadcast_id: int) -> tuple[str, str, str, str, str] | None:
+        """(chat id, message id, locale, payload, messenger) of a broadcast's sent progress
+        message."""
         a = accounts.c
         stmt = (
-            select(a.external_id, d.message_ref, a.locale, d.payload)
+            select(a.external_id, d.message_ref, a.locale, d.payload, a.messenger)
             .select_from(deliveries)
             .join(accounts, a.id == d.account_id)
             .where(

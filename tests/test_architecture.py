@@ -83,3 +83,117 @@ def test_the_console_has_no_circle() -> None:
         assert "bot.cli" not in imported, path
         if path.name == "cli_common.py":
             assert not any(m.startswith("bot.cli_") for m in imported), path
+
+
+# --- the messengers' kits (issue #13: MAX beside Telegram) ------------------------------------
+
+APPLICATION = sorted(PROJECT)
+MAX_KIT = ROOT / "bot" / "max"
+
+
+def imported_modules(path: Path) -> set[str]:
+    """``modules_imported`` with ``from bot import keyboards`` read as ``bot.keyboards`` too."""
+    found = modules_imported(path)
+    tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.level == 0 and node.module == "bot":
+            found.update(f"bot.{alias.name}" for alias in node.names)
+    return found
+
+
+def _is(module: str, package: str) -> bool:
+    return module == package or module.startswith(package + ".")
+
+
+def test_only_the_max_kit_imports_maxapi() -> None:
+    """MAX's library stops at ``bot/max/``: its types never reach a screen, a push or the
+    domain (lazy imports inside functions count)."""
+    offences = [
+        str(path.relative_to(ROOT))
+        for layer in APPLICATION
+        for path in layer_files(layer)
+        if not path.is_relative_to(MAX_KIT)
+        and any(_is(m, "maxapi") for m in imported_modules(path))
+    ]
+    assert not offences, f"maxapi outside bot/max/: {offences}"
+
+
+@pytest.mark.parametrize("layer", ["core", "storage", "notifications"])
+def test_the_inner_layers_know_no_messenger(layer: str) -> None:
+    """The domain, the storage and the delivery queue import no messenger library, and
+    nothing of the front-ends (``bot``, ``handlers``): either messenger plugs in from above."""
+    forbidden = ("aiogram", "maxapi", "bot", "handlers")
+    offences = sorted(
+        f"{path.relative_to(ROOT)}: {m}"
+        for path in layer_files(layer)
+        for m in imported_modules(path)
+        if any(_is(m, x) for x in forbidden)
+    )
+    assert not offences, f"{layer}/ imports a messenger or a front-end: {offences}"
+
+
+# The composition root and the CLI: they import the screens, never the other way round.
+ROOT_MODULES = ("bot.max", "bot.runner", "bot.app", "bot.cli", "bot.pushes")
+# What ``handlers/`` still takes from ``bot/`` today: the kits' shared pieces (keyboards,
+# callback data, texts, files) that are to move below ``handlers/``. The list is exact, so
+# each move shrinks it; nothing may be added to it.
+HANDLERS_FROM_BOT = {
+    "bot.admin_charts",
+    "bot.admin_files",
+    "bot.archive",
+    "bot.attempts",
+    "bot.audit_text",
+    "bot.charts",
+    "bot.commands",
+    "bot.config",
+    "bot.import_text",
+    "bot.invite_sheet",
+    "bot.keyboards",
+    "bot.messages",
+    "bot.paper_diary",
+    "bot.push_buttons",
+    "bot.school_text",
+    "bot.viewers",
+}
+
+
+def _bot_modules_of(path: Path) -> set[str]:
+    """The ``bot.*`` modules ``path`` imports (``from bot.keyboards import X`` → bot.keyboards)."""
+    out = set()
+    for m in imported_modules(path):
+        parts = m.split(".")
+        if parts[0] == "bot" and len(parts) > 1:
+            module = ".".join(parts[:2])
+            if (ROOT / "bot" / f"{parts[1]}.py").exists() or (ROOT / "bot" / parts[1]).is_dir():
+                out.add(module)
+    return out
+
+
+def test_handlers_never_import_the_composition_root() -> None:
+    offences = sorted(
+        f"{path.relative_to(ROOT)}: {m}"
+        for path in layer_files("handlers")
+        for m in _bot_modules_of(path)
+        if any(_is(m, x) or m.startswith(x + "_") for x in ROOT_MODULES)
+    )
+    assert not offences, f"handlers/ import the composition root or a kit: {offences}"
+
+
+def test_handlers_take_from_bot_only_what_is_listed() -> None:
+    used = {m for path in layer_files("handlers") for m in _bot_modules_of(path)}
+    assert used <= HANDLERS_FROM_BOT, (
+        f"new imports of bot/ in handlers/: {used - HANDLERS_FROM_BOT}"
+    )
+    assert used >= HANDLERS_FROM_BOT, (
+        f"no longer imported, drop from the list: {HANDLERS_FROM_BOT - used}"
+    )
+
+
+def test_the_kit_rules_catch_a_lazy_import(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.py"
+    bad.write_text(
+        "from bot import keyboards\n"
+        "def f():\n    import maxapi.types\n    from bot.runner import run\n"
+    )
+    found = imported_modules(bad)
+    assert {"bot.keyboards", "maxapi.types", "bot.runner"} <= found

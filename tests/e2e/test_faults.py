@@ -29,7 +29,7 @@ from sqlalchemy import select
 
 from bot.app import build_dispatcher, build_services
 from bot.config import Settings
-from bot.sender import TelegramSender
+from bot.sender import AiogramSender
 from core import model as m
 from core.clock import FixedClock
 from notifications.worker import DeliveryWorker, WorkerSettings
@@ -95,9 +95,12 @@ def _worker(url: str, api: FakeBotAPI, lease: float, name: str) -> tuple[Deliver
         max_attempts=15,
         max_throttled=30,
     )
-    sender = TelegramSender(api.bot(), timeout=CLIENT_TIMEOUT)
+    sender = AiogramSender(api.bot(), timeout=CLIENT_TIMEOUT)
     clock = FixedClock(NOW, TZ)
-    return DeliveryWorker(DeliveryQueue(database), sender, clock, settings, owner=name), database
+    worker = DeliveryWorker(
+        DeliveryQueue(database), {"telegram": sender}, clock, settings, owner=name
+    )
+    return worker, database
 
 
 def _answer(calls: list) -> str:
@@ -143,7 +146,7 @@ async def test_two_workers_send_each_push_once_through_api_faults_and_a_database
             stop.set()
             await asyncio.gather(*tasks)
             for w in (a, b):
-                await w.sender.bot.session.close()  # type: ignore[attr-defined]
+                await w.senders["telegram"].bot.session.close()  # type: ignore[attr-defined]
             for d in (db_a, db_b, bot_db):
                 await d.dispose()
             if proxy is not None:

@@ -15,7 +15,7 @@ import pytest
 from aiohttp import web
 from sqlalchemy import select
 
-from bot.sender import TelegramSender
+from bot.sender import AiogramSender
 from core import model as m
 from core.clock import FixedClock
 from notifications.worker import DeliveryWorker, WorkerSettings
@@ -139,7 +139,7 @@ async def test_kill_9_mid_broadcast_then_restart_loses_and_doubles_nothing(
         bot = api.bot()
         restarted = DeliveryWorker(
             DeliveryQueue(database),
-            TelegramSender(bot),
+            {"telegram": AiogramSender(bot)},
             FixedClock(datetime.fromisoformat(NOW), ZoneInfo("Europe/Moscow")),
             WorkerSettings(lease=3, rate=90),
         )

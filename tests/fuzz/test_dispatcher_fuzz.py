@@ -39,7 +39,7 @@ from aiogram.types import (
 
 from bot.app import build_dispatcher, build_services
 from bot.keyboards import ConsentCb
-from bot.sender import TelegramSender
+from bot.sender import AiogramSender
 from core import access
 from core.access import SYSTEM
 from core.errors import DomainError
@@ -304,14 +304,14 @@ async def later(f: FuzzSchool, rng: random.Random) -> None:
     """A few hours on: before the first bell, evenings, the weekend, the day off on the 11th."""
     f.school.clock.set(f.school.clock.now() + timedelta(hours=rng.randint(2, 22)))
     for actor in f.actors:  # the viewer cache keeps real seconds; this clock jumps hours
-        f.school.services.viewers.forget(str(actor.user.id))
+        f.school.services.viewers.forget("telegram", str(actor.user.id))
 
 
 async def deliver(school: ImportedSchool) -> None:
     """The pushes due now, sent by the production worker through the recording bot."""
     worker = DeliveryWorker(
         DeliveryQueue(school.database),
-        TelegramSender(school.tester.bot),
+        {"telegram": AiogramSender(school.tester.bot)},
         school.clock,
         WorkerSettings(rate=None, per_chat=0, poll=0.05, backoff=0.01, lease=30),
     )

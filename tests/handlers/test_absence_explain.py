@@ -45,7 +45,7 @@ def rendered(row: m.Delivery, locale: str = "ru"):  # type: ignore[no-untyped-de
 
 
 async def absent(w: World) -> m.AttendanceRecord:
-    teacher = await w.services.viewers.get(str(w.teacher.id), True)
+    teacher = await w.services.viewers.get("telegram", str(w.teacher.id), True)
     await w.services.journal.toggle_attendance(teacher, w.s.lesson_today.id, w.s.ivanov.id)
     async with w.store.uow() as uow:
         record = await uow.attendance.find(w.s.lesson_today.id, w.s.ivanov.id)

@@ -8,6 +8,7 @@ from aiogram.methods import SendMessage, SendPhoto
 
 from bot.keyboards import DiaryCb, View
 from core import model as m
+from core.limits import MESSAGE_LIMIT
 from handlers.render import split
 from tests.handlers.conftest import World
 from tests.support import group_message
@@ -150,12 +151,12 @@ async def test_settings_toggle_and_forged_values(world: World) -> None:
     await w.tester.send("/settings", user=w.mother)
     await w.tester.click("st1:hw:0", user=w.mother)
     account = await w.services.accounts.account(
-        await w.services.viewers.get(str(w.mother.id), True)
+        await w.services.viewers.get("telegram", str(w.mother.id), True)
     )
     assert account.notify_homework is False
     await w.tester.click("st1:dig:3", user=w.mother, forged=True)
     account = await w.services.accounts.account(
-        await w.services.viewers.get(str(w.mother.id), True)
+        await w.services.viewers.get("telegram", str(w.mother.id), True)
     )
     assert account.digest_at.hour == 18  # unchanged
 
@@ -190,11 +191,13 @@ async def test_students_never_reach_anything_that_writes(world: World) -> None:
 
 
 def test_long_text_is_split_within_the_limit() -> None:
+    """Parts fit MAX's 4,000 characters, the smaller of the two messengers' limits."""
+    assert MESSAGE_LIMIT == 4000
     text = "\n".join(f"строка {i} " + "х" * 90 for i in range(200))
     parts = split(text)
-    assert len(parts) > 1 and all(len(p) <= 4096 for p in parts)
+    assert len(parts) > 1 and all(len(p) <= 4000 for p in parts)
     assert "\n".join(parts) == text
-    assert split("а" * 9000) == ["а" * 4096, "а" * 4096, "а" * 808]
+    assert split("а" * 9000) == ["а" * 4000, "а" * 4000, "а" * 1000]
 
 
 def test_callback_data_fits_64_bytes() -> None:

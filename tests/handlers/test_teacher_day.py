@@ -252,12 +252,12 @@ async def test_menu_commands_and_help_for_staff(world: World) -> None:
     assert ["📋 Уроки", "🚫 Пропуски класса"] in w.tester.reply_keyboard(w.class_teacher)
     await w.tester.send("/start", user=w.teacher)
     assert ["📋 Уроки"] in w.tester.reply_keyboard(w.teacher)
-    teacher = await w.services.viewers.get(str(w.teacher.id), True)
-    class_teacher = await w.services.viewers.get(str(w.class_teacher.id), True)
+    teacher = await w.services.viewers.get("telegram", str(w.teacher.id), True)
+    class_teacher = await w.services.viewers.get("telegram", str(w.class_teacher.id), True)
     assert {"today", "att", "mark"} <= {c for c, _ in commands_for(teacher)}
     assert "absences" not in {c for c, _ in commands_for(teacher)}
     assert "absences" in {c for c, _ in commands_for(class_teacher)}
-    mother = await w.services.viewers.get(str(w.mother.id), True)
+    mother = await w.services.viewers.get("telegram", str(w.mother.id), True)
     assert "today" not in {c for c, _ in commands_for(mother)}
     await w.tester.send("/help", user=w.teacher)
     assert "/att 7А Иванов Петрова" in w.tester.last_text(w.teacher)

@@ -36,10 +36,10 @@ async def revoke_from_the_console(world: World) -> None:
 async def test_access_revoked_elsewhere_is_gone_within_the_check_interval(world: World) -> None:
     viewers, ticks = cache_for(world)
     mother = str(world.mother.id)
-    assert (await viewers.get(mother, True)).children == {world.s.ivanov.id}
+    assert (await viewers.get("telegram", mother, True)).children == {world.s.ivanov.id}
     await revoke_from_the_console(world)
     ticks.now += 1.0
-    after = await viewers.get(mother, True)
+    after = await viewers.get("telegram", mother, True)
     assert after.guardian_id is None and not after.children
 
 
@@ -53,10 +53,10 @@ async def test_nothing_is_read_again_while_access_stays_the_same(world: World) -
 
     viewers, ticks = cache_for(world, Counting(world.store.uow, world.clock))
     mother = str(world.mother.id)
-    first = await viewers.get(mother, True)
+    first = await viewers.get("telegram", mother, True)
     for _ in range(5):
         ticks.now += 2.0  # every get checks the version; it has not moved
-        assert await viewers.get(mother, True) is first
+        assert await viewers.get("telegram", mother, True) is first
     assert calls == [mother]
 
 
@@ -75,16 +75,16 @@ async def test_a_viewer_read_while_access_changed_is_used_once_and_not_kept(
 
     viewers, ticks = cache_for(world, Slow(world.store.uow, world.clock))
     mother, teacher = str(world.mother.id), str(world.teacher.id)
-    await viewers.get(teacher, True)  # the first check of the version
+    await viewers.get("telegram", teacher, True)  # the first check of the version
     ticks.now += 0.5
-    slow = asyncio.create_task(viewers.get(mother, True))
+    slow = asyncio.create_task(viewers.get("telegram", mother, True))
     await read.wait()
     await revoke_from_the_console(world)
     ticks.now += 0.5
-    await viewers.get(teacher, True)  # a second later: the version has moved
+    await viewers.get("telegram", teacher, True)  # a second later: the version has moved
     release.set()
     assert (await slow).children == {world.s.ivanov.id}  # answered as it was asked
-    assert (await viewers.get(mother, True)).guardian_id is None  # but not kept
+    assert (await viewers.get("telegram", mother, True)).guardian_id is None  # but not kept
 
 
 async def test_a_change_elsewhere_also_drops_the_diarys_memory_of_students(world: World) -> None:
@@ -99,12 +99,12 @@ async def test_a_change_elsewhere_also_drops_the_diarys_memory_of_students(world
         on_change=lambda: drops.append(1),
     )
     mother = str(world.mother.id)
-    await viewers.get(mother, True)
+    await viewers.get("telegram", mother, True)
     assert drops == [1]  # the first version read: nothing was known before
     ticks.now += 1.0
-    await viewers.get(mother, True)
+    await viewers.get("telegram", mother, True)
     assert drops == [1]  # nothing moved
     await revoke_from_the_console(world)
     ticks.now += 1.0
-    await viewers.get(mother, True)
+    await viewers.get("telegram", mother, True)
     assert drops == [1, 1]

@@ -127,7 +127,13 @@ class Net:
 
     def worker(self, settings: WorkerSettings = FAST, **kw: Any) -> DeliveryWorker:
         worker = DeliveryWorker(
-            self.queue, self.sender, self.clock, settings, wall=self.wall, rand=lambda: 1.0, **kw
+            self.queue,
+            {"telegram": self.sender},
+            self.clock,
+            settings,
+            wall=self.wall,
+            rand=lambda: 1.0,
+            **kw,
         )
         self.fanout.on_commit(worker.wake)
         return worker

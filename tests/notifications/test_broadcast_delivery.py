@@ -11,7 +11,7 @@ from typing import Any
 
 from aiohttp import web
 
-from bot.sender import TelegramSender
+from bot.sender import AiogramSender
 from core import model as m
 from notifications.worker import DeliveryWorker, WorkerSettings
 from storage.db import Database
@@ -120,7 +120,7 @@ async def test_500_recipients_through_faults_each_once(database: Database) -> No
         )
         worker = DeliveryWorker(
             DeliveryQueue(database),
-            TelegramSender(bot, timeout=CLIENT_TIMEOUT),
+            {"telegram": AiogramSender(bot, timeout=CLIENT_TIMEOUT)},
             net.clock,
             settings,
         )

@@ -16,10 +16,11 @@ from aiogram.exceptions import (
 from aiogram.methods import EditMessageText, SendMessage, SendPhoto
 
 from bot import push_buttons as pb
-from bot.sender import TelegramSender
+from bot.sender import AiogramSender
+from core.limits import MESSAGE_LIMIT
 from notifications import buttons as b
 from notifications.limiter import Pacer
-from notifications.render import TEXT_LIMIT, Item, render
+from notifications.render import Item, render
 from notifications.sender import BadRequest, Blocked, Button, Outgoing, RetryLater, Transient, send
 from tests.support import RecordingSession, make_bot
 
@@ -56,7 +57,7 @@ def test_names_and_teachers_texts_are_escaped() -> None:
 def test_a_long_digest_is_cut_to_one_message() -> None:
     marks = [item("mark", {**MARK, "subject": "Предмет" * 20}, id=i) for i in range(200)]
     text = render(marks, "ru", "quiet").text
-    assert len(text) <= TEXT_LIMIT
+    assert len(text) <= MESSAGE_LIMIT == 4000  # MAX's limit, the smaller of the two
     assert text.startswith("🌙 Пока действовали тихие часы:")
     assert "… и ещё" in text
 
@@ -116,7 +117,7 @@ async def test_the_pacer_never_lets_more_than_the_limit_into_a_window() -> None:
 
 async def test_the_telegram_adapter_maps_errors_onto_the_port() -> None:
     session = RecordingSession()
-    sender = TelegramSender(make_bot(session))
+    sender = AiogramSender(make_bot(session))
     message = Outgoing("1001", "<b>Привет</b>", ((Button("✓", "rd1:5"),),))
     ref = await send(sender, message)
     call = session.calls(SendMessage)[-1]

@@ -257,7 +257,9 @@ async def test_two_workers_share_one_queue_without_a_duplicate(
         settings = WorkerSettings(rate=None, per_chat=0, batch=25, lease=30)
         sender = FakeSender()
         workers = [
-            DeliveryWorker(DeliveryQueue(db), sender, net.clock, settings, wall=net.wall)
+            DeliveryWorker(
+                DeliveryQueue(db), {"telegram": sender}, net.clock, settings, wall=net.wall
+            )
             for db in (database, other)
         ]
         await asyncio.gather(*(w.run_until_idle() for w in workers))

@@ -77,7 +77,7 @@ async def test_a_guardian_the_roster_no_longer_lists_for_a_child_loses_that_chil
     now = school.clock.now()
     batch = await queue.claim("test", now + timedelta(days=1), now, now + timedelta(minutes=1), 100)
     account = await school.services.accounts.account(
-        await school.services.viewers.get(str(MOTHER.id), True)
+        await school.services.viewers.get("telegram", str(MOTHER.id), True)
     )
     (waiting,) = [c for c in batch.rows if c.account_id == account.id]
     assert waiting.kind == "mark" and not waiting.linked
@@ -114,7 +114,7 @@ async def test_a_teacher_the_new_timetable_replaces_reads_and_writes_no_more(
     await school.tester.click(LessonCb(lesson=group.id), user=ENGLISH, forged=True)
     assert len([a for a in alerts(school, ENGLISH) if "нет доступа" in a]) == 2
     assert "Иванов" not in "\n".join(school.tester.texts(ENGLISH))
-    viewer = await school.services.viewers.get(str(ENGLISH.id), True)
+    viewer = await school.services.viewers.get("telegram", str(ENGLISH.id), True)
     with pytest.raises(AccessDenied):
         await school.services.journal.set_final_mark(
             viewer, ivanov, group.subject_id, FinalKind.YEAR, MarkValue.FIVE

@@ -60,7 +60,7 @@ async def test_a_late_correction_is_the_deputys_with_a_reason_and_shows_as_one(
     await school.link(MOTHER, PersonRole.GUARDIAN, "U-101")
     ivanov = await school.person_id(PersonRole.STUDENT, "K-01")
     lesson = await _lesson(school, "7А", MONDAY, 3)  # Математика
-    teacher = await school.services.viewers.get(str(TEACHER.id), True)
+    teacher = await school.services.viewers.get("telegram", str(TEACHER.id), True)
     journal = school.services.journal
     mark = await journal.give_mark(
         teacher, lesson, ivanov, MarkValue.THREE, await _kind(school, "КР")
@@ -74,7 +74,7 @@ async def test_a_late_correction_is_the_deputys_with_a_reason_and_shows_as_one(
     await school.tester.click(LessonCb(lesson=lesson, view="x"), user=TEACHER, forged=True)
     assert "нет отметок, которые вы можете исправить" in (school.tester.last_text(TEACHER) or "")
     # refused: the deputy without a reason; nothing changes
-    deputy = await school.services.viewers.get(str(DEPUTY.id), True)
+    deputy = await school.services.viewers.get("telegram", str(DEPUTY.id), True)
     for reason in ("", "   "):
         with pytest.raises(ReasonRequired):
             await journal.correct_mark(deputy, mark.id, MarkValue.FOUR, reason)
@@ -142,7 +142,7 @@ async def test_a_period_mark_already_set_changes_only_with_a_reason(
     # refused: a blank reason, here and in the core
     await school.tester.send("  ", user=TEACHER)
     assert school.tester.last_text(TEACHER) == "Укажите причину исправления."
-    teacher = await school.services.viewers.get(str(TEACHER.id), True)
+    teacher = await school.services.viewers.get("telegram", str(TEACHER.id), True)
     with pytest.raises(ReasonRequired):
         await school.services.journal.set_final_mark(
             teacher, ivanov, item.subject_id, FinalKind.PERIOD, MarkValue.FIVE, period.id

@@ -39,8 +39,8 @@ async def _corrections(school: ImportedSchool) -> None:
     await _ready(school)
     for user, who in ((TEACHER, "T-004"), (DEPUTY, "T-003"), (ADMIN, "T-001")):
         await school.link(user, PersonRole.STAFF, who)
-    teacher = await school.services.viewers.get(str(TEACHER.id), True)
-    deputy = await school.services.viewers.get(str(DEPUTY.id), True)
+    teacher = await school.services.viewers.get("telegram", str(TEACHER.id), True)
+    deputy = await school.services.viewers.get("telegram", str(DEPUTY.id), True)
     journal = school.services.journal
     lesson = await _lesson(school, "7А", MONDAY, 3)  # Математика
     work = await _kind(school, "КР")
@@ -101,7 +101,7 @@ async def test_every_correction_of_the_period_is_in_the_report(
 
     # another period: none of them
     reports = ReportService(school.database.uow, school.clock)
-    admin = await school.services.viewers.get(str(ADMIN.id), True)
+    admin = await school.services.viewers.get("telegram", str(ADMIN.id), True)
     assert (await reports.corrections(admin, 1)).rows == ()
 
     # at the console, the same report
@@ -116,7 +116,7 @@ async def test_every_correction_of_the_period_is_in_the_report(
 async def test_the_report_is_the_administrations_only(school: ImportedSchool) -> None:
     await _corrections(school)
     reports = ReportService(school.database.uow, school.clock)
-    teacher = await school.services.viewers.get(str(TEACHER.id), True)
+    teacher = await school.services.viewers.get("telegram", str(TEACHER.id), True)
     with pytest.raises(AccessDenied):
         await reports.corrections(teacher, 2)
     await school.tester.click(ReportCb(kind="cr", period=2), user=TEACHER, forged=True)

@@ -17,7 +17,7 @@ from aiogram.types import BufferedInputFile
 from openpyxl import load_workbook
 
 from bot.push_files import push_files
-from bot.sender import TelegramSender
+from bot.sender import AiogramSender
 from core.access import SYSTEM
 from core.control import ControlReports
 from core.errors import AccessDenied
@@ -87,7 +87,7 @@ async def _planted_week(school: ImportedSchool) -> None:
 async def _deliver(school: ImportedSchool) -> DeliveryWorker:
     worker = DeliveryWorker(
         DeliveryQueue(school.database),
-        TelegramSender(school.tester.bot),
+        {"telegram": AiogramSender(school.tester.bot)},
         school.clock,
         WorkerSettings(rate=None, per_chat=0, poll=0.05, backoff=0.01, lease=30),
         files=push_files(school.database.uow, school.clock),
@@ -194,10 +194,10 @@ async def test_the_analysis_is_for_the_administration_only(school: ImportedSchoo
     await _planted_week(school)
     control = ControlReports(ReportService(school.database.uow, school.clock))
     for user in (CLASS_TEACHER, ENGLISH):
-        viewer = await school.services.viewers.get(str(user.id), True)
+        viewer = await school.services.viewers.get("telegram", str(user.id), True)
         with pytest.raises(AccessDenied):
             await control.quality(viewer, 2, FRIDAY)
-    deputy = await school.services.viewers.get(str(DEPUTY.id), True)
+    deputy = await school.services.viewers.get("telegram", str(DEPUTY.id), True)
     analysis = await control.quality(deputy, 2, FRIDAY)
     assert (analysis.teachers_without_topics, analysis.late_marks, analysis.unexplained) == (
         1,
@@ -290,7 +290,7 @@ async def test_the_substitution_log_and_who_may_ask_for_these_reports(
     cancelled = await _lesson(school, "6Б", FRIDAY, 1)
     await admin.cancel_lesson(SYSTEM, cancelled, "Карантин")
 
-    deputy = await school.services.viewers.get(str(DEPUTY.id), True)
+    deputy = await school.services.viewers.get("telegram", str(DEPUTY.id), True)
     control = ControlReports(ReportService(school.database.uow, school.clock))
     table = await control.substitutions(deputy, MONDAY, FRIDAY)
     assert [r[:7] for r in table.rows] == [
@@ -316,7 +316,7 @@ async def test_the_substitution_log_and_who_may_ask_for_these_reports(
 
     # refused: a class teacher and a subject teacher, on the screens and in the core
     for n, user in enumerate((CLASS_TEACHER, ENGLISH), start=1):
-        viewer = await school.services.viewers.get(str(user.id), True)
+        viewer = await school.services.viewers.get("telegram", str(user.id), True)
         with pytest.raises(AccessDenied):
             await control.substitutions(viewer, MONDAY, FRIDAY)
         with pytest.raises(AccessDenied):

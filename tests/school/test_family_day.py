@@ -252,7 +252,7 @@ async def test_unexcused_and_no_reason_yet_are_two_things_everywhere(
     async with school.database.uow(readonly=True) as uow:
         record = await uow.attendance.find(first, ivanov)
     assert record is not None
-    teacher = await school.services.viewers.get(str(CLASS_TEACHER.id), True)
+    teacher = await school.services.viewers.get("telegram", str(CLASS_TEACHER.id), True)
     await journal.set_absence_reason(teacher, record.id, AbsenceReason.UNEXCUSED)  # Н
 
     # the push about the reason

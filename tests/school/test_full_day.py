@@ -22,7 +22,7 @@ from aiogram.methods import AnswerCallbackQuery, SendDocument
 from aiogram.types import BufferedInputFile
 from openpyxl import load_workbook
 
-from bot.sender import TelegramSender
+from bot.sender import AiogramSender
 from core.model import DeliveryStatus, PersonRole
 from notifications.worker import DeliveryWorker, WorkerSettings
 from storage.delivery_queue import DeliveryQueue
@@ -72,7 +72,7 @@ class Day:
         """The pushes due now, sent by the production worker through the recording bot."""
         worker = DeliveryWorker(
             DeliveryQueue(self.school.database),
-            TelegramSender(self.tester.bot),
+            {"telegram": AiogramSender(self.tester.bot)},
             self.school.clock,
             WorkerSettings(rate=None, per_chat=0, poll=0.05, backoff=0.01, lease=30),
         )

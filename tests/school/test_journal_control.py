@@ -173,7 +173,7 @@ async def test_a_remark_goes_to_the_teacher_until_it_is_fixed(school: ImportedSc
 
     # the report: both, one fixed
     table = await school.services.journal_remarks.report(
-        await school.services.viewers.get(str(DEPUTY.id), True), 2
+        await school.services.viewers.get("telegram", str(DEPUTY.id), True), 2
     )
     assert [(r[2], r[4], r[10]) for r in table.rows] == [
         ("Смирнова А.П.", "Математика", "remark.fixed"),
@@ -194,7 +194,7 @@ async def test_a_remark_goes_to_the_teacher_until_it_is_fixed(school: ImportedSc
 async def test_overdue_remarks_are_marked_so(school: ImportedSchool) -> None:
     await _school(school)
     ids = await _ids(school)
-    deputy = await school.services.viewers.get(str(DEPUTY.id), True)
+    deputy = await school.services.viewers.get("telegram", str(DEPUTY.id), True)
     await school.services.journal_remarks.write(
         deputy,
         Draft(ids["7А"], ids["T-004"], "Нет домашнего задания", date(2026, 12, 5), ids["maths"]),
@@ -218,8 +218,8 @@ async def test_what_is_refused_changes_nothing(school: ImportedSchool) -> None:
     cls, maths = ids["7А"], ids["maths"]
     lesson = await _lesson(school, "7А", MONDAY, 3)  # Математика, Смирнова
     service = school.services.journal_remarks
-    deputy = await school.services.viewers.get(str(DEPUTY.id), True)
-    teacher = await school.services.viewers.get(str(MATHS.id), True)
+    deputy = await school.services.viewers.get("telegram", str(DEPUTY.id), True)
+    teacher = await school.services.viewers.get("telegram", str(MATHS.id), True)
     week = date(2026, 12, 10)
 
     # a subject teacher (and class teacher) cannot write a remark: core and bot

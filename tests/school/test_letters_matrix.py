@@ -54,7 +54,7 @@ async def _school(school: ImportedSchool, *users: tuple[TgUser, PersonRole, str]
 
 
 async def _viewer(school: ImportedSchool, user: TgUser) -> Viewer:
-    return await school.services.viewers.get(str(user.id), True)
+    return await school.services.viewers.get("telegram", str(user.id), True)
 
 
 async def _id(school: ImportedSchool, role: PersonRole, source: str) -> int:

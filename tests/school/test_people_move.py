@@ -145,7 +145,7 @@ async def test_the_diary_shows_both_classes_and_the_old_teacher_reads_no_more(
     journal = JournalService(school.database.uow, school.clock)
     await journal.give_mark(SYSTEM, today[0].id, ids["K-01"], MarkValue.FIVE, oral.id)
     diary = DiaryService(school.database.uow, school.clock)
-    mother = await school.services.viewers.get(str(MOTHER.id), True)
+    mother = await school.services.viewers.get("telegram", str(MOTHER.id), True)
     q2 = await diary.period_marks(mother, ids["K-01"])
     assert q2.student.class_name == "5А"
     assert [v.value for s in q2.subjects for v in s.marks] == [MarkValue.FIVE]
@@ -160,7 +160,7 @@ async def test_the_diary_shows_both_classes_and_the_old_teacher_reads_no_more(
     assert rooms == {30: {"3"}, 1: {"3"}, 2: {"3"}, 3: {"1"}, 4: {"1"}}
     # 7А's class teacher no longer reads him, 5А's does; his maths teacher (who teaches 5А
     # too) reads his maths only
-    teacher = await school.services.viewers.get(str(TEACHER.id), True)
+    teacher = await school.services.viewers.get("telegram", str(TEACHER.id), True)
     seen = await diary.period_marks(teacher, ids["K-01"])
     assert [s.subject_name for s in seen.subjects] == ["Математика"]
     async with school.database.uow(readonly=True) as uow:

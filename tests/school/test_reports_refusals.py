@@ -34,7 +34,7 @@ DECEMBER = (date(2026, 12, 1), date(2026, 12, 31))
 
 async def _viewer(school: ImportedSchool, user: TgUser, role: PersonRole, source_id: str):  # type: ignore[no-untyped-def]
     await school.link(user, role, source_id)
-    return await school.services.viewers.get(str(user.id), True)
+    return await school.services.viewers.get("telegram", str(user.id), True)
 
 
 async def test_movement_for_the_administration_only(school: ImportedSchool) -> None:

@@ -164,7 +164,7 @@ async def test_absences_off_still_brings_an_unexcused_one_only(school: ImportedS
         sick = await uow.attendance.find(first, student)
         truant = await uow.attendance.find(second, student)
     assert sick is not None and truant is not None
-    teacher = await school.services.viewers.get(str(CLASS_TEACHER.id), True)
+    teacher = await school.services.viewers.get("telegram", str(CLASS_TEACHER.id), True)
     await journal.set_absence_reason(teacher, sick.id, AbsenceReason.SICK)  # type: ignore[arg-type]
     assert await _pushes(school, MOTHER, "reason") == []
     await journal.set_absence_reason(teacher, truant.id, AbsenceReason.UNEXCUSED)  # type: ignore[arg-type]
