@@ -135,7 +135,7 @@ async def bench_export(folder: Path) -> None:
 async def loop_held_by_bot_export(reports: ReportService, clock: FixedClock) -> tuple[float, float]:
     """What /admin → reports → journal costs everyone else: the longest the event loop went
     without running a 1 ms ticker while the document was made."""
-    from bot.app import settle_heap
+    from bot.root import settle_heap
     from handlers.admin_reports import _build
 
     class Locale:

@@ -19,9 +19,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from app.admin_files import report_xlsx
 from benchmarks.bench_diary import echo_dispatcher, incoming, timed
 from benchmarks.common import BIG_SCHOOL, demo_school, request_out_bot, summary_ms
-from bot.admin_files import report_xlsx
 from core.access import SYSTEM
 from core.control import ControlReports, last_week
 from core.reports import ReportService

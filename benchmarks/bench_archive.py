@@ -22,10 +22,10 @@ import time
 from datetime import datetime
 from pathlib import Path
 
+from app.archive import Archiver
+from app.config import Settings
 from benchmarks.bench_diary import echo_dispatcher, incoming, timed
 from benchmarks.common import BIG_SCHOOL, TZ, demo_school, request_out_bot, summary_ms
-from bot.archive import Archiver
-from bot.config import Settings
 from core.access import SYSTEM
 from core.imports import ALIASES
 from core.school_admin import SchoolAdminService

@@ -23,12 +23,12 @@ from typing import Any
 
 from aiogram import Dispatcher
 
+from app.batches import ReadAudit
+from app.config import Settings
+from app.keyboards import DiaryCb, View
 from benchmarks.bench_diary import echo_dispatcher, incoming, timed
 from benchmarks.common import demo_school, request_out_bot, summary_ms
-from bot.app import build_dispatcher, build_services, settle_heap
-from bot.batches import ReadAudit
-from bot.config import Settings
-from bot.keyboards import DiaryCb, View
+from bot.root import build_dispatcher, build_services, settle_heap
 from core import model as m
 from core.access import SYSTEM
 from core.admin import AdminService

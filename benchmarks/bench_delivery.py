@@ -96,7 +96,7 @@ async def capacity(count: int = 20_000) -> None:
 
 async def rate(count: int = 600, chats: int = 200) -> None:
     """``count`` messages to ``chats`` chats (several per chat), against 30/s and 1/s/chat."""
-    from bot.sender import AiogramSender
+    from bot.telegram.sender import AiogramSender
     from tests.support import FakeBotAPI
 
     with tempfile.TemporaryDirectory() as tmp:

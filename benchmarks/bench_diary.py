@@ -25,9 +25,9 @@ from typing import Any
 from aiogram import Dispatcher, Router
 from aiogram.types import Message
 
+from app.config import Settings
 from benchmarks.common import BIG_SCHOOL, demo_school, request_out_bot, summary_ms
-from bot.app import build_dispatcher, build_services, settle_heap
-from bot.config import Settings
+from bot.root import build_dispatcher, build_services, settle_heap
 from core import model as m
 from core.access import SYSTEM
 from tests.support import TgUser, private_message

@@ -5,7 +5,7 @@
 updates: per-update processing on the demo school, MAX next to Telegram in one run (p50/p99):
          the same mix of diary updates (/marks, a press on a /marks button, /homework,
          /timetable) from the same random guardians, each linked on both messengers, fed to
-         the one real dispatcher (``bot.app.build_dispatcher``). Telegram: the Bot API's JSON
+         the one real dispatcher (``bot.root.build_dispatcher``). Telegram: the Bot API's JSON
          through ``feed_raw_update`` (as a webhook's body), answered by an aiogram bot over HTTP
          to the fake Bot API (tests/support/fake_api.py). MAX: MAX's JSON through the adapter's
          own ``feed`` (``UpdateConverter`` with its message ids in the database, then the
@@ -49,14 +49,14 @@ from aiogram.client.default import DefaultBotProperties
 from aiogram.enums import ParseMode
 from aiogram.methods import GetMe
 
+from app.config import Settings
 from benchmarks.bench_diary import ErrorCount, echo_dispatcher
 from benchmarks.common import demo_school, summary_ms
-from bot.app import build_dispatcher, build_services, settle_heap
-from bot.config import Settings
 from bot.max.ids import DatabaseMessageIds
 from bot.max.polling import feed
 from bot.max.session import MaxSession
 from bot.max.updates import UpdateConverter
+from bot.root import build_dispatcher, build_services, settle_heap
 from core import model as m
 from core.access import SYSTEM
 from tests.support.fake_api import FakeBotAPI
@@ -334,7 +334,7 @@ async def _queue(folder: Path, messenger: str, count: int, chats: int, first: in
 
 
 async def _drain(database: Any, messenger: str, bot: Bot) -> tuple[float, Any]:
-    from bot.sender import AiogramSender
+    from bot.telegram.sender import AiogramSender
     from core.clock import FixedClock
     from notifications.worker import DeliveryWorker
     from storage.delivery_queue import DeliveryQueue

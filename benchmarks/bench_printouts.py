@@ -22,9 +22,9 @@ from datetime import datetime
 from functools import partial
 from pathlib import Path
 
+from app.paper_diary import printout_pdf
 from benchmarks.bench_diary import echo_dispatcher, incoming, timed
 from benchmarks.common import demo_school, request_out_bot, summary_ms
-from bot.paper_diary import printout_pdf
 from core.access import CONSOLE
 from core.printouts import PrintoutService, fortnight
 from locales import translations

@@ -22,12 +22,12 @@ import struct
 from datetime import datetime
 from typing import Any
 
+from app.charts import subject_png
+from app.config import Settings
+from app.keyboards import DiaryCb, View
 from benchmarks.bench_diary import ErrorCount, echo_dispatcher, incoming, link_guardians, timed
 from benchmarks.common import BIG_SCHOOL, demo_school, percentile, request_out_bot, summary_ms
-from bot.app import build_dispatcher, build_services, settle_heap
-from bot.charts import subject_png
-from bot.config import Settings
-from bot.keyboards import DiaryCb, View
+from bot.root import build_dispatcher, build_services, settle_heap
 from tests.support import TgUser, callback
 
 SAMPLES = 300

@@ -24,10 +24,10 @@ from datetime import datetime
 from aiogram import Dispatcher, Router
 from aiogram.types import Message, Update
 
+from app.config import Settings
+from app.keyboards import LessonCb, MarkCb, RollCb
 from benchmarks.common import demo_school, summary_ms
-from bot.app import build_dispatcher, build_services
-from bot.config import Settings
-from bot.keyboards import LessonCb, MarkCb, RollCb
+from bot.root import build_dispatcher, build_services
 from core import model as m
 from core.access import SYSTEM
 from notifications.fanout import Fanout

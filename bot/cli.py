@@ -20,9 +20,9 @@ from typing import Any
 from babel.dates import format_datetime
 from pydantic import ValidationError
 
+from app.config import Settings
+from app.messages import describe_error
 from bot.cli_common import CliError, Context, positive, writable, write_atomically
-from bot.config import Settings
-from bot.messages import describe_error
 from core import redaction
 from core.access import CONSOLE
 from core.errors import DomainError
@@ -125,7 +125,7 @@ async def cmd_invite(ctx: Context, args: argparse.Namespace) -> None:
     finally:
         await database.dispose()
     print(ctx._("Invite code for {name}: {code}").format(name=issued.name, code=issued.code))
-    from bot.messages import link_lines
+    from app.messages import link_lines
 
     for line in link_lines(ctx._, ctx.settings.invite_links(issued.code)):
         print(line)

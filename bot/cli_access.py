@@ -8,7 +8,7 @@ from pathlib import Path
 
 from babel.dates import format_datetime
 
-from bot.batches import console_reads
+from app.batches import console_reads
 from bot.cli_common import CliError, Context, positive, writable, write_bytes
 from core.access import CONSOLE
 from core.invites import DEFAULT_TTL_DAYS
@@ -24,7 +24,7 @@ def _outputs(out: Path) -> tuple[Path, Path]:
 
 
 async def cmd_invites(ctx: Context, args: argparse.Namespace) -> None:
-    from bot.invite_sheet import sheet_pdf, sheet_xlsx
+    from app.invite_sheet import sheet_pdf, sheet_xlsx
     from core.access_admin import AccessAdminService
 
     xlsx, pdf = _outputs(args.out)
@@ -103,7 +103,7 @@ async def cmd_linked(ctx: Context, args: argparse.Namespace) -> None:
 
 
 async def cmd_chart(ctx: Context, args: argparse.Namespace) -> None:
-    from bot.admin_charts import attendance_png, results_png
+    from app.admin_charts import attendance_png, results_png
     from core.access_admin import AccessAdminService
 
     database = await ctx.database()

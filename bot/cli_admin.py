@@ -12,10 +12,10 @@ from typing import Any
 
 from tqdm import tqdm
 
+from app.batches import console_reads
+from app.import_text import ENTITIES, describe_problem, tally_lines
 from bot import cli_backup
-from bot.batches import console_reads
 from bot.cli_common import CliError, Context, write_bytes
-from bot.import_text import ENTITIES, describe_problem, tally_lines
 from core.access import CONSOLE
 from core.import_apply import ImportReport, ImportService, Progress
 from core.model import MarkValue, PersonRole
@@ -180,7 +180,7 @@ async def _reports(ctx: Context):
 
 
 async def cmd_export(ctx: Context, args: argparse.Namespace) -> None:
-    from bot.admin_files import report_xlsx
+    from app.admin_files import report_xlsx
 
     database, reports = await _reports(ctx)
     try:
@@ -233,7 +233,7 @@ REPORTS = (
 
 
 async def cmd_report(ctx: Context, args: argparse.Namespace) -> None:
-    from bot.admin_files import report_xlsx
+    from app.admin_files import report_xlsx
     from core.control import ControlReports
 
     kind = args.kind
@@ -315,7 +315,7 @@ async def cmd_period(ctx: Context, args: argparse.Namespace) -> None:
                     period=name(period), dates=f"{day(args.start)} – {day(args.end)}"
                 )
             )
-            from bot.school_text import plan_lines
+            from app.school_text import plan_lines
 
             print("\n".join(plan_lines(plan, ctx._, ctx.locale)))
         elif args.period_command == "close":
@@ -334,7 +334,7 @@ async def cmd_period(ctx: Context, args: argparse.Namespace) -> None:
 async def cmd_audit(ctx: Context, args: argparse.Namespace) -> None:
     """The audit log of a student or a teacher, or who looked at a student (``--reads``), in
     words; reading it is itself on record (channel ``console``)."""
-    from bot import audit_text
+    from app import audit_text
     from core.access_admin import AccessAdminService
     from core.admin import AdminService
 

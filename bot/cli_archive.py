@@ -8,8 +8,8 @@ import argparse
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from app.messages import N_
 from bot.cli_common import CliError, Context
-from bot.messages import N_
 
 if TYPE_CHECKING:
     from storage.archive import Entry, Problem
@@ -104,7 +104,7 @@ async def cmd_verify(ctx: Context, args: argparse.Namespace) -> None:
 async def write_archive(ctx: Context, database, closing: bool = True) -> None:  # type: ignore[no-untyped-def]
     """What the archive lacks, written and said; after ``period close`` and ``year new`` too
     (``closing``: a failure says the close stands)."""
-    from bot.archive import Archiver
+    from app.archive import Archiver
 
     try:
         written = await Archiver(database.uow, ctx.clock).catch_up(ctx.settings)

@@ -7,7 +7,7 @@ import argparse
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from bot.backup_text import backup_problem, drill_lines
+from app.backup_text import backup_problem, drill_lines
 from bot.cli_common import CliError, Context
 
 if TYPE_CHECKING:

@@ -11,7 +11,7 @@ import tempfile
 from datetime import date
 from pathlib import Path
 
-from bot.config import Settings
+from app.config import Settings
 from locales import translations
 
 

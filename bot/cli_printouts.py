@@ -50,8 +50,8 @@ def _folder(ctx: Context, out: Path) -> Path:
 
 
 async def cmd_printouts(ctx: Context, args: argparse.Namespace) -> None:
-    from bot.batches import console_reads
-    from bot.paper_diary import printout_pdf
+    from app.batches import console_reads
+    from app.paper_diary import printout_pdf
     from core.printouts import PrintoutService
 
     out = _folder(ctx, args.out)

@@ -7,9 +7,9 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from app.school_text import plan_lines, status_lines, turnover_lines
 from bot.cli_admin import print_report, read_files
 from bot.cli_common import CliError, Context, iso_date
-from bot.school_text import plan_lines, status_lines, turnover_lines
 from core.access import CONSOLE
 from core.lessons import horizon
 from core.model import PersonRole

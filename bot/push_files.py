@@ -7,8 +7,8 @@ from __future__ import annotations
 import asyncio
 from datetime import date
 
-from bot.admin_files import report_file_name, report_xlsx
-from bot.batches import console_reads
+from app.admin_files import report_file_name, report_xlsx
+from app.batches import console_reads
 from core.accounts import AccountService
 from core.clock import Clock
 from core.control import ControlReports

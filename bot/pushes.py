@@ -10,8 +10,8 @@ from typing import Any
 
 from aiogram import Bot
 
-from bot.config import Settings
-from bot.sender import AiogramSender
+from app.config import Settings
+from bot.telegram.sender import AiogramSender
 from core.clock import Clock
 from notifications.fanout import Fanout
 from notifications.jobs import Jobs
@@ -128,7 +128,7 @@ def build_pushes(
         lock: Lock = RedisLock(redis, owner) if redis is not None else DatabaseLock(database, owner)
         wake = delivery.wake if delivery is not None else (lambda: None)
         extra = []
-        from bot.archive import archive_jobs
+        from app.archive import archive_jobs
         from storage.backup import backup_dirs
 
         if backup_dirs(settings):  # on by default (rule 12); BACKUP_DIRS=off turns them off

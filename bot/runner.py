@@ -22,12 +22,13 @@ from aiogram.fsm.storage.base import BaseStorage
 from aiogram.fsm.storage.memory import MemoryStorage
 from aiogram.types import TelegramObject, Update
 
-from bot.app import build_bot, build_dispatcher, build_services, settle_heap
-from bot.attempts import MemoryAttempts, RedisAttempts
-from bot.commands import set_default_commands
-from bot.config import Settings
-from bot.messages import N_
+from app.attempts import MemoryAttempts, RedisAttempts
+from app.commands import set_default_commands
+from app.config import Settings
+from app.messages import N_
 from bot.pushes import Pushes, build_pushes
+from bot.root import build_dispatcher, build_services, settle_heap
+from bot.telegram.bot import build_bot
 from core import redaction
 
 logger = logging.getLogger(__name__)
@@ -167,7 +168,7 @@ async def build_max(settings: Settings, ids: Any, telegram: Bot | None = None) -
     MAX file's ref into its bytes."""
     from bot.max.bot import MaxTokenRejected, MaxUnreachable, build_max_bot, telegram_file_bridge
     from bot.max.session import MAX_API_URL
-    from bot.telegram_files import TelegramFiles
+    from bot.telegram.files import TelegramFiles
 
     if settings.max_bot_token is None:
         raise ValueError("MAX_BOT_TOKEN is not set")
@@ -265,17 +266,10 @@ def _stop_on_signals() -> asyncio.Event:
 
 
 def _telegram_webhook(app: Any, settings: Settings, dp: Dispatcher, bot: Bot) -> str:
-    from aiogram.webhook.aiohttp_server import setup_application
-
-    from bot.webhook import HandledFirstRequestHandler
+    from bot.telegram.webhook import mount
 
     secret = settings.webhook_secret.get_secret_value()  # type: ignore[union-attr]
-    # Telegram hears "done" only once an update is handled; a failure is answered 500 and
-    # Telegram sends it again (bot.webhook).
-    HandledFirstRequestHandler(dispatcher=dp, bot=bot, secret_token=secret).register(
-        app, path=settings.webhook_path
-    )
-    setup_application(app, dp, bot=bot)
+    mount(app, dp, bot, settings.webhook_path, secret)
     return secret
 
 

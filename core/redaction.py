@@ -1,7 +1,7 @@
 """No secret leaves the process: the bot token, the database and Redis passwords and the
 webhook secret are replaced by ``***`` in every log line, printed error and stored error.
 
-The values are registered once at start-up (``bot.config.Settings.secret_values``); whatever
+The values are registered once at start-up (``app.config.Settings.secret_values``); whatever
 library formats a message (the messenger client, aiohttp, SQLAlchemy, asyncpg, APScheduler),
 the text passes through :func:`redact` before it is written anywhere: a filter on the logging
 handlers, the console's error lines, and the columns that keep an error's text.

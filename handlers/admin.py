@@ -23,11 +23,11 @@ from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 
-from bot import keyboards as kb
-from bot.config import Settings
-from bot.import_text import describe_problem, tally_lines
-from bot.keyboards import inline
-from bot.school_text import status_lines
+from app import keyboards as kb
+from app.config import Settings
+from app.import_text import describe_problem, tally_lines
+from app.keyboards import inline
+from app.school_text import status_lines
 from core.access import Viewer
 from core.access_admin import AccessAdminService
 from core.clock import Clock
@@ -168,7 +168,7 @@ def _kind(name: str, tables: list) -> str:
 
 async def read_file(bot: Bot, file_id: str, name: str) -> tuple[list[SourceTable], list[Problem]]:
     """Download an uploaded file again and read its tables, or the problems that stop it."""
-    from bot.admin_files import read_upload
+    from app.admin_files import read_upload
 
     buffer = io.BytesIO()
     await bot.download(file_id, destination=buffer)

@@ -13,7 +13,7 @@ from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
 from babel.dates import format_date
 
-from bot.keyboards import inline
+from app.keyboards import inline
 from core.access_admin import StaffLine
 from core.model import Bell, LessonOrigin, LessonStatus
 from core.school_admin import ClassChoices, DayLesson

@@ -21,10 +21,10 @@ from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 
-from bot.archive import Archiver
-from bot.config import Settings
-from bot.keyboards import inline
-from bot.school_text import plan_lines
+from app.archive import Archiver
+from app.config import Settings
+from app.keyboards import inline
+from app.school_text import plan_lines
 from core.access import Viewer
 from core.access_admin import AccessAdminService
 from core.clock import Clock

@@ -14,9 +14,9 @@ from aiogram.types import BufferedInputFile, CallbackQuery
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 
-from bot import audit_text
-from bot.keyboards import inline
-from bot.messages import N_
+from app import audit_text
+from app.keyboards import inline
+from app.messages import N_
 from core.access import Viewer
 from core.access_admin import AccessAdminService
 from core.admin import AdminService
@@ -65,7 +65,7 @@ LABELS = {
     "jm": N_("Remarks on keeping the journals"),
 }
 
-# The audit log's values in words (the log itself keeps codes; actions: bot.audit_text).
+# The audit log's values in words (the log itself keeps codes; actions: app.audit_text).
 VALUES = {
     "present": N_("present"),
     "absent": N_("absent"),
@@ -189,7 +189,7 @@ async def _build(
     locale: str,
 ) -> tuple[bytes, str, str]:
     """The workbook, its file name and the caption that says what it is."""
-    from bot.admin_files import report_file_name, report_note, report_xlsx
+    from app.admin_files import report_file_name, report_note, report_xlsx
 
     label = _(LABELS[kind])
     number = period.number if period else None
@@ -266,7 +266,7 @@ async def on_chart(
         text = _("Charts: {class_name}. Which one?").format(class_name=escape(class_name))
         await show(query, text, inline(rows))
         return
-    from bot.admin_charts import attendance_png, results_png
+    from app.admin_charts import attendance_png, results_png
 
     data = await access_admin.class_year(viewer, class_name)
     draw = results_png if cb.kind == "r" else attendance_png

@@ -21,11 +21,11 @@ from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 
-from bot.archive import Archiver
-from bot.config import Settings
-from bot.import_text import describe_problem
-from bot.keyboards import inline
-from bot.school_text import turnover_lines
+from app.archive import Archiver
+from app.config import Settings
+from app.import_text import describe_problem
+from app.keyboards import inline
+from app.school_text import turnover_lines
 from core.access import Viewer
 from core.clock import Clock
 from core.import_apply import ImportService

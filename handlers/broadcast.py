@@ -19,8 +19,8 @@ from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import ngettext
 
-from bot.keyboards import BROADCAST, inline
-from bot.push_buttons import (
+from app.keyboards import BROADCAST, inline
+from app.push_buttons import (
     AudienceCb,
     BroadcastClassCb,
     CancelFormCb,

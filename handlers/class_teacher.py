@@ -16,8 +16,8 @@ from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import ngettext
 
-from bot import keyboards as kb
-from bot.keyboards import AbsCb, AbsDayCb, AbsOneCb, AbsStudentCb, inline
+from app import keyboards as kb
+from app.keyboards import AbsCb, AbsDayCb, AbsOneCb, AbsStudentCb, inline
 from core.access import Viewer
 from core.clock import Clock
 from core.journal import JournalService

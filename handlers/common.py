@@ -11,8 +11,8 @@ from aiogram.types import CallbackQuery, ErrorEvent, Message
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 
-from bot import keyboards as kb
-from bot.messages import describe_error
+from app import keyboards as kb
+from app.messages import describe_error
 from core.access import Viewer
 from core.errors import Busy, DomainError
 

@@ -16,10 +16,10 @@ from aiogram.fsm.context import FSMContext
 from aiogram.types import BufferedInputFile, CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import gettext as _
 
-from bot import keyboards as kb
-from bot.charts import subject_png
-from bot.keyboards import ChildCb, DiaryCb, View, inline
-from bot.push_buttons import FinalAckCb
+from app import keyboards as kb
+from app.charts import subject_png
+from app.keyboards import ChildCb, DiaryCb, View, inline
+from app.push_buttons import FinalAckCb
 from core.access import Viewer
 from core.calendar import PeriodView
 from core.clock import Clock

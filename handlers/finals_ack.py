@@ -14,8 +14,8 @@ from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import ngettext
 
-from bot.keyboards import AbsCb, inline
-from bot.push_buttons import FinalAckCb
+from app.keyboards import AbsCb, inline
+from app.push_buttons import FinalAckCb
 from core.access import Viewer
 from core.access_admin import AccessAdminService
 from core.clock import Clock

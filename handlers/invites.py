@@ -20,10 +20,10 @@ from aiogram.types import BufferedInputFile, CallbackQuery, Message
 from aiogram.utils.i18n import I18n, ngettext
 from aiogram.utils.i18n import gettext as _
 
-from bot import keyboards as kb
-from bot.config import Settings
-from bot.keyboards import inline
-from bot.messages import link_lines
+from app import keyboards as kb
+from app.config import Settings
+from app.keyboards import inline
+from app.messages import link_lines
 from core.access import Viewer
 from core.access_admin import AccessAdminService, ClassAccess, PersonAccess
 from core.clock import Clock
@@ -159,7 +159,7 @@ async def on_sheet_make(
     clock: Clock,
     i18n: I18n,
 ) -> None:
-    from bot.invite_sheet import sheet_pdf, sheet_xlsx
+    from app.invite_sheet import sheet_pdf, sheet_xlsx
 
     found = await access_admin.class_access(viewer, callback_data.cls)
     lines = await access_admin.class_sheet(viewer, found.class_name)

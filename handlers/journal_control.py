@@ -21,7 +21,7 @@ from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 
-from bot.keyboards import inline
+from app.keyboards import inline
 from core.access import Viewer
 from core.access_admin import AccessAdminService
 from core.clock import Clock

@@ -12,7 +12,7 @@ from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import gettext as _
 
-from bot.keyboards import (
+from app.keyboards import (
     CancelInputCb,
     FinalCb,
     LessonCb,

@@ -12,7 +12,7 @@ from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 
-from bot.keyboards import CancelInputCb, HomeworkCb, LessonCb, RemarkCb, inline
+from app.keyboards import CancelInputCb, HomeworkCb, LessonCb, RemarkCb, inline
 from core.access import Viewer
 from core.clock import Clock
 from core.errors import AccessDenied

@@ -21,8 +21,8 @@ from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import ngettext
 
-from bot.keyboards import LETTERS, WRITE, inline
-from bot.push_buttons import AnswerCb, WriteChildCb
+from app.keyboards import LETTERS, WRITE, inline
+from app.push_buttons import AnswerCb, WriteChildCb
 from core.access import Viewer
 from core.clock import Clock
 from core.diary import DiaryService

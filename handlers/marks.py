@@ -15,7 +15,7 @@ from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 
-from bot.keyboards import FixCb, LessonCb, LessonPickCb, MarkCb, inline
+from app.keyboards import FixCb, LessonCb, LessonPickCb, MarkCb, inline
 from core.access import Viewer
 from core.clock import Clock
 from core.commands import MarkCommand, Refusal, parse_mark

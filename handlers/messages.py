@@ -20,7 +20,7 @@ from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import gettext as _
 
-from bot.push_buttons import (
+from app.push_buttons import (
     CancelFormCb,
     ExplainCb,
     ReadCb,

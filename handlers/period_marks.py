@@ -12,7 +12,7 @@ from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import gettext as _
 
-from bot.keyboards import FinalCb, LessonAnswerCb, LessonCb, inline
+from app.keyboards import FinalCb, LessonAnswerCb, LessonCb, inline
 from core.access import Viewer
 from core.clock import Clock
 from core.diary import StudentForecast

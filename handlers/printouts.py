@@ -16,7 +16,7 @@ from aiogram.types import BufferedInputFile, CallbackQuery
 from aiogram.utils.i18n import I18n, ngettext
 from aiogram.utils.i18n import gettext as _
 
-from bot.keyboards import inline
+from app.keyboards import inline
 from core.access import Viewer
 from core.clock import Clock
 from core.printouts import PaperGuardian, PaperRoster, PrintoutService
@@ -131,7 +131,7 @@ async def on_pdf(
     i18n: I18n,
 ) -> None:
     """The class's PDF; the core checks the class teacher (or the administration) again."""
-    from bot.paper_diary import printout_pdf
+    from app.paper_diary import printout_pdf
 
     locale = i18n.current_locale
     render = partial(printout_pdf, _=translations(locale).gettext, locale=locale)

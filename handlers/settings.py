@@ -11,10 +11,10 @@ from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 
-from bot import keyboards as kb
-from bot.commands import set_chat_commands
-from bot.keyboards import SettingCb, inline
-from bot.viewers import ViewerCache
+from app import keyboards as kb
+from app.commands import set_chat_commands
+from app.keyboards import SettingCb, inline
+from app.viewers import ViewerCache
 from core.access import Viewer
 from core.accounts import AccountService, PushPlaces
 from core.errors import ValidationFailed

@@ -14,11 +14,11 @@ from aiogram.types import CallbackQuery, Message, ReplyKeyboardRemove
 from aiogram.utils.i18n import I18n, ngettext
 from aiogram.utils.i18n import gettext as _
 
-from bot.attempts import AttemptLimiter
-from bot.commands import set_chat_commands
-from bot.keyboards import ConsentCb, LogoutCb, consent_keyboard, has_lessons, inline, main_menu
-from bot.messages import N_
-from bot.viewers import ViewerCache
+from app.attempts import AttemptLimiter
+from app.commands import set_chat_commands
+from app.keyboards import ConsentCb, LogoutCb, consent_keyboard, has_lessons, inline, main_menu
+from app.messages import N_
+from app.viewers import ViewerCache
 from core.access import Viewer
 from core.accounts import AccountService
 from core.errors import InviteInvalid

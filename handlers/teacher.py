@@ -16,8 +16,8 @@ from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 
-from bot import keyboards as kb
-from bot.keyboards import (
+from app import keyboards as kb
+from app.keyboards import (
     CancelInputCb,
     LessonAnswerCb,
     LessonCb,

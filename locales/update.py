@@ -13,7 +13,7 @@ from babel.messages.frontend import CommandLineInterface
 from locales import DOMAIN, LANGUAGES, LOCALES_DIR, po_path
 
 ROOT = LOCALES_DIR.parent
-SOURCES = ["bot", "handlers", "notifications", "core", "storage", "locales"]
+SOURCES = ["bot", "app", "handlers", "notifications", "core", "storage", "locales"]
 KEYWORDS = ["_", "__", "N_", "ngettext:1,2", "lazy_ngettext:1,2"]
 
 

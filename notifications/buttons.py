@@ -1,4 +1,4 @@
-"""Callback data of the buttons pushes carry, packed the way ``bot/push_buttons.py`` parses them.
+"""Callback data of the buttons pushes carry, packed the way ``app/push_buttons.py`` parses them.
 
 The prefixes are short and versioned, as for every button of the bot; ids in them are only
 hints, checked again by the core when pressed. ``tests/notifications`` keeps both sides equal.

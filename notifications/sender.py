@@ -1,7 +1,7 @@
 """The narrow port the delivery worker sends through, and the errors it understands.
 
-A messenger adapter (``bot/sender.py``'s ``AiogramSender``, for the Telegram bot and the MAX
-one alike) implements ``Sender`` and turns its library's exceptions into these, so the
+A messenger adapter (``AiogramSender`` of ``bot/telegram/sender.py``, for the Telegram bot
+and the MAX one alike) implements ``Sender`` and turns its library's exceptions into these, so the
 worker's retry policy knows nothing of any messenger. The worker holds one per messenger.
 """
 

@@ -13,7 +13,7 @@ from datetime import date
 
 from aiogram.filters.callback_data import CallbackData
 
-PACKAGES = ("bot", "handlers", "notifications")
+PACKAGES = ("bot", "app", "handlers", "notifications")
 BIG_ID = 99_999_999  # far more rows than a school's database will ever hold
 LIMIT = 64  # bytes of callback_data the Bot API accepts
 

@@ -16,9 +16,9 @@ from openpyxl import load_workbook
 from PIL import Image
 from pypdf import PdfReader
 
-from bot.config import Settings
-from bot.invite_sheet import qr_payload, sheet_pdf, sheet_xlsx
-from bot.messages import link_lines
+from app.config import Settings
+from app.invite_sheet import qr_payload, sheet_pdf, sheet_xlsx
+from app.messages import link_lines
 from core.access_admin import SheetLine
 from core.model import PersonRole
 from locales import translations

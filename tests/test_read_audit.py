@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from bot.batches import ReadAudit
+from app.batches import ReadAudit
 from core.access import CONSOLE, Viewer
 from core.audit import Read, note_read
 

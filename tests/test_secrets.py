@@ -150,7 +150,7 @@ def test_a_driver_error_is_told_in_its_first_line() -> None:
 def test_the_settings_register_every_secret_they_hold(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from bot.config import Settings
+    from app.config import Settings
     from core import redaction
 
     monkeypatch.setattr(redaction, "REDACTOR", Redactor())

@@ -13,8 +13,8 @@ from openpyxl import load_workbook
 from PIL import Image
 from pypdf import PdfReader
 
+from app.invite_sheet import CARDS_PER_PAGE
 from bot.cli import main
-from bot.invite_sheet import CARDS_PER_PAGE
 from core.invites import InviteService
 from core.model import PersonRole
 from storage.db import Database
@@ -91,7 +91,7 @@ def test_an_unknown_class_changes_nothing(env: Path, capsys) -> None:
 
 
 def test_revoke_an_invite_and_a_persons_access(env: Path, capsys) -> None:
-    from bot.config import Settings
+    from app.config import Settings
 
     settings = Settings(_env_file=None, database_url=f"sqlite+aiosqlite:///{env / 'school.db'}")
 
@@ -156,7 +156,7 @@ def test_help_of_the_new_commands(capsys) -> None:
 def test_sheet_builders_without_a_bot_username() -> None:
     from datetime import timedelta
 
-    from bot.invite_sheet import qr_payload, sheet_pdf
+    from app.invite_sheet import qr_payload, sheet_pdf
     from core.access_admin import SheetLine
     from locales import translations
 

@@ -8,7 +8,7 @@ from datetime import date, datetime, timedelta
 import pytest
 from openpyxl import load_workbook
 
-from bot.admin_files import report_xlsx
+from app.admin_files import report_xlsx
 from core import model as m
 from core.access import SYSTEM, Viewer
 from core.errors import AccessDenied

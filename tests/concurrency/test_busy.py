@@ -20,8 +20,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select, text
 
-from bot.keyboards import LessonCb
-from bot.messages import describe_error
+from app.keyboards import LessonCb
+from app.messages import describe_error
 from core import model as m
 from core.errors import Busy
 from core.model import AttendanceKind

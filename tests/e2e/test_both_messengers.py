@@ -300,7 +300,7 @@ async def test_the_webhook_checks_its_secret(school: ImportedSchool, messenger: 
     async with App(school, [messenger], worker=False, polling=False) as app:
         web_app = web.Application()
         if messenger == "telegram":
-            from bot.webhook import HandledFirstRequestHandler
+            from bot.telegram.webhook import HandledFirstRequestHandler
 
             bot = app.bots["telegram"]
             HandledFirstRequestHandler(dispatcher=app.dp, bot=bot, secret_token=secret).register(

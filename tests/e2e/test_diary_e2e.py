@@ -10,15 +10,14 @@ import asyncio
 import json
 import os
 import signal
-import sys
 from pathlib import Path
 
 import pytest
 
 from tests.support import FakeBotAPI
+from tests.support.console import free_port, schoolbot
 
 pytestmark = pytest.mark.e2e
-ROOT = Path(__file__).resolve().parents[2]
 NOW = "2026-11-18T16:30:00"  # a Wednesday afternoon in the second quarter
 GUARDIAN_ID = 777001
 
@@ -38,19 +37,6 @@ def env_for(db_url: str, api: FakeBotAPI | None = None, **extra: str) -> dict[st
         env["TELEGRAM_API_URL"] = api.base_url
     env.update(extra)
     return env
-
-
-async def schoolbot(*args: str, env: dict[str, str]) -> asyncio.subprocess.Process:
-    return await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bot.cli",
-        *args,
-        env=env,
-        cwd=ROOT,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.STDOUT,
-    )
 
 
 @pytest.fixture(scope="module")
@@ -151,14 +137,6 @@ async def test_bad_token_and_unreachable_database_exit_with_one_line(
     # the reason is in the console's language, the server's own error after it
     assert proc.returncode != 0 and "не удаётся работать с базой данных" in text
     assert "Traceback" not in text
-
-
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 async def test_webhook_mode_checks_the_secret(demo_db: tuple[str, dict]) -> None:

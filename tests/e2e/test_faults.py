@@ -27,9 +27,9 @@ import pytest
 from aiogram.methods import SendMessage
 from sqlalchemy import select
 
-from bot.app import build_dispatcher, build_services
-from bot.config import Settings
-from bot.sender import AiogramSender
+from app.config import Settings
+from bot.root import build_dispatcher, build_services
+from bot.telegram.sender import AiogramSender
 from core import model as m
 from core.clock import FixedClock
 from notifications.worker import DeliveryWorker, WorkerSettings

@@ -12,9 +12,9 @@ from aiogram.methods import SendMessage
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
-from bot.app import build_dispatcher, build_services
-from bot.config import Settings
-from bot.webhook import HandledFirstRequestHandler
+from app.config import Settings
+from bot.root import build_dispatcher, build_services
+from bot.telegram.webhook import HandledFirstRequestHandler
 from core.clock import FixedClock
 from storage.db import Database
 from tests.e2e.test_faults import NOW, TZ
@@ -67,7 +67,10 @@ async def test_an_update_is_confirmed_after_it_is_handled_and_a_failed_one_comes
         assert failed.status == 500  # not confirmed: Telegram keeps the update
         logged = [(r.name, r.getMessage()) for r in caplog.records if r.levelname == "ERROR"]
         assert ("handlers.common", "update 3 failed") in logged  # "try again" could not go
-        assert ("bot.webhook", "update 3 failed: answered 500, Telegram sends it again") in logged
+        assert (
+            "bot.telegram.webhook",
+            "update 3 failed: answered 500, Telegram sends it again",
+        ) in logged
         caplog.clear()  # the failure this test makes on purpose
         again = await http.post("/tg", json=_update(3, "/help"), headers=headers)
         assert again.status == 200

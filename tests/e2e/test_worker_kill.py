@@ -15,7 +15,7 @@ import pytest
 from aiohttp import web
 from sqlalchemy import select
 
-from bot.sender import AiogramSender
+from bot.telegram.sender import AiogramSender
 from core import model as m
 from core.clock import FixedClock
 from notifications.worker import DeliveryWorker, WorkerSettings

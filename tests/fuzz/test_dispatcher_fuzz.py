@@ -37,9 +37,9 @@ from aiogram.types import (
     Update,
 )
 
-from bot.app import build_dispatcher, build_services
-from bot.keyboards import ConsentCb
-from bot.sender import AiogramSender
+from app.keyboards import ConsentCb
+from bot.root import build_dispatcher, build_services
+from bot.telegram.sender import AiogramSender
 from core import access
 from core.access import SYSTEM
 from core.errors import DomainError

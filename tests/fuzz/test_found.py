@@ -6,7 +6,7 @@ from pathlib import Path
 
 from aiogram.methods import AnswerCallbackQuery
 
-from bot.keyboards import ChildCb, DiaryCb, FixCb, LessonCb, RollCb, View
+from app.keyboards import ChildCb, DiaryCb, FixCb, LessonCb, RollCb, View
 from core.model import PersonRole
 from handlers.admin_reports import AuditCb
 from storage.db import Database

@@ -8,8 +8,8 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from bot.app import Services, build_dispatcher, build_services
-from bot.config import Settings
+from app.config import Settings
+from bot.root import Services, build_dispatcher, build_services
 from core import model as m
 from core.access import SYSTEM
 from core.clock import FixedClock

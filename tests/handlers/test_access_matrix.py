@@ -12,7 +12,7 @@ from datetime import timedelta
 import pytest
 import pytest_asyncio
 
-from bot.keyboards import DiaryCb, View
+from app.keyboards import DiaryCb, View
 from core import model as m
 from tests.handlers.conftest import World, make_world
 from tests.support import TgUser

@@ -6,7 +6,7 @@ import struct
 
 from aiogram.methods import SendMessage, SendPhoto
 
-from bot.keyboards import DiaryCb, View
+from app.keyboards import DiaryCb, View
 from core import model as m
 from core.limits import MESSAGE_LIMIT
 from handlers.render import split

@@ -4,8 +4,8 @@ still taken as a code."""
 
 from __future__ import annotations
 
-from bot.attempts import MAX_ATTEMPTS
-from bot.keyboards import LessonCb
+from app.attempts import MAX_ATTEMPTS
+from app.keyboards import LessonCb
 from tests.handlers.conftest import World
 
 TOPIC = "Present_Perfect_revision"  # 24 letters and underscores: the shape of a code

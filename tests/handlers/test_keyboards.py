@@ -13,7 +13,7 @@ from aiogram.filters.callback_data import CallbackData
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 
 import handlers
-from bot import keyboards as kb
+from app import keyboards as kb
 
 
 def _factories() -> list[type[CallbackData]]:
@@ -23,7 +23,7 @@ def _factories() -> list[type[CallbackData]]:
     while todo:
         cls = todo.pop()
         todo += cls.__subclasses__()
-        if cls.__module__.startswith(("bot.", "handlers.")):
+        if cls.__module__.startswith(("app.", "bot.", "handlers.")):
             found.append(cls)
     return sorted(found, key=lambda c: c.__prefix__)
 

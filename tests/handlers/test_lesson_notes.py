@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 
 from aiogram.methods import AnswerCallbackQuery, SendDocument
 
-from bot.keyboards import LessonCb
+from app.keyboards import LessonCb
 from core import model as m
 from tests.core.conftest import TZ
 from tests.handlers.conftest import World

@@ -8,8 +8,8 @@ from datetime import datetime, timedelta
 
 from aiogram.methods import AnswerCallbackQuery
 
-from bot.commands import commands_for
-from bot.keyboards import (
+from app.commands import commands_for
+from app.keyboards import (
     AbsDayCb,
     AbsOneCb,
     FinalCb,

@@ -7,7 +7,7 @@ from datetime import date, datetime, timedelta
 
 from aiogram.methods import AnswerCallbackQuery
 
-from bot.keyboards import LessonCb, MarkCb
+from app.keyboards import LessonCb, MarkCb
 from core import model as m
 from tests.core.conftest import TODAY, TZ
 from tests.handlers.conftest import World

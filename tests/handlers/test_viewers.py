@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 
-from bot.viewers import ViewerCache
+from app.viewers import ViewerCache
 from core import model as m
 from core.access import SYSTEM, Viewer
 from core.access_admin import AccessAdminService

@@ -9,8 +9,6 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import signal
-import socket
 import sys
 from pathlib import Path
 
@@ -20,10 +18,10 @@ from pydantic import ValidationError
 
 from core import redaction
 from core.redaction import MASK, Redactor
+from tests.support.console import free_port, schoolbot, stopped
 from tests.support.fake_max import SECRET_HEADER, FakeMaxAPI
 
 pytestmark = pytest.mark.e2e
-ROOT = Path(__file__).resolve().parents[2]
 NOW = "2026-11-18T16:30:00"
 MAX_TOKEN = "Mx-Sekret-Tok3n-Zq9-abcdef"
 HOOK_SECRET = "Mx-Hook-Secret-Zq9"
@@ -32,7 +30,7 @@ STRANGER = 8800102
 
 
 def settings(**values: object):
-    from bot.config import Settings
+    from app.config import Settings
 
     return Settings(_env_file=None, **values)  # type: ignore[call-arg]
 
@@ -88,7 +86,7 @@ def test_the_max_token_and_webhook_secret_are_masked(monkeypatch: pytest.MonkeyP
 
 async def test_commands_for_max_are_one_list_in_the_school_language() -> None:
     """Through the real MAX session against the fake: one PATCH /me, no per-chat menu."""
-    from bot.commands import set_chat_commands, set_default_commands
+    from app.commands import set_chat_commands, set_default_commands
     from bot.max.bot import build_max_bot
     from bot.max.ids import MemoryMessageIds
     from core.access import Viewer
@@ -131,32 +129,6 @@ def max_env(db_url: str, api: FakeMaxAPI | None, **extra: str) -> dict[str, str]
         env["MAX_API_URL"] = api.base_url
     env.update(extra)
     return env
-
-
-async def schoolbot(*args: str, env: dict[str, str]) -> asyncio.subprocess.Process:
-    return await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bot.cli",
-        *args,
-        env=env,
-        cwd=ROOT,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.STDOUT,
-    )
-
-
-async def stopped(proc: asyncio.subprocess.Process) -> str:
-    if proc.returncode is None:
-        proc.send_signal(signal.SIGTERM)
-    out, _ = await asyncio.wait_for(proc.communicate(), 30)
-    return out.decode()
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="module")

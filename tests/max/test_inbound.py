@@ -5,30 +5,30 @@ imported from its own files."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Callable
 from contextlib import suppress
 from pathlib import Path
 from typing import Any
 
 import aiohttp
 import pytest
-from aiogram import BaseMiddleware, Bot
+from aiogram import Bot
 from aiogram.exceptions import TelegramNetworkError, TelegramUnauthorizedError
 from aiogram.methods import GetUpdates
-from aiogram.types import TelegramObject
 from aiohttp import web
 
-from bot.keyboards import DiaryCb, View
+from app.keyboards import DiaryCb, View
+from app.viewers import ViewerCache
 from bot.max.bot import build_max_bot
 from bot.max.ids import DatabaseMessageIds
 from bot.max.polling import MaxPolling
 from bot.max.updates import UpdateConverter
 from bot.max.webhook import SECRET_HEADER, max_webhook_handler, subscribe, unsubscribe
-from bot.viewers import ViewerCache
 from core.accounts import AccountService
 from core.model import PersonRole
 from storage.db import Database
 from tests.support.fake_max import FakeMaxAPI, buttons_of
+from tests.support.messengers import Handled
 from tests.support.recording import TgUser
 from tests.support.school import ImportedSchool, open_school
 
@@ -36,28 +36,6 @@ MOTHER = 501  # Иванова Ольга (U-101): Иванов Пётр (K-01),
 FATHER = 502  # Петров Сергей (U-102): Петрова Алёна (K-02)
 AGREE = "✅ Я согласен(на)"
 WAIT = 10.0
-
-
-class Handled(BaseMiddleware):
-    """Counts the MAX bot's updates the dispatcher is done with (Telegram's go by)."""
-
-    def __init__(self, bot: Bot) -> None:
-        self.bot = bot
-        self.count = 0
-        self.changed = asyncio.Event()
-
-    async def __call__(
-        self,
-        handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]],
-        event: TelegramObject,
-        data: dict[str, Any],
-    ) -> Any:
-        try:
-            return await handler(event, data)
-        finally:
-            if data.get("bot") is self.bot:
-                self.count += 1
-                self.changed.set()
 
 
 class MaxWorld:

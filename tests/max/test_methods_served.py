@@ -1,8 +1,8 @@
 """Every Bot API method the app sends is served in MAX.
 
-The source of ``handlers/``, ``bot/`` (MAX's own kit aside) and ``notifications/`` is scanned
-for the Bot API methods it uses: a method class named (``SendMessage(...)``), a ``Bot`` method
-called (``bot.send_photo(...)``, ``bot.download(...)``), and a shortcut of the objects the
+The source of ``handlers/``, ``app/``, ``bot/`` (MAX's own kit aside) and ``notifications/`` is
+scanned for the Bot API methods it uses: a method class named (``SendMessage(...)``), a ``Bot``
+method called (``bot.send_photo(...)``, ``bot.download(...)``), and a shortcut of the objects the
 handlers get (``message.answer(...)``, ``query.answer()``, ``message.edit_text(...)``). The scan
 goes by names, so it over-counts a little (a service's ``letters.reply`` counts as
 ``message.reply``) but never misses a call written in these forms. The list found must be
@@ -38,7 +38,7 @@ from tests.max.test_session import FileHost, make_bot
 from tests.support.fake_max import FakeMaxAPI
 
 ROOT = Path(__file__).resolve().parents[2]
-SCANNED = ("handlers", "bot", "notifications")
+SCANNED = ("handlers", "app", "bot", "notifications")
 PARENT = 501
 
 CLASSES: dict[str, type[methods.TelegramMethod[Any]]] = {

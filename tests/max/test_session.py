@@ -50,7 +50,7 @@ from bot.max.bot import (
 from bot.max.files import MaxFile, make_ref, parse_ref
 from bot.max.ids import DatabaseMessageIds, MemoryMessageIds, MessageIds
 from bot.max.session import MaxSession
-from bot.sender import AiogramSender
+from bot.telegram.sender import AiogramSender
 from notifications.sender import Blocked
 from storage.db import Database
 from tests.support.fake_max import MAX_TOKEN, FakeMaxAPI, buttons_of

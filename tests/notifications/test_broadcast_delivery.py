@@ -11,7 +11,7 @@ from typing import Any
 
 from aiohttp import web
 
-from bot.sender import AiogramSender
+from bot.telegram.sender import AiogramSender
 from core import model as m
 from notifications.worker import DeliveryWorker, WorkerSettings
 from storage.db import Database

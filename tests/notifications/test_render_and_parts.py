@@ -15,8 +15,8 @@ from aiogram.exceptions import (
 )
 from aiogram.methods import EditMessageText, SendMessage, SendPhoto
 
-from bot import push_buttons as pb
-from bot.sender import AiogramSender
+from app import push_buttons as pb
+from bot.telegram.sender import AiogramSender
 from core.limits import MESSAGE_LIMIT
 from notifications import buttons as b
 from notifications.limiter import Pacer

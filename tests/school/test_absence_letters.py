@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from aiogram.methods import AnswerCallbackQuery
 
-from bot.keyboards import LessonCb, RollCb
+from app.keyboards import LessonCb, RollCb
 from core.access import SYSTEM
 from core.model import AttendanceKind, PersonRole
 from core.school_admin import SchoolAdminService

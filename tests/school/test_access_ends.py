@@ -9,7 +9,7 @@ from datetime import timedelta
 import pytest
 from aiogram.methods import AnswerCallbackQuery
 
-from bot.keyboards import DiaryCb, LessonCb, View
+from app.keyboards import DiaryCb, LessonCb, View
 from core.access import SYSTEM, Viewer
 from core.errors import AccessDenied, NoCodesAfterLeaving
 from core.model import Audience, FinalKind, MarkValue, PersonRole

@@ -12,7 +12,7 @@ from aiogram.methods import SendDocument, SendMessage
 from aiogram.types import BufferedInputFile
 from openpyxl import load_workbook
 
-from bot.keyboards import AbsCb, LessonCb, RollCb
+from app.keyboards import AbsCb, LessonCb, RollCb
 from core.access import SYSTEM
 from core.model import PersonRole
 from core.school_admin import SchoolAdminService

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.config import Settings
+from app.config import Settings
 from core.model import PersonRole
 from storage import backup
 from tests.support import TgUser

@@ -15,8 +15,8 @@ import pytest
 from openpyxl import load_workbook
 from pypdf import PdfReader
 
-from bot.archive import Archiver, archive_jobs
-from bot.config import Settings
+from app.archive import Archiver, archive_jobs
+from app.config import Settings
 from core import model as m
 from core.access import SYSTEM
 from core.model import MarkValue, PersonRole

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from app.keyboards import DiaryCb, View
 from bot.cli import main
-from bot.keyboards import DiaryCb, View
 from core.access import SYSTEM
 from core.model import AuditEntry, PersonRole
 from tests.support import TgUser

@@ -10,7 +10,7 @@ from datetime import date, datetime
 
 import pytest
 
-from bot.keyboards import FinalCb, FixCb, LessonCb
+from app.keyboards import FinalCb, FixCb, LessonCb
 from core.access import SYSTEM
 from core.errors import CorrectionWindowPassed, ReasonRequired
 from core.model import AuditEntry, FinalKind, FinalMark, MarkValue, PersonRole

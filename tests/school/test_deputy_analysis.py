@@ -17,7 +17,7 @@ from aiogram.types import BufferedInputFile
 from openpyxl import load_workbook
 
 from bot.push_files import push_files
-from bot.sender import AiogramSender
+from bot.telegram.sender import AiogramSender
 from core.access import SYSTEM
 from core.control import ControlReports
 from core.errors import AccessDenied

@@ -11,8 +11,8 @@ from datetime import date
 
 from aiogram.methods import AnswerCallbackQuery, SendPhoto
 
-from bot.admin_charts import absence_stack
-from bot.keyboards import AbsCb, DiaryCb, View
+from app.admin_charts import absence_stack
+from app.keyboards import AbsCb, DiaryCb, View
 from core.access import SYSTEM
 from core.model import AbsenceReason, AttendanceKind, DeliveryStatus, MarkValue, PersonRole
 from core.school_admin import SchoolAdminService

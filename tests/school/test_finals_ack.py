@@ -10,8 +10,8 @@ from datetime import date, datetime, timedelta
 
 from aiogram.methods import AnswerCallbackQuery, EditMessageReplyMarkup, SendMessage
 
-from bot.keyboards import FinalCb, LessonCb
-from bot.push_buttons import FinalAckCb
+from app.keyboards import FinalCb, LessonCb
+from app.push_buttons import FinalAckCb
 from core.access import SYSTEM
 from core.model import FinalAck, FinalKind, MarkValue, Period, PersonRole
 from core.school_admin import SchoolAdminService

@@ -22,7 +22,7 @@ from aiogram.methods import AnswerCallbackQuery, SendDocument
 from aiogram.types import BufferedInputFile
 from openpyxl import load_workbook
 
-from bot.sender import AiogramSender
+from bot.telegram.sender import AiogramSender
 from core.model import DeliveryStatus, PersonRole
 from notifications.worker import DeliveryWorker, WorkerSettings
 from storage.delivery_queue import DeliveryQueue

@@ -17,7 +17,7 @@ from aiogram.methods import SendDocument
 from babel.numbers import format_decimal
 from pypdf import PdfReader
 
-from bot.paper_diary import printout_pdf
+from app.paper_diary import printout_pdf
 from core import grading
 from core.access import SYSTEM
 from core.model import (

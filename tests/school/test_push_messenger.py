@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from aiogram.methods import AnswerCallbackQuery
 
-from bot.keyboards import SettingCb
+from app.keyboards import SettingCb
 from core.access import SYSTEM
 from core.model import Account, DeliveryStatus, MarkValue, PersonRole
 from core.school_admin import SchoolAdminService
@@ -25,7 +25,7 @@ WHERE = "Куда присылать уведомления: "
 
 
 class MaxRecordingSession(RecordingSession):
-    """The recording session, saying it speaks MAX (``bot.viewers.messenger_of``)."""
+    """The recording session, saying it speaks MAX (``app.viewers.messenger_of``)."""
 
     messenger = "max"
 

@@ -11,7 +11,7 @@ from datetime import date
 
 from aiogram.methods import AnswerCallbackQuery
 
-from bot.keyboards import SettingCb
+from app.keyboards import SettingCb
 from core.access import SYSTEM
 from core.model import AbsenceReason, AttendanceKind, DeliveryStatus, MarkValue, PersonRole
 from core.rules import required_push

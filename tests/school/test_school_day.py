@@ -11,8 +11,8 @@ from datetime import date
 
 import pytest
 
+from app.keyboards import DiaryCb, LessonCb, RollCb, TodayCb, View
 from bot.cli import main
-from bot.keyboards import DiaryCb, LessonCb, RollCb, TodayCb, View
 from core.model import DeliveryStatus, PersonRole
 from notifications.render import Item, render
 from tests.support import TgUser

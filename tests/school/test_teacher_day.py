@@ -15,7 +15,7 @@ from typing import Any
 from aiogram.methods import AnswerCallbackQuery
 from aiogram.types import Message
 
-from bot.keyboards import FinalCb, LessonCb, MarkCb, RollCb
+from app.keyboards import FinalCb, LessonCb, MarkCb, RollCb
 from core.access import SYSTEM
 from core.model import AttendanceKind, Mark, MarkValue, PersonRole
 from core.school_admin import SchoolAdminService

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from openpyxl import Workbook
 
-from bot.keyboards import DiaryCb, View
+from app.keyboards import DiaryCb, View
 from core import model as m
 from core.access import SYSTEM
 from core.imports import ALIASES

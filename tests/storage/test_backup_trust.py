@@ -256,7 +256,7 @@ async def test_the_scheduled_backup_and_drill_refuse_without_a_key(
 
 
 def test_the_scheduler_warns_at_start_without_a_key(caplog: pytest.LogCaptureFixture) -> None:
-    from bot.config import Settings
+    from app.config import Settings
     from bot.pushes import backup_jobs
     from core.clock import make_clock
 

@@ -1,7 +1,7 @@
 """One person using the bot through a fake messenger, the same way in Telegram and in MAX.
 
 ``App`` runs the application against the fakes over real HTTP on 127.0.0.1, in this process:
-the real dispatcher (``bot.app.build_dispatcher``) over a school's database, each messenger's
+the real dispatcher (``bot.root.build_dispatcher``) over a school's database, each messenger's
 bot (Telegram: an aiogram ``Bot`` on ``FakeBotAPI``; MAX: ``bot.max.bot.build_max_bot`` on
 ``FakeMaxAPI``, its message ids in the database), each messenger's polling, and the delivery
 worker with a sender per messenger. ``App.person(messenger, id, name)`` gives a ``Person``: what
@@ -26,8 +26,8 @@ from aiogram import BaseMiddleware, Bot, Dispatcher
 from aiogram.types import TelegramObject
 from sqlalchemy import select
 
-from bot.app import build_dispatcher
-from bot.sender import AiogramSender
+from bot.root import build_dispatcher
+from bot.telegram.sender import AiogramSender
 from core import model as m
 from storage.delivery_queue import DeliveryQueue
 from storage.tables import deliveries
@@ -47,9 +47,11 @@ class Received:
 
 
 class Handled(BaseMiddleware):
-    """Counts updates the dispatcher has finished with (handled or failed)."""
+    """Counts updates the dispatcher has finished with (handled or failed); with ``bot``, only
+    that bot's (the other messenger's go by)."""
 
-    def __init__(self) -> None:
+    def __init__(self, bot: Bot | None = None) -> None:
+        self.bot = bot
         self.count = 0
         self.changed = asyncio.Event()
 
@@ -62,8 +64,9 @@ class Handled(BaseMiddleware):
         try:
             return await handler(event, data)
         finally:
-            self.count += 1
-            self.changed.set()
+            if self.bot is None or data.get("bot") is self.bot:
+                self.count += 1
+                self.changed.set()
 
     async def reach(self, count: int, timeout: float = WAIT) -> None:  # noqa: ASYNC109
         async with asyncio.timeout(timeout):

@@ -18,8 +18,8 @@ from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from bot.app import Services, build_dispatcher, build_services
-from bot.config import Settings
+from app.config import Settings
+from bot.root import Services, build_dispatcher, build_services
 from core.access import SYSTEM
 from core.clock import FixedClock
 from core.import_apply import ImportReport, ImportService

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import date
 
-from bot.messages import N_, TRANSFER_PROBLEMS
+from app.messages import N_, TRANSFER_PROBLEMS
 from core.import_apply import ImportReport
 from core.tabular import Problem
 from locales import terms

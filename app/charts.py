@@ -13,7 +13,7 @@ matplotlib.use("Agg")  # no screen on a server; must come before pyplot
 import matplotlib.dates as mdates
 from matplotlib.figure import Figure
 
-from bot.messages import N_
+from app.messages import N_
 from core.diary import PeriodMarks, SubjectMarks
 from locales import translations
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 
-from bot.messages import N_
+from app.messages import N_
 from core.model import AuditEntry
 
 Gettext = Callable[[str], str]

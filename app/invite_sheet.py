@@ -20,12 +20,12 @@ from openpyxl import Workbook
 from openpyxl.drawing.image import Image as XlImage
 from openpyxl.styles import Alignment, Font
 
-from bot.messages import MESSENGERS, N_
+from app.messages import MESSENGERS, N_
 from core.access_admin import SheetLine
 from locales import terms
 
 Gettext = Callable[[str], str]
-# A code's deep links as (messenger, link) pairs (bot.config.Settings.invite_links); a function
+# A code's deep links as (messenger, link) pairs (app.config.Settings.invite_links); a function
 # giving one link or None (Telegram's, as before MAX) is taken too.
 LinkFor = Callable[[str], Sequence[tuple[str, str]] | str | None]
 # The messengers of the invite and their bots' usernames (Settings.invite_bots); a username

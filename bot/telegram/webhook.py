@@ -12,9 +12,9 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from aiogram import Bot
+from aiogram import Bot, Dispatcher
 from aiogram.methods import TelegramMethod
-from aiogram.webhook.aiohttp_server import SimpleRequestHandler
+from aiogram.webhook.aiohttp_server import SimpleRequestHandler, setup_application
 from aiohttp import web
 
 logger = logging.getLogger(__name__)
@@ -36,3 +36,12 @@ class HandledFirstRequestHandler(SimpleRequestHandler):
             logger.exception("update %s failed: answered 500, Telegram sends it again", update_id)
             return web.json_response({"ok": False}, status=500, dumps=bot.session.json_dumps)
         return web.json_response({}, dumps=bot.session.json_dumps)
+
+
+def mount(app: web.Application, dispatcher: Dispatcher, bot: Bot, path: str, secret: str) -> None:
+    """Telegram's webhook on ``app`` at ``path``: Telegram hears "done" only once an update is
+    handled; a failure is answered 500 and Telegram sends it again."""
+    HandledFirstRequestHandler(dispatcher=dispatcher, bot=bot, secret_token=secret).register(
+        app, path=path
+    )
+    setup_application(app, dispatcher, bot=bot)

@@ -10,9 +10,9 @@ from html import escape
 
 from babel.dates import format_date
 
-from bot.backup_text import drill_lines
-from bot.import_text import KEPT_WHY
-from bot.messages import N_
+from app.backup_text import drill_lines
+from app.import_text import KEPT_WHY
+from app.messages import N_
 from core.lessons import KeptLesson, Plan
 from core.status import SchoolStatus
 from core.year import Turnover

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from bot.messages import N_
+from app.messages import N_
 from core import redaction
 from core.clock import Clock, make_clock
 from core.status import Backups

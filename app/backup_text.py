@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from bot.messages import N_
+from app.messages import N_
 from core.status import Drill
 
 Gettext = Callable[[str], str]

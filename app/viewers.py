@@ -22,7 +22,7 @@ from aiogram import BaseMiddleware, Bot
 from aiogram.enums import ChatType
 from aiogram.types import Chat, TelegramObject, User
 
-from bot.batches import Batcher, seen_writer
+from app.batches import Batcher, seen_writer
 from core.access import Viewer
 from core.accounts import AccountService
 
@@ -96,7 +96,7 @@ class ViewerCache:
 
 class LastSeen(Batcher[tuple[int, datetime]]):
     """When each account last used the bot, written in batches off the answer's path
-    (``bot.batches``). An account is due at most once an hour."""
+    (``app.batches``). An account is due at most once an hour."""
 
     def __init__(
         self,

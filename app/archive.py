@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from functools import cached_property, partial
 from typing import TYPE_CHECKING, Any
 
-from bot.config import Settings
+from app.config import Settings
 from core.archive import ArchiveService
 from core.clock import Clock
 from core.ports import UnitOfWorkFactory
@@ -63,7 +63,7 @@ def _table_pdf(title: str, headers: list[str], rows: list[list[str]], footer: st
     first line of their subjects only, a rule between students, the line for the signature."""
     from fpdf import FPDF
 
-    from bot.invite_sheet import font_path
+    from app.invite_sheet import font_path
 
     pdf = FPDF(orientation="L", format="A4")
     pdf.set_creation_date(datetime(2000, 1, 1, tzinfo=UTC))  # the same sheet, the same bytes

@@ -18,7 +18,7 @@ from babel.numbers import format_decimal
 from fpdf import FPDF
 from fpdf.fonts import FontFace
 
-from bot.invite_sheet import font_path
+from app.invite_sheet import font_path
 from core.grading import Forecast
 from core.printouts import ClassPrintout, PaperAbsence, PaperMark, PaperSubject, StudentPage
 from locales import terms

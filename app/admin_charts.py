@@ -10,7 +10,7 @@ matplotlib.use("Agg")  # no screen on a server; must come before pyplot
 import matplotlib.pyplot as plt
 from matplotlib.ticker import MaxNLocator
 
-from bot.messages import N_
+from app.messages import N_
 from core.access_admin import ClassYear
 from locales import terms, translations
 

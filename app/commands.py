@@ -8,8 +8,8 @@ from aiogram import Bot
 from aiogram.exceptions import TelegramAPIError
 from aiogram.types import BotCommand, BotCommandScopeChat, BotCommandScopeDefault
 
-from bot.keyboards import broadcasts, hands_out_codes, has_lessons
-from bot.messages import N_
+from app.keyboards import broadcasts, hands_out_codes, has_lessons
+from app.messages import N_
 from core.access import Viewer
 from locales import LANGUAGES, translations
 

@@ -6,22 +6,18 @@ import gc
 from dataclasses import dataclass
 from typing import Any
 
-from aiogram import Bot, Dispatcher
-from aiogram.client.default import DefaultBotProperties
-from aiogram.client.session.aiohttp import AiohttpSession
-from aiogram.client.telegram import TelegramAPIServer
-from aiogram.enums import ParseMode
+from aiogram import Dispatcher
 from aiogram.fsm.storage.base import BaseStorage
 from aiogram.fsm.storage.memory import MemoryStorage
 
-from bot.archive import Archiver
-from bot.attempts import AttemptLimiter, MemoryAttempts
-from bot.batches import ReadAudit
-from bot.config import Settings
+from app.archive import Archiver
+from app.attempts import AttemptLimiter, MemoryAttempts
+from app.batches import ReadAudit
+from app.config import Settings
+from app.viewers import LastSeen, ViewerCache, ViewerMiddleware
 from bot.i18n import SchoolI18n, ViewerI18nMiddleware
 from bot.inline_filters import inline_sync_filters
 from bot.pydantic_cache import pin_response_models
-from bot.viewers import LastSeen, ViewerCache, ViewerMiddleware
 from core.access_admin import AccessAdminService
 from core.accounts import AccountService
 from core.admin import AdminService
@@ -130,16 +126,3 @@ def settle_heap() -> None:
     paused the diary for 260 ms (measured in ``benchmarks.bench_diary``)."""
     gc.collect()
     gc.freeze()
-
-
-def build_bot(settings: Settings) -> Bot:
-    if settings.bot_token is None:
-        raise ValueError("BOT_TOKEN is not set")
-    session = None
-    if settings.telegram_api_url:
-        session = AiohttpSession(api=TelegramAPIServer.from_base(settings.telegram_api_url))
-    return Bot(
-        settings.bot_token.get_secret_value(),
-        session=session,
-        default=DefaultBotProperties(parse_mode=ParseMode.HTML, link_preview_is_disabled=True),
-    )
