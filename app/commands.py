@@ -10,6 +10,7 @@ from aiogram.types import BotCommand, BotCommandScopeChat, BotCommandScopeDefaul
 
 from app.keyboards import broadcasts, hands_out_codes, has_lessons
 from app.messages import N_
+from app.viewers import messenger_of
 from core.access import Viewer
 from locales import LANGUAGES, translations
 
@@ -90,15 +91,10 @@ def _localised(items: list[tuple[str, str]], locale: str) -> list[BotCommand]:
     return [BotCommand(command=name, description=gettext(text)) for name, text in items]
 
 
-def _in_max(bot: Bot) -> bool:
-    """``bot.max.bot.messenger_of(bot) == "max"``, without loading MAX's kit."""
-    return getattr(bot.session, "messenger", "telegram") == "max"
-
-
 async def set_default_commands(bot: Bot, locale: str = "ru") -> None:
     """Telegram: the menu before sign-in in each language. MAX keeps one list for the bot, with
     no languages and no scopes: every command, in the school's language (``locale``)."""
-    if _in_max(bot):
+    if messenger_of(bot) == "max":
         await bot.set_my_commands(_localised(EVERYTHING, locale))
         return
     for lang in LANGUAGES:
@@ -110,7 +106,7 @@ async def set_default_commands(bot: Bot, locale: str = "ru") -> None:
 async def set_chat_commands(bot: Bot, chat_id: int, viewer: Viewer, locale: str | None) -> None:
     """This chat's menu for the account's roles; a failure here must not spoil the answer. MAX
     has no menu per chat (one would replace the bot's list for everyone): nothing to do."""
-    if _in_max(bot):
+    if messenger_of(bot) == "max":
         return
     try:
         await bot.set_my_commands(

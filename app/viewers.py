@@ -30,8 +30,9 @@ logger = logging.getLogger(__name__)
 
 
 def messenger_of(bot: Bot | None) -> str:
-    """The messenger ``bot`` speaks, "telegram" or "max" (``bot.max.bot.messenger_of``, without
-    loading MAX's kit into a Telegram-only process)."""
+    """The messenger ``bot`` speaks: its session's ``messenger`` ("max" for MAX's session),
+    "telegram" for aiogram's own. Read off the object, so a Telegram-only process never loads
+    MAX's kit."""
     return getattr(getattr(bot, "session", None), "messenger", "telegram")
 
 

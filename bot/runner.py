@@ -26,6 +26,7 @@ from app.attempts import MemoryAttempts, RedisAttempts
 from app.commands import set_default_commands
 from app.config import Settings
 from app.messages import N_
+from app.viewers import messenger_of
 from bot.pushes import Pushes, build_pushes
 from bot.root import build_dispatcher, build_services, settle_heap
 from bot.telegram.bot import build_bot
@@ -69,7 +70,7 @@ class InFlight(BaseMiddleware):
             return await handler(event, data)
         finally:
             self.count -= 1
-            if isinstance(event, Update) and _messenger(data.get("bot")) == "telegram":
+            if isinstance(event, Update) and messenger_of(data.get("bot")) == "telegram":
                 self.last_update_id = max(self.last_update_id or 0, event.update_id)
             if self.count == 0:
                 self._idle.set()
@@ -115,11 +116,6 @@ async def _checked_database(settings: Settings, **options: Any):
             error=redaction.one_line(exc),
         ) from exc
     return database, school
-
-
-def _messenger(bot: Any) -> str:
-    """The messenger a bot speaks (``bot.max.bot.messenger_of``, without loading MAX's kit)."""
-    return getattr(getattr(bot, "session", None), "messenger", "telegram")
 
 
 @dataclass(slots=True)
@@ -194,6 +190,29 @@ async def build_max(settings: Settings, ids: Any, telegram: Bot | None = None) -
     return bot
 
 
+async def _messenger_bots(
+    settings: Settings, database: Any, *, checked: bool
+) -> tuple[dict[str, Bot], Any]:
+    """A bot for each configured messenger, and MAX's message ids (None without MAX). The
+    Telegram token is checked with getMe when ``checked`` (the bot that takes updates); MAX's
+    always is (GET /me names the bot). On a failure the bots made are closed."""
+    bots: dict[str, Bot] = {}
+    ids = None
+    try:
+        if settings.bot_token is not None:
+            bots["telegram"] = await _telegram_bot(settings) if checked else build_bot(settings)
+        if settings.max_bot_token is not None:
+            from bot.max.ids import DatabaseMessageIds
+
+            ids = DatabaseMessageIds(database)
+            bots["max"] = await build_max(settings, ids, bots.get("telegram"))
+    except BaseException:
+        for bot in bots.values():
+            await bot.session.close()
+        raise
+    return bots, ids
+
+
 async def prepare(settings: Settings) -> Prepared:
     """Everything a runner needs, checked: the tokens, the database, Redis."""
     from notifications.fanout import Fanout
@@ -207,21 +226,11 @@ async def prepare(settings: Settings) -> Prepared:
     database, school = await _checked_database(settings, fanout=fanout)
     if school is None:
         logger.warning("the database has no school yet: load one with `schoolbot demo` or import")
-    bots: dict[str, Bot] = {}
     storage: BaseStorage | None = None
-    ids = None
     try:
         storage, redis = await _fsm_storage(settings)
-        if settings.bot_token is not None:
-            bots["telegram"] = await _telegram_bot(settings)
-        if settings.max_bot_token is not None:
-            from bot.max.ids import DatabaseMessageIds
-
-            ids = DatabaseMessageIds(database)
-            bots["max"] = await build_max(settings, ids, bots.get("telegram"))
+        bots, ids = await _messenger_bots(settings, database, checked=True)
     except BaseException:
-        for bot in bots.values():
-            await bot.session.close()
         if storage is not None:
             await storage.close()
         await database.dispose()
@@ -411,21 +420,11 @@ async def run_worker(settings: Settings, *, scheduler: bool = False) -> None:
     clock = settings.clock()
     database, _ = await _checked_database(settings)
     redis = None
-    bots: dict[str, Bot] = {}
     try:
         if scheduler and settings.redis_url:
             _, redis = await _fsm_storage(settings)
-        if settings.bot_token is not None:
-            bots["telegram"] = build_bot(settings)
-        if settings.max_bot_token is not None:
-            from bot.max.ids import DatabaseMessageIds
-
-            bots["max"] = await build_max(
-                settings, DatabaseMessageIds(database), bots.get("telegram")
-            )
+        bots, _ids = await _messenger_bots(settings, database, checked=False)
     except BaseException:
-        for bot in bots.values():
-            await bot.session.close()
         if redis is not None:
             await redis.aclose()
         await database.dispose()

@@ -2,7 +2,8 @@
 
 Telegram sends ``my_chat_member`` for a private chat only when the user blocks or unblocks the
 bot. A 403 from a push marks the account inactive as well; this update brings it back. MAX's
-``bot_stopped`` / ``dialog_removed`` and ``bot_started`` arrive as the same update (bot.max).
+``bot_stopped`` / ``dialog_removed`` arrive as the same update (bot.max.updates); its
+``bot_started`` arrives as ``/start``, which brings the account back (handlers.start).
 """
 
 from __future__ import annotations

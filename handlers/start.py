@@ -117,7 +117,7 @@ async def redeem(
     user = message.from_user
     assert user is not None
     # the same number on two messengers is two people
-    key = f"invite:{user.id}" if messenger == "telegram" else f"invite:{messenger}:{user.id}"
+    key = f"invite:{messenger}:{user.id}"
     wait = await attempts.blocked_for(key)
     if wait:
         minutes = max(1, round(wait / 60))

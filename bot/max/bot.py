@@ -1,8 +1,8 @@
 """The MAX bot: an ordinary ``aiogram.Bot`` whose session speaks MAX (``bot.max.session``).
 
 aiogram wants a token shaped ``<digits>:<text>``; the MAX bot gets ``"<its user id>:max"`` and
-the real token lives only in the session. ``messenger_of`` tells the two bots apart.
-``telegram_file_bridge`` is the mirror for the Telegram bot: a file that arrived in MAX (its
+the real token lives only in the session; ``app.viewers.messenger_of`` tells the two bots
+apart. ``telegram_file_bridge`` is the mirror for the Telegram bot: a file that arrived in MAX (its
 ``"max:"`` ref) is downloaded by its URL and sent to Telegram as bytes.
 """
 
@@ -61,11 +61,6 @@ async def build_max_bot(
         session=session,
         default=DefaultBotProperties(parse_mode=ParseMode.HTML, link_preview_is_disabled=True),
     )
-
-
-def messenger_of(bot: Any) -> str:
-    """``"max"`` for the MAX bot, ``"telegram"`` for any other."""
-    return getattr(getattr(bot, "session", None), "messenger", "telegram")
 
 
 class TelegramFileBridge(BaseRequestMiddleware):

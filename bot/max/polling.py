@@ -59,7 +59,7 @@ async def max_call(
 ) -> dict[str, Any]:
     """One raw MAX call through the MAX bot's session (its token, pace, 429 back-off and
     aiogram's exceptions; ``tag`` names the call in them)."""
-    return await bot.session._request(  # type: ignore[attr-defined]
+    return await bot.session.call(  # type: ignore[attr-defined]
         tag, verb, path, params=params, body=body, wait=wait
     )
 

@@ -347,6 +347,20 @@ class MaxSession(BaseSession):
         except InvalidToken:
             raise _MaxFailure(401, "verify.token", "the MAX token was rejected") from None
 
+    async def call(
+        self,
+        tag: tm.TelegramMethod[Any],
+        verb: str,
+        path: str,
+        *,
+        params: dict[str, str] | None = None,
+        body: Any = None,
+        wait: float | None = None,
+    ) -> dict[str, Any]:
+        """A raw MAX call for the kit's polling and webhook subscriptions: paced, 429 retried,
+        failures as aiogram's exceptions (``tag`` names the call in them)."""
+        return await self._request(tag, verb, path, params=params, body=body, wait=wait)
+
     async def _request(
         self,
         method: tm.TelegramMethod[Any],

@@ -138,7 +138,7 @@ async def cast(school: ImportedSchool) -> tuple[list[Actor], Relink]:
             issued = await school.services.invites.issue(SYSTEM, invite, person)
         except DomainError:
             return []  # e.g. no codes after leaving: they stay signed out
-        await school.services.attempts.reset(f"invite:{actor.user.id}")
+        await school.services.attempts.reset(f"invite:telegram:{actor.user.id}")
         start = private_message(f"/start {issued.code}", user=actor.user)
         if invite != PersonRole.GUARDIAN or actor.role == BEFORE_CONSENT:
             return [start]

@@ -13,7 +13,7 @@ TOPIC = "Present_Perfect_revision"  # 24 letters and underscores: the shape of a
 
 async def test_a_code_shaped_topic_is_saved_and_costs_no_try(world: World) -> None:
     w = world
-    key = f"invite:{w.teacher.id}"
+    key = f"invite:telegram:{w.teacher.id}"
     target = w.s.lesson_today.id
     await w.tester.click(LessonCb(lesson=target), user=w.teacher, forged=True)
     await w.tester.click("📖 Тема", user=w.teacher)

@@ -40,11 +40,11 @@ from aiogram.types import (
 )
 from aiohttp import web
 
+from app.viewers import messenger_of
 from bot.max.bot import (
     MaxTokenRejected,
     MaxUnreachable,
     build_max_bot,
-    messenger_of,
     telegram_file_bridge,
 )
 from bot.max.files import MaxFile, make_ref, parse_ref
