@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 
-from app.messages import N_
+from app.messages import MESSENGERS, N_
 from core.model import AuditEntry
 
 Gettext = Callable[[str], str]
@@ -65,11 +65,7 @@ ACTIONS = {
     "audit.view": N_("Audit log read"),
     "access.linked": N_("List of signed-in accounts read"),
 }
-CHANNELS = {
-    "telegram": N_("Telegram"),
-    "max": N_("MAX"),
-    "console": N_("console"),
-}
+CHANNELS = {"console": N_("console")}  # and the messengers, by their names
 
 
 def action(gettext: Gettext, code: str) -> str | None:
@@ -79,7 +75,9 @@ def action(gettext: Gettext, code: str) -> str | None:
 
 
 def channel(gettext: Gettext, code: str) -> str:
-    return gettext(CHANNELS[code]) if code in CHANNELS else code
+    if code in CHANNELS:
+        return gettext(CHANNELS[code])
+    return MESSENGERS.get(code, code)
 
 
 ACCOUNT = N_("account {id}")

@@ -214,7 +214,11 @@ def describe_error(error: DomainError, locale: str) -> str:
 
 # -- invites --------------------------------------------------------------------------------------
 
-MESSENGERS = {"telegram": "Telegram", "max": "MAX"}  # names, not translated
+MESSENGERS = {"telegram": "Telegram", "max": "MAX"}  # brand names, not translated; in this order
+
+
+def messenger_name(messenger: str) -> str:
+    return MESSENGERS.get(messenger, messenger.capitalize())
 
 
 def link_lines(_: Callable[[str], str], links: Sequence[tuple[str, str]]) -> list[str]:
@@ -223,6 +227,6 @@ def link_lines(_: Callable[[str], str], links: Sequence[tuple[str, str]]) -> lis
     if len(links) == 1:
         return [_("Link: {link}").format(link=links[0][1])]
     return [
-        _("Link for {messenger}: {link}").format(messenger=MESSENGERS.get(m, m), link=link)
+        _("Link for {messenger}: {link}").format(messenger=messenger_name(m), link=link)
         for m, link in links
     ]

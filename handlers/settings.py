@@ -14,6 +14,7 @@ from aiogram.utils.i18n import gettext as _
 from app import keyboards as kb
 from app.commands import set_chat_commands
 from app.keyboards import SettingCb, inline
+from app.messages import MESSENGERS, messenger_name
 from app.viewers import ViewerCache
 from core.access import Viewer
 from core.accounts import AccountService, PushPlaces
@@ -61,20 +62,13 @@ def _required_why() -> str:
     )
 
 
-MESSENGER_NAMES = {"telegram": "Telegram", "max": "MAX"}  # brand names: not translated
-
-
-def messenger_name(messenger: str) -> str:
-    return MESSENGER_NAMES.get(messenger, messenger.capitalize())
-
-
 def _places_line(places: PushPlaces) -> str:
     return _("Where to send notifications: {where}").format(where=messenger_name(places.current))
 
 
 def _places_row(places: PushPlaces) -> list:
     """A button per messenger; the press names that messenger's account (checked again)."""
-    order = list(MESSENGER_NAMES)  # Telegram, then MAX, then any other
+    order = list(MESSENGERS)  # Telegram, then MAX, then any other
     return [
         (
             ("✓ " if messenger == places.current else "") + messenger_name(messenger),
