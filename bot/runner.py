@@ -158,10 +158,12 @@ async def _telegram_bot(settings: Settings) -> Bot:
     return bot
 
 
-async def build_max(settings: Settings, ids: Any, telegram: Bot | None = None) -> Bot:
+async def build_max(
+    settings: Settings, ids: Any, telegram: Bot | None = None, copies: Any = None
+) -> Bot:
     """The MAX bot, its token checked with GET /me. With Telegram beside it, each takes the
     other's files: MAX reads Telegram's through the Telegram bot, and the Telegram bot turns a
-    MAX file's ref into its bytes."""
+    MAX file's ref into its bytes; ``copies`` keeps what each has carried across."""
     from bot.max.bot import MaxTokenRejected, MaxUnreachable, build_max_bot, telegram_file_bridge
     from bot.max.session import MAX_API_URL
     from bot.telegram.files import TelegramFiles
@@ -174,6 +176,7 @@ async def build_max(settings: Settings, ids: Any, telegram: Bot | None = None) -
             ids,
             settings.max_api_url or MAX_API_URL,
             files=TelegramFiles(telegram) if telegram is not None else None,
+            copies=copies,
         )
     except MaxTokenRejected as exc:
         raise StartupError(N_("MAX_BOT_TOKEN was rejected by the MAX Bot API")) from exc
@@ -185,7 +188,7 @@ async def build_max(settings: Settings, ids: Any, telegram: Bot | None = None) -
         with suppress(TelegramAPIError, OSError, TimeoutError):
             settings.max_bot_username = (await bot.me()).username or None  # the max.ru links
     if telegram is not None:
-        telegram.session.middleware(telegram_file_bridge())
+        telegram.session.middleware(telegram_file_bridge(copies=copies))
     logger.info("starting in MAX as %s", settings.max_bot_username or bot.id)
     return bot
 
@@ -203,9 +206,11 @@ async def _messenger_bots(
             bots["telegram"] = await _telegram_bot(settings) if checked else build_bot(settings)
         if settings.max_bot_token is not None:
             from bot.max.ids import DatabaseMessageIds
+            from storage.max_ids import FileCopyStore
 
             ids = DatabaseMessageIds(database)
-            bots["max"] = await build_max(settings, ids, bots.get("telegram"))
+            copies = FileCopyStore(database)
+            bots["max"] = await build_max(settings, ids, bots.get("telegram"), copies)
     except BaseException:
         for bot in bots.values():
             await bot.session.close()

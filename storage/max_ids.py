@@ -1,4 +1,6 @@
-"""The numbers of MAX's message ids (table ``max_message_ids``), for the MAX adapter.
+"""The MAX adapter's memory in the database: the numbers of MAX's message ids (table
+``max_message_ids``), the long polling's marker (``max_polling``) and the files one messenger
+knows of the other's (``file_copies``).
 
 Not a unit-of-work repository: a mid is numbered the moment the adapter first sees it (a sent
 message, a pressed one), in a short transaction of its own on the writer engine, outside the
@@ -9,6 +11,7 @@ never changes once made, so both directions are kept in a bounded memory cache.
 
 from __future__ import annotations
 
+import hashlib
 from collections import OrderedDict
 from datetime import UTC, datetime
 
@@ -17,7 +20,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from storage.db import Database
-from storage.tables import max_message_ids, max_polling
+from storage.tables import file_copies, max_message_ids, max_polling
 
 CACHE_SIZE = 10_000
 
@@ -97,6 +100,45 @@ class MaxPollingMarker:
             .on_conflict_do_update(
                 index_elements=["id"], set_={"marker": marker, "updated_at": now}
             )
+        )
+        async with self.database.session() as session, session.begin():
+            await session.execute(statement)
+
+
+class FileCopyStore:
+    """A file that arrived in one messenger, as the other knows it once sent there (a Telegram
+    file's MAX upload token, a MAX file's Telegram file_id), so it is carried across once and
+    not again after a restart."""
+
+    def __init__(self, database: Database) -> None:
+        self.database = database
+
+    @staticmethod
+    def _key(ref: str) -> str:
+        return hashlib.sha256(ref.encode()).hexdigest()
+
+    async def get(self, ref: str, messenger: str) -> str | None:
+        async with self.database.session(readonly=True) as session:
+            return (
+                await session.execute(
+                    select(file_copies.c.copy).where(
+                        file_copies.c.ref_hash == self._key(ref),
+                        file_copies.c.messenger == messenger,
+                    )
+                )
+            ).scalar_one_or_none()
+
+    async def put(self, ref: str, messenger: str, copy: str) -> None:
+        insert = pg_insert if self.database.backend == "postgresql" else sqlite_insert
+        statement = (
+            insert(file_copies)
+            .values(
+                ref_hash=self._key(ref),
+                messenger=messenger,
+                copy=copy,
+                created_at=datetime.now(UTC),
+            )
+            .on_conflict_do_update(index_elements=["ref_hash", "messenger"], set_={"copy": copy})
         )
         async with self.database.session() as session, session.begin():
             await session.execute(statement)

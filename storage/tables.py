@@ -632,6 +632,19 @@ max_message_ids = Table(
     UniqueConstraint("mid"),
 )
 
+# A file that arrived in one messenger, as the other knows it once sent there: a Telegram file's
+# MAX upload token, a MAX file's Telegram file_id (``ref_hash``: SHA-256 of the origin's ref).
+file_copies = Table(
+    "file_copies",
+    metadata,
+    _id(),
+    Column("ref_hash", String(64), nullable=False),
+    _str("messenger", length=16),
+    Column("copy", Text, nullable=False),
+    _ts("created_at"),
+    UniqueConstraint("ref_hash", "messenger"),
+)
+
 # Where MAX's long polling stands: the marker of the next update, written once a batch is
 # handled, so a restart neither loses what came meanwhile (MAX hands a poll without a marker only
 # its newest update) nor handles a batch again. Not data: a restored old marker would replay.

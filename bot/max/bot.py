@@ -8,6 +8,7 @@ apart. ``telegram_file_bridge`` is the mirror for the Telegram bot: a file that 
 
 from __future__ import annotations
 
+import logging
 from typing import Any, ClassVar
 
 import aiohttp
@@ -27,10 +28,13 @@ from aiogram.exceptions import (
 from aiogram.methods import GetMe, Response, SendDocument, SendPhoto, TelegramMethod
 from aiogram.types import BufferedInputFile
 
-from bot.max.files import FileSource, parse_ref
+from bot.max.files import FileCopies, FileSource, parse_ref
 from bot.max.ids import MessageIds
 from bot.max.session import MAX_API_URL, MaxSession
 from core import redaction
+from core.redaction import one_line
+
+logger = logging.getLogger(__name__)
 
 
 class MaxTokenRejected(Exception):
@@ -42,10 +46,14 @@ class MaxUnreachable(Exception):
 
 
 async def build_max_bot(
-    token: str, ids: MessageIds, api_url: str = MAX_API_URL, files: FileSource | None = None
+    token: str,
+    ids: MessageIds,
+    api_url: str = MAX_API_URL,
+    files: FileSource | None = None,
+    copies: FileCopies | None = None,
 ) -> Bot:
     """The MAX bot, having asked ``GET /me`` once for its user id."""
-    session = MaxSession(token, ids, api_url, files)
+    session = MaxSession(token, ids, api_url, files, copies=copies)
     try:
         me = await session.get_me(None, GetMe())
     except TelegramUnauthorizedError:
@@ -72,8 +80,9 @@ class TelegramFileBridge(BaseRequestMiddleware):
         SendDocument: "document",
     }
 
-    def __init__(self, timeout: float = 60.0) -> None:
+    def __init__(self, timeout: float = 60.0, copies: FileCopies | None = None) -> None:
         self.timeout = timeout
+        self.copies = copies  # MAX's files as Telegram knows them once sent, kept
 
     async def __call__(
         self,
@@ -84,11 +93,33 @@ class TelegramFileBridge(BaseRequestMiddleware):
         field = self.FIELDS.get(type(method))
         value = getattr(method, field, None) if field else None
         file = parse_ref(value) if isinstance(value, str) else None
-        if field is not None and file is not None:
-            data = await self._download(method, file.url)
-            name = file.name or ("photo.jpg" if field == "photo" else "file")
-            method = method.model_copy(update={field: BufferedInputFile(data, filename=name)})
-        return await make_request(bot, method)
+        if field is None or file is None:
+            return await make_request(bot, method)
+        copy = await self._kept(value)
+        if copy is not None:  # sent to Telegram before: its own file_id
+            return await make_request(bot, method.model_copy(update={field: copy}))
+        data = await self._download(method, file.url)
+        name = file.name or ("photo.jpg" if field == "photo" else "file")
+        response = await make_request(
+            bot, method.model_copy(update={field: BufferedInputFile(data, filename=name)})
+        )
+        sent = getattr(response, "result", None)
+        got = sent.photo[-1] if getattr(sent, "photo", None) else getattr(sent, "document", None)
+        if got is not None and self.copies is not None:
+            try:
+                await self.copies.put(value, "telegram", got.file_id)
+            except Exception as exc:  # sent all the same; the next send downloads it again
+                logger.warning("a MAX file's Telegram copy was not kept: %s", one_line(exc))
+        return response
+
+    async def _kept(self, ref: str) -> str | None:
+        if self.copies is None:
+            return None
+        try:
+            return await self.copies.get(ref, "telegram")
+        except Exception as exc:  # then it is downloaded again
+            logger.warning("a MAX file's Telegram copy could not be read: %s", one_line(exc))
+            return None
 
     async def _download(self, method: TelegramMethod[Any], url: str) -> bytes:
         if not url:
@@ -110,6 +141,8 @@ class TelegramFileBridge(BaseRequestMiddleware):
             ) from exc
 
 
-def telegram_file_bridge(timeout: float = 60.0) -> TelegramFileBridge:
+def telegram_file_bridge(
+    timeout: float = 60.0, copies: FileCopies | None = None
+) -> TelegramFileBridge:
     """``telegram_bot.session.middleware(telegram_file_bridge())``."""
-    return TelegramFileBridge(timeout)
+    return TelegramFileBridge(timeout, copies)

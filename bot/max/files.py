@@ -3,7 +3,9 @@
 A file that arrived in MAX is known to the handlers (and stored in homework and broadcasts) by
 the aiogram ``file_id`` ``"max:<kind>:<payload>"``: enough to send it again in MAX (its token)
 and to download it (its URL). Any other reference is Telegram's ``file_id``, which means nothing
-in MAX: its bytes are fetched through a ``FileSource`` and uploaded.
+in MAX: its bytes are fetched through a ``FileSource`` and uploaded. Once carried across, each
+messenger's own reference is kept (``FileCopies``): the file goes across once, not again after a
+restart.
 """
 
 from __future__ import annotations
@@ -46,3 +48,12 @@ class FileSource(Protocol):
     async def read(self, ref: str) -> tuple[bytes, str]:
         """The bytes and the file name behind another messenger's reference."""
         ...
+
+
+class FileCopies(Protocol):
+    """Each messenger's own reference of a file that came from the other, kept
+    (``storage.max_ids.FileCopyStore``)."""
+
+    async def get(self, ref: str, messenger: str) -> str | None: ...
+
+    async def put(self, ref: str, messenger: str, copy: str) -> None: ...

@@ -86,7 +86,7 @@ from maxapi.enums.http_method import HTTPMethod
 from maxapi.exceptions.max import InvalidToken, MaxApiError
 from maxapi.exceptions.max import MaxConnection as MaxConnectionError
 
-from bot.max.files import FileSource, MaxFile, make_ref, parse_ref
+from bot.max.files import FileCopies, FileSource, MaxFile, make_ref, parse_ref
 from bot.max.ids import MessageIds
 from core import redaction
 from core.limits import MESSAGE_LIMIT
@@ -223,6 +223,7 @@ class MaxSession(BaseSession):
         api_url: str = MAX_API_URL,
         files: FileSource | None = None,
         *,
+        copies: FileCopies | None = None,
         total_rate: int = 30,
         chat_rate: int = 2,
         retries: int = 4,
@@ -241,6 +242,7 @@ class MaxSession(BaseSession):
         self.api_url = api_url
         self.ids = ids
         self.files = files
+        self.copies = copies  # another messenger's files as MAX knows them, kept
         self.total_rate = total_rate
         self.chat_rate = chat_rate
         self.retries = retries
@@ -579,20 +581,39 @@ class MaxSession(BaseSession):
         own = parse_ref(value)
         if own is not None:
             return own
-        known = self._foreign.get(value)
-        if known is not None:
-            self._foreign.move_to_end(value)
-            return known
-        if self.files is None:
-            raise TelegramBadRequest(
-                method=method, message="Bad Request: a file of another messenger, and no source"
-            )
-        data, name = await self.files.read(value)
-        known = MaxFile(kind, await self._upload(method, kind, data, name, wait), "", name)
+        known = self._foreign.get(value) or await self._kept_copy(value)
+        if known is None:
+            if self.files is None:
+                raise TelegramBadRequest(
+                    method=method,
+                    message="Bad Request: a file of another messenger, and no source",
+                )
+            data, name = await self.files.read(value)
+            known = MaxFile(kind, await self._upload(method, kind, data, name, wait), "", name)
+            await self._keep_copy(value, known)
         self._foreign[value] = known
+        self._foreign.move_to_end(value)
         while len(self._foreign) > FOREIGN_CACHE:
             self._foreign.popitem(last=False)
         return known
+
+    async def _kept_copy(self, ref: str) -> MaxFile | None:
+        if self.copies is None:
+            return None
+        try:
+            copy = await self.copies.get(ref, self.messenger)
+        except Exception as exc:  # then it is carried across again
+            logger.warning("a file's MAX copy could not be read: %s", redaction.one_line(exc))
+            return None
+        return parse_ref(copy) if copy else None
+
+    async def _keep_copy(self, ref: str, file: MaxFile) -> None:
+        if self.copies is None:
+            return
+        try:
+            await self.copies.put(ref, self.messenger, make_ref(file))
+        except Exception as exc:  # sent all the same; the next send carries it again
+            logger.warning("a file's MAX copy was not kept: %s", redaction.one_line(exc))
 
     @staticmethod
     def _attached(file: MaxFile) -> dict[str, Any]:

@@ -59,6 +59,7 @@ TABLES = {
     "access_changes",
     "max_message_ids",
     "max_polling",
+    "file_copies",
 }
 
 # (table, columns, unique)
@@ -89,6 +90,7 @@ INDEXES = [
     ("deliveries", ["dedup_key"], True),
     ("leases", ["name"], True),
     ("max_message_ids", ["mid"], True),
+    ("file_copies", ["ref_hash", "messenger"], True),
 ]
 
 

@@ -3,6 +3,7 @@
 ``max_message_ids``: each MAX message id (a string, ``mid.…``) gets the int that aiogram's
 ``message_id`` carries, so any process can edit a message another one sent.
 ``max_polling``: one row, the long polling's marker, kept across restarts.
+``file_copies``: a file of one messenger as the other knows it once sent there.
 
 Revision ID: 0014
 Revises: 0013
@@ -30,6 +31,18 @@ def upgrade() -> None:
         sa.UniqueConstraint("mid", name=op.f("uq_max_message_ids_mid")),
     )
     op.create_table(
+        "file_copies",
+        sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
+        sa.Column("ref_hash", sa.String(length=64), nullable=False),
+        sa.Column("messenger", sa.String(length=16), nullable=False),
+        sa.Column("copy", sa.Text(), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_file_copies")),
+        sa.UniqueConstraint(
+            "ref_hash", "messenger", name=op.f("uq_file_copies_ref_hash_messenger")
+        ),
+    )
+    op.create_table(
         "max_polling",
         sa.Column("id", sa.Integer(), autoincrement=False, nullable=False),
         sa.Column("marker", sa.BigInteger(), nullable=False),
@@ -40,4 +53,5 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table("max_polling")
+    op.drop_table("file_copies")
     op.drop_table("max_message_ids")
