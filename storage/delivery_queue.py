@@ -477,7 +477,12 @@ class DbLease:
                 stmt = sqlite_insert(leases).values(**values).on_conflict_do_nothing()
             else:
                 stmt = pg_insert(leases).values(**values).on_conflict_do_nothing()
-            return (await session.execute(stmt)).rowcount == 1
+            if (await session.execute(stmt)).rowcount == 1:
+                return True
+            # Another transaction made the row meanwhile (PostgreSQL: this insert waited for
+            # it): it may be this owner's own other call (the scheduler's renewal beside a
+            # job), which must not read as "held by someone else". Take it as any other.
+            return (await session.execute(take)).rowcount == 1
 
     async def release(self) -> None:
         c = leases.c

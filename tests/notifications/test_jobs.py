@@ -9,11 +9,13 @@ import os
 from datetime import datetime
 
 import pytest
+from sqlalchemy import delete
 
 from core import model as m
 from notifications.jobs import Jobs
 from notifications.scheduler import DatabaseLock, JobScheduler, RedisLock
 from storage.db import Database
+from storage.tables import leases
 from tests.notifications.conftest import (
     IVANOV,
     MOTHER,
@@ -163,6 +165,20 @@ async def test_only_the_lock_holder_runs_jobs_and_a_dead_holder_is_replaced(
     assert await holder.guarded("j", job) is None  # and it cannot come back in between
     await other.stop()  # a clean stop lets go at once
     assert await holder.guarded("j", job) == 0
+
+
+async def test_one_owner_asking_twice_at_once_holds_the_lock(database: Database) -> None:
+    """The scheduler renews its lock while a job asks for it: on a database with no lease row
+    yet, both calls of the one owner hold it (one inserts the row, the other takes it), and
+    another owner still does not."""
+    for attempt in range(5):
+        mine = DatabaseLock(database, f"owner-{attempt}", 30)
+        held = await asyncio.gather(*(mine.acquire() for _ in range(4)))
+        assert held == [True] * 4, attempt
+        assert await DatabaseLock(database, "someone else", 30).acquire() is False
+        await mine.release()
+        async with database.session() as session, session.begin():
+            await session.execute(delete(leases))  # no row again for the next round
 
 
 async def test_the_scheduler_registers_its_jobs_and_stops_cleanly(net: Net) -> None:
