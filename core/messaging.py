@@ -27,7 +27,6 @@ from core.events import BroadcastSent
 from core.letters import post, text_of
 from core.limits import CAPTION_LIMIT, MESSAGE_LIMIT
 from core.model import (
-    Account,
     AccountLink,
     Attachment,
     AttendanceKind,
@@ -41,7 +40,7 @@ from core.model import (
     Student,
 )
 from core.ports import UnitOfWork, UnitOfWorkFactory
-from core.push_choice import pushed
+from core.push_choice import pushed_pairs
 
 MAX_BROADCAST = MESSAGE_LIMIT - 500  # the header of the push takes some of the message
 MAX_CAPTION = CAPTION_LIMIT - 124  # a photo's or document's caption; the header takes some
@@ -116,11 +115,8 @@ async def _pushed_links(
     """The links whose accounts get their person's pushes: one messenger per person
     (``core.push_choice``)."""
     accounts = {a.id: a for a in await uow.accounts.many(sorted({x.account_id for x in links}))}
-    by_person: dict[int, list[Account]] = {}
-    for x in links:
-        if x.account_id in accounts:
-            by_person.setdefault(x.person_id, []).append(accounts[x.account_id])
-    keep = {(a.id, person) for person, held in by_person.items() for a in pushed(held, running)}
+    pairs = [(accounts[x.account_id], x.person_id) for x in links if x.account_id in accounts]
+    keep = pushed_pairs(pairs, running)
     return [x for x in links if (x.account_id, x.person_id) in keep]
 
 

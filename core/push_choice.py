@@ -48,3 +48,14 @@ def pushed(accounts: Sequence[Account], running: Collection[str] | None = None) 
         return list(accounts)
     where = chosen_messenger(accounts)
     return [a for a in accounts if a.messenger == where]
+
+
+def pushed_pairs(
+    pairs: Iterable[tuple[Account, int]], running: Collection[str] | None = None
+) -> set[tuple[int | None, int]]:
+    """Of (account, person) pairs, the (account id, person) whose account gets that person's
+    pushes: ``pushed`` over each person's accounts."""
+    by_person: dict[int, list[Account]] = {}
+    for account, person in pairs:
+        by_person.setdefault(person, []).append(account)
+    return {(a.id, person) for person, held in by_person.items() for a in pushed(held, running)}

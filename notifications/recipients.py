@@ -16,7 +16,7 @@ from typing import NamedTuple
 
 from core.model import Account, PersonRole
 from core.ports import UnitOfWork
-from core.push_choice import pushed
+from core.push_choice import pushed_pairs
 
 
 class Recipient(NamedTuple):
@@ -58,14 +58,7 @@ class Recipients:
             for x in links
             if x.account_id in accounts and accounts[x.account_id].active
         ]
-        by_person: dict[int, list[Account]] = {}
-        for account, person_id in found:
-            by_person.setdefault(person_id, []).append(account)
-        keep = {
-            (account.id, person_id)
-            for person_id, held in by_person.items()
-            for account in pushed(held, self.running)
-        }
+        keep = pushed_pairs(found, self.running)
         return [(a, p) for a, p in found if (a.id, p) in keep]
 
     async def guardians(self, student_ids: Sequence[int]) -> list[Recipient]:

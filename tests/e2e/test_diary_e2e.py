@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from tests.support import FakeBotAPI
-from tests.support.console import free_port, schoolbot
+from tests.support.console import demo_school, free_port, schoolbot
 
 pytestmark = pytest.mark.e2e
 NOW = "2026-11-18T16:30:00"  # a Wednesday afternoon in the second quarter
@@ -42,17 +42,7 @@ def env_for(db_url: str, api: FakeBotAPI | None = None, **extra: str) -> dict[st
 @pytest.fixture(scope="module")
 def demo_db(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, dict]:
     """One demo school for the module (loading it is the slow part)."""
-    folder = tmp_path_factory.mktemp("e2e")
-    db_url = f"sqlite+aiosqlite:///{folder / 'school.db'}"
-    invites = folder / "invites.json"
-
-    async def load() -> None:
-        proc = await schoolbot("demo", "--invites", str(invites), env=env_for(db_url))
-        out, _ = await proc.communicate()
-        assert proc.returncode == 0, out.decode()
-
-    asyncio.run(load())
-    return db_url, json.loads(invites.read_text())
+    return demo_school(tmp_path_factory.mktemp("e2e"), env_for)
 
 
 async def test_guardian_from_invite_to_progress(demo_db: tuple[str, dict]) -> None:

@@ -12,8 +12,9 @@ import sqlite3
 import pytest
 from sqlalchemy.engine import make_url
 
-from tests.e2e.test_diary_e2e import env_for, schoolbot
+from tests.e2e.test_diary_e2e import env_for
 from tests.support import FakeBotAPI
+from tests.support.console import demo_school, schoolbot
 
 pytestmark = pytest.mark.e2e
 NOW = "2026-11-18T09:40:00"  # Wednesday, lesson 2 (09:25-10:10) is on
@@ -22,18 +23,9 @@ TEACHER_ID = 777101
 
 @pytest.fixture(scope="module")
 def demo_db(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, dict]:
-    folder = tmp_path_factory.mktemp("e2e-teacher")
-    db_url = f"sqlite+aiosqlite:///{folder / 'school.db'}"
-    invites = folder / "invites.json"
-
-    async def load() -> None:
-        env = env_for(db_url, SCHOOLBOT_NOW=NOW)
-        proc = await schoolbot("demo", "--invites", str(invites), env=env)
-        out, _ = await proc.communicate()
-        assert proc.returncode == 0, out.decode()
-
-    asyncio.run(load())
-    return db_url, json.loads(invites.read_text())
+    return demo_school(
+        tmp_path_factory.mktemp("e2e-teacher"), lambda url: env_for(url, SCHOOLBOT_NOW=NOW)
+    )
 
 
 def buttons(request) -> list[tuple[str, str]]:

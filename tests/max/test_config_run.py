@@ -7,7 +7,6 @@ Bot API, and by webhook with its secret; SIGTERM stops it cleanly.
 from __future__ import annotations
 
 import asyncio
-import json
 import os
 import sys
 from pathlib import Path
@@ -18,7 +17,7 @@ from pydantic import ValidationError
 
 from core import redaction
 from core.redaction import MASK, Redactor
-from tests.support.console import free_port, schoolbot, stopped
+from tests.support.console import demo_school, free_port, schoolbot, stopped
 from tests.support.fake_max import SECRET_HEADER, FakeMaxAPI
 
 pytestmark = pytest.mark.e2e
@@ -134,18 +133,10 @@ def max_env(db_url: str, api: FakeMaxAPI | None, **extra: str) -> dict[str, str]
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, dict]:
     """One demo school with invite codes for the module."""
-    folder = tmp_path_factory.mktemp("max-run")
-    db_url = f"sqlite+aiosqlite:///{folder / 'school.db'}"
-    invites = folder / "invites.json"
-
-    async def load() -> None:
-        env = max_env(db_url, None, MAX_BOT_USERNAME="school_max_bot")
-        proc = await schoolbot("demo", "--invites", str(invites), env=env)
-        out, _ = await proc.communicate()
-        assert proc.returncode == 0, out.decode()
-
-    asyncio.run(load())
-    return db_url, json.loads(invites.read_text(encoding="utf-8"))
+    return demo_school(
+        tmp_path_factory.mktemp("max-run"),
+        lambda url: max_env(url, None, MAX_BOT_USERNAME="school_max_bot"),
+    )
 
 
 async def test_neither_token_is_one_line_and_a_non_zero_exit(demo: tuple[str, dict]) -> None:
