@@ -469,9 +469,6 @@ class DbLease:
         async with self.database.session() as session, session.begin():
             if (await session.execute(take)).rowcount == 1:
                 return True
-            exists = await session.scalar(select(c.id).where(c.name == self.name))
-            if exists is not None:
-                return False
             values = {"name": self.name, "owner": self.owner, "until": until}
             if self.database.is_sqlite:
                 stmt = sqlite_insert(leases).values(**values).on_conflict_do_nothing()
@@ -479,9 +476,10 @@ class DbLease:
                 stmt = pg_insert(leases).values(**values).on_conflict_do_nothing()
             if (await session.execute(stmt)).rowcount == 1:
                 return True
-            # Another transaction made the row meanwhile (PostgreSQL: this insert waited for
-            # it): it may be this owner's own other call (the scheduler's renewal beside a
-            # job), which must not read as "held by someone else". Take it as any other.
+            # The row is there: held by someone else, or made meanwhile by another transaction
+            # (PostgreSQL: this insert waited for it) — maybe this owner's own other call (the
+            # scheduler's renewal beside a job), which must not read as "held by someone
+            # else". Take it as the first statement would have, now that it sees the row.
             return (await session.execute(take)).rowcount == 1
 
     async def release(self) -> None:
